@@ -1,0 +1,1 @@
+"""Home Assistant-free Modbus device library of cer_community."""

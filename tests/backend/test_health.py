@@ -1,0 +1,93 @@
+"""The health endpoint, on a real server, over SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+from sqlalchemy.engine import make_url
+
+from cer_backend.app import create_app
+
+pytestmark = pytest.mark.database
+
+
+async def test_health_answers_ok_with_the_database_backend(database_url: str) -> None:
+    server = TestServer(create_app(database_url), host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(server.make_url("/api/v1/health")) as response,
+        ):
+            assert response.status == 200
+            body = await response.json()
+    finally:
+        await server.close()
+    assert body["status"] == "ok"
+    assert body["database"] == make_url(database_url).get_backend_name()
+
+
+async def test_health_is_503_when_the_database_is_unreachable() -> None:
+    # nothing listens on port 1 of the loopback: the database cannot be reached
+    server = TestServer(
+        create_app("postgresql+psycopg://nobody:secret@127.0.0.1:1/none"), host="127.0.0.1"
+    )
+    await server.start_server()
+    try:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(server.make_url("/api/v1/health")) as response,
+        ):
+            status = response.status
+            body = await response.json()
+    finally:
+        await server.close()
+    assert status == 503
+    assert body == {"status": "unavailable", "version": body["version"], "database": "postgresql"}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_command_answers_health(database_url: str, tmp_path: Path) -> None:
+    """What the README's run command does: `cer-backend serve`, then GET /api/v1/health."""
+    port = _free_port()
+    env = dict(os.environ, CER_DATA_DIR=str(tmp_path / "data"), CER_DATABASE_URL=database_url)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cer_backend", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        status = None
+        while time.monotonic() < deadline and status is None:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    pass
+            except OSError:
+                assert process.poll() is None, process.stdout.read() if process.stdout else ""
+                time.sleep(0.1)
+                continue
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health") as reply:
+                status = reply.status
+                payload = reply.read().decode()
+        assert status == 200
+        assert '"status": "ok"' in payload
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert process.returncode == 0, "serve must shut down cleanly on SIGTERM"
