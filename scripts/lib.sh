@@ -9,7 +9,7 @@ CACHE_DIR="${CER_CACHE_DIR:-$REPO_ROOT/.cache}"
 mkdir -p "$CACHE_DIR"
 
 # Pinned test environments (see README, "Development").
-HA_FLOOR_REQUIREMENTS="pytest-homeassistant-custom-component==0.13.109 pymodbus==3.6.6 mypy==1.11.2"
+HA_FLOOR_REQUIREMENTS="pytest-homeassistant-custom-component==0.13.109 pymodbus==3.6.6 mypy==1.15.0"
 HA_CURRENT_REQUIREMENTS="pytest-homeassistant-custom-component==0.13.375 pymodbus"
 BACKEND_VENV="$CACHE_DIR/venv-backend"
 HA_FLOOR_VENV="$CACHE_DIR/ha-floor"

@@ -7,37 +7,11 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from aiohttp import web
-
 from . import __version__
-from .app import create_app
-from .settings import DEFAULT_HOST, DEFAULT_PORT, resolve_database_url
+from .commands import serve
+from .commands.errors import CheckFailed, UsageError
 
-
-class UsageError(Exception):
-    """A problem with what the user asked for: printed as one line, exit code 2."""
-
-
-def _add_database_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--database",
-        metavar="URL",
-        help="database URL (default: $CER_DATABASE_URL, else SQLite in $CER_DATA_DIR)",
-    )
-
-
-def _serve(args: argparse.Namespace) -> int:
-    database_url = resolve_database_url(args.database)
-    app = create_app(database_url)
-    logging.getLogger(__name__).info(
-        "cer-backend %s on http://%s:%d (database: %s)",
-        __version__,
-        args.host,
-        args.port,
-        database_url.split("@")[-1],
-    )
-    web.run_app(app, host=args.host, port=args.port, print=None)
-    return 0
+COMMAND_MODULES = (serve,)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,12 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    serve = commands.add_parser("serve", help="run the HTTP API")
-    serve.add_argument("--host", default=DEFAULT_HOST, help=f"default {DEFAULT_HOST}")
-    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
-    _add_database_option(serve)
-    serve.set_defaults(handler=_serve)
+    for module in COMMAND_MODULES:
+        module.register(commands)
     return parser
 
 
@@ -65,12 +35,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
     )
     try:
         return int(args.handler(args))
-    except UsageError as err:
+    except (UsageError, CheckFailed) as err:
         print(f"cer-backend: error: {err}", file=sys.stderr)
-        return 2
+        return err.exit_code
     except KeyboardInterrupt:
         return 130
 

@@ -8,13 +8,9 @@ import voluptuous as vol
 from homeassistant.config_entries import ConfigFlow
 from homeassistant.const import CONF_NAME
 
+from .compat import ConfigFlowResult
 from .const import CONF_POD, DOMAIN
 from .pod import is_valid_pod, normalise_pod
-
-try:  # ConfigFlowResult exists from HA 2024.4; FlowResult before
-    from homeassistant.config_entries import ConfigFlowResult
-except ImportError:  # pragma: no cover - HA 2024.3
-    from homeassistant.data_entry_flow import FlowResult as ConfigFlowResult  # type: ignore[assignment]
 
 SITE_SCHEMA = vol.Schema({vol.Required(CONF_NAME): str, vol.Required(CONF_POD): str})
 
