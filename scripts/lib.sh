@@ -119,6 +119,16 @@ sid_chroot() {
     "$@"
 }
 
+# sid_lock: one user of the sid root at a time (the bind mount and /proc are shared by every
+# run on this machine, and scripts/develop holds them while Home Assistant runs).
+sid_lock() {
+  exec 9>"$HA_CURRENT_DIR/.lock"
+  if ! flock -n 9; then
+    log "Waiting for another run that uses the sid root (scripts/develop or a test run)"
+    flock 9
+  fi
+}
+
 # sid_mount / sid_umount: the repository at /work/repo and /proc inside the sid root.
 SID_MOUNTED=0
 sid_mount() {
