@@ -108,9 +108,12 @@ sid_copy_host_files() {
   fi
 }
 
-# sid_chroot CMD...: run CMD inside the sid root with a clean environment.
+# sid_chroot CMD...: run CMD inside the sid root with a clean environment. With SID_EXEC=1
+# the calling (sub)shell is replaced, so that its pid is the command's.
 sid_chroot() {
-  as_root chroot "$SID_ROOT" /usr/bin/env -i \
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  ${SID_EXEC:+exec} "${sudo[@]}" chroot "$SID_ROOT" /usr/bin/env -i \
     HOME=/root LANG=C.UTF-8 TZ=UTC \
     PATH=/opt/venv/bin:/usr/local/bin:/usr/bin:/bin \
     PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
