@@ -34,3 +34,4 @@ class Quantity(StrEnum):
     FREQUENCY = "frequency"  # Hz
     INVERTER_STATE = "inverter_state"  # int, SunSpec operating state (1 off … 8 standby)
     TEMPERATURE = "temperature"  # °C, inverter cabinet/heat sink
+    DC_POWER = "dc_power"  # W, DC input power of an inverter (SunSpec DCW)

@@ -1,0 +1,344 @@
+"""A device: a profile bound to a unit on a shared connection, read in planned blocks."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from .connection import ModbusConnection
+from .decode import DataType, decode_string, decode_value
+from .errors import ModbusError, ModbusProtocolError, ModbusUnavailable
+from .planner import ReadBlock, RegisterSpan, plan_reads
+from .profiles import (
+    PROFILES,
+    SUNSPEC_MODELS,
+    Field,
+    Profile,
+    parse_generic_registers,
+)
+from .quantities import Quantity
+from .sunspec import SunSpecInfo, SunSpecModel, detect_sunspec, read_common
+
+_LOGGER = logging.getLogger(__name__)
+
+#: Exception code 2, "illegal data address".
+ILLEGAL_DATA_ADDRESS = 2
+#: SunSpec scale factors outside this range are treated as missing
+#: (solaredge-modbus-multi const.py ``SUNSPEC_SF_RANGE``).
+SUNSPEC_SF_RANGE = range(-10, 11)
+#: SunSpec operating states meaning "asleep, not broken": 1 OFF, 2 SLEEPING,
+#: 6 SHUTTING_DOWN, 8 STANDBY (ha-sunspec2 docs/troubleshooting.md).
+ASLEEP_STATES = frozenset({1, 2, 6, 8})
+
+_SIGNED_POWERS = (Quantity.ACTIVE_POWER, Quantity.POWER_L1, Quantity.POWER_L2, Quantity.POWER_L3)
+
+Reading = dict[Quantity, float | int | None]
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceInfo:
+    """Identity of a device (``None`` where the device does not tell)."""
+
+    manufacturer: str | None
+    model: str | None
+    serial_number: str | None = None
+    sw_version: str | None = None
+
+
+def scale_value(raw: int | float, scale: float, exponent: int = 0) -> int | float:
+    """``raw × scale × 10^exponent``; integer when the result is exact, no float noise."""
+    if isinstance(raw, int) and exponent >= 0 and float(scale).is_integer():
+        return raw * int(scale) * int(10**exponent)
+    power = float(10 ** abs(exponent))
+    value = raw * scale * power if exponent >= 0 else raw * scale / power
+    return round(value, 10)
+
+
+def decode_field(field: Field, words: Mapping[tuple[int, int], int]) -> int | float | None:
+    """The value of ``field`` from the registers read, keyed by (function, address)."""
+    raw_words = [words[(field.function, field.address + i)] for i in range(field.count)]
+    raw = decode_value(raw_words, field.data_type, field.word_order, field.not_implemented)
+    if raw is None:
+        return None
+    exponent = 0
+    if field.scale_factor is not None:
+        sf = decode_value([words[(field.function, field.scale_factor)]], DataType.S16)
+        if not isinstance(sf, int) or sf not in SUNSPEC_SF_RANGE:
+            return None
+        exponent = sf
+    return scale_value(raw, field.scale, exponent)
+
+
+class ModbusDevice:
+    """Reads one device's quantities; build it with :func:`build_device`.
+
+    Availability is logged once per transition (one line when it stops answering, one when
+    it answers again), so an inverter asleep at night does not fill the log.
+    """
+
+    def __init__(
+        self,
+        connection: ModbusConnection,
+        unit: int,
+        profile: Profile,
+        fields: Sequence[Field],
+        info: DeviceInfo,
+        *,
+        invert_power: bool = False,
+        name: str | None = None,
+    ) -> None:
+        """Bind ``fields`` of ``profile`` to ``unit`` on ``connection``."""
+        self.connection = connection
+        self.unit = unit
+        self.profile = profile
+        self.info = info
+        self.invert_power = invert_power
+        self.name = name or f"{profile.name} {connection.key} unit {unit}"
+        self._fields = tuple(fields)
+        self._missing: set[Field] = set()
+        self.available = True
+        self.last_reading: Reading = {}
+        self._plan = self._make_plan()
+
+    @property
+    def quantities(self) -> tuple[Quantity, ...]:
+        """What :meth:`read` returns (the keys of the reading)."""
+        return tuple(field.quantity for field in self._fields)
+
+    @property
+    def plan(self) -> tuple[ReadBlock, ...]:
+        """The requests of one read."""
+        return self._plan
+
+    def _make_plan(self) -> tuple[ReadBlock, ...]:
+        wanted = [f for f in self._fields if f not in self._missing]
+        plan = plan_for([f for f in wanted if not f.optional], self.profile)
+        # an optional field may be refused: alone in its block, it cannot sink the others
+        for field in wanted:
+            if field.optional:
+                plan.extend(plan_for([field], self.profile))
+        return tuple(plan)
+
+    async def read(self) -> Reading:
+        """Read every quantity of the profile.
+
+        Raises :class:`ModbusUnavailable` (no answer) or :class:`ModbusProtocolError`.
+        """
+        try:
+            reading = await self._read()
+        except ModbusError as err:
+            self._set_available(False, err)
+            raise
+        self._set_available(True, None)
+        self.last_reading = reading
+        return reading
+
+    async def _read(self) -> Reading:
+        words: dict[tuple[int, int], int] = {}
+        replan = False
+        for block in self._plan:
+            try:
+                registers = await self.connection.read_registers(
+                    self.unit, block.address, block.count, block.function
+                )
+            except ModbusProtocolError as err:
+                refused = [f for f in self._fields if f.optional and _in_block(f, block)]
+                if err.exception_code != ILLEGAL_DATA_ADDRESS or not refused:
+                    raise
+                _LOGGER.debug("%s: optional registers %s refused, not read again", self, block)
+                self._missing.update(refused)
+                replan = True
+                continue
+            for offset, word in enumerate(registers):
+                words[(block.function, block.address + offset)] = word
+        if replan:
+            self._plan = self._make_plan()
+        reading: Reading = {}
+        for field in self._fields:
+            reading[field.quantity] = None if field in self._missing else decode_field(field, words)
+        return self._normalise(reading)
+
+    def _normalise(self, reading: Reading) -> Reading:
+        """Apply the ``invert_power`` option: negate powers, swap import and export."""
+        if not self.invert_power:
+            return reading
+        for quantity in _SIGNED_POWERS:
+            value = reading.get(quantity)
+            if value is not None:
+                reading[quantity] = -value
+        imported = Quantity.ENERGY_IMPORTED
+        exported = Quantity.ENERGY_EXPORTED
+        if imported in reading or exported in reading:
+            reading[imported], reading[exported] = reading.get(exported), reading.get(imported)
+            for quantity in (imported, exported):
+                if quantity not in self.quantities:
+                    del reading[quantity]
+        return reading
+
+    def _set_available(self, available: bool, error: ModbusError | None) -> None:
+        if available == self.available:
+            return
+        self.available = available
+        if available:
+            _LOGGER.info("%s is answering again", self.name)
+            return
+        state = self.last_reading.get(Quantity.INVERTER_STATE)
+        if isinstance(error, ModbusUnavailable) and state in ASLEEP_STATES:
+            _LOGGER.info("%s is unavailable (asleep, last state %s): %s", self.name, state, error)
+        elif isinstance(error, ModbusUnavailable):
+            _LOGGER.info("%s is unavailable: %s", self.name, error)
+        else:
+            _LOGGER.warning("%s answers with unexpected data: %s", self.name, error)
+
+    def __str__(self) -> str:
+        """The device's name."""
+        return self.name
+
+
+def _in_block(field: Field, block: ReadBlock) -> bool:
+    return any(block.covers(span) for span in field.spans())
+
+
+async def _read_info(connection: ModbusConnection, unit: int, profile: Profile) -> DeviceInfo:
+    """Static identity of a fixed-map device; a refused register leaves ``None``."""
+    values: dict[str, str | None] = {}
+    for info_field in profile.info_fields:
+        try:
+            words = await connection.read_registers(
+                unit, info_field.address, info_field.count, info_field.function
+            )
+        except ModbusProtocolError:
+            values[info_field.name] = None
+            continue
+        if info_field.data_type is DataType.STRING:
+            values[info_field.name] = decode_string(words)
+        else:
+            number = decode_value(words, info_field.data_type, info_field.word_order)
+            values[info_field.name] = None if number is None else str(number)
+    model = profile.model
+    if values.get("model_code"):
+        model = f"{model} ({values['model_code']})"
+    return DeviceInfo(profile.manufacturer, model, values.get("serial_number"))
+
+
+def _sunspec_model_from_options(options: Mapping[str, Any]) -> SunSpecModel | None:
+    if options.get("model_id") is None or options.get("model_address") is None:
+        return None
+    return SunSpecModel(
+        int(options["model_id"]),
+        int(options["model_address"]),
+        int(options.get("model_length") or 0),
+    )
+
+
+async def _build_sunspec(
+    connection: ModbusConnection, unit: int, options: Mapping[str, Any]
+) -> tuple[list[Field], DeviceInfo, bool]:
+    """Fields and identity of a SunSpec device, from the persisted layout or a new scan."""
+    model = _sunspec_model_from_options(options)
+    common_address = options.get("common_address")
+    invert_default = False
+    info: SunSpecInfo | None = None
+    if model is None:
+        info = await detect_sunspec(connection, unit)
+        wanted = options.get("model_id")
+        candidates = [
+            m for m in info.readable_models if wanted is None or m.model_id == int(wanted)
+        ]
+        if not candidates:
+            raise ModbusProtocolError(
+                f"unit {unit}: no readable SunSpec model in {[m.model_id for m in info.models]}"
+            )
+        # an inverter first: it is what most units are; meters come after it in the chain
+        model = next((m for m in candidates if m.kind == "inverter"), candidates[0])
+        common = info.common_for(model)
+        common_address = common.address if common else None
+        invert_default = info.invert_power_default(model)
+    model_map = SUNSPEC_MODELS.get(model.model_id)
+    if model_map is None:
+        raise ModbusProtocolError(f"SunSpec model {model.model_id} is not supported")
+    # the model ID must still be where the layout says (firmware updates move models)
+    (found_id,) = await connection.read_registers(unit, model.address, 1)
+    if found_id != model.model_id:
+        raise ModbusProtocolError(
+            f"unit {unit}: expected SunSpec model {model.model_id} at {model.address}, "
+            f"found {found_id}: scan the device again"
+        )
+    if info is not None and common_address == info.models[0].address:
+        identity = info.identity
+    elif common_address is not None:
+        identity = await read_common(connection, unit, int(common_address))
+    else:
+        identity = None
+    device_info = DeviceInfo(
+        identity.manufacturer if identity else None,
+        identity.model if identity else None,
+        identity.serial_number if identity else None,
+        identity.sw_version if identity else None,
+    )
+    fields = [field.shifted(model.address) for field in model_map.fields]
+    return fields, device_info, invert_default
+
+
+async def build_device(
+    connection: ModbusConnection,
+    unit: int,
+    profile_id: str,
+    options: Mapping[str, Any] | None = None,
+) -> ModbusDevice:
+    """Create a device of profile ``profile_id`` (a key of ``PROFILES``) on ``unit``.
+
+    Reads the device identity (and, for SunSpec without a persisted layout, scans the model
+    chain), so it raises :class:`ModbusUnavailable` / :class:`ModbusProtocolError` like
+    :meth:`ModbusDevice.read`, and ``ValueError`` / ``KeyError`` for bad options.
+
+    Options (all optional unless stated):
+
+    * ``invert_power`` (bool): negate powers and swap import/export counters (reversed CT,
+      or a vendor sign convention; SolarEdge meters default to ``True``).
+    * ``name`` (str): used in log lines.
+    * sunspec: ``model_id``, ``model_address``, ``model_length``, ``common_address`` as
+      given by :meth:`SunSpecInfo.device_options` (no scan at start-up); only ``model_id``
+      to pick a model of a fresh scan (default: the first inverter, else the first meter).
+    * generic: ``registers`` (list of rows, see :func:`parse_generic_registers`, required),
+      ``manufacturer``, ``model``, ``max_registers`` (default 125).
+    """
+    options = options or {}
+    profile = PROFILES[profile_id]
+    invert_default = False
+    if profile_id == "sunspec":
+        fields, info, invert_default = await _build_sunspec(connection, unit, options)
+    elif profile_id == "generic":
+        fields = list(parse_generic_registers(options.get("registers") or ()))
+        if not fields:
+            raise ValueError("the generic profile needs at least one register")
+        profile = replace(
+            profile,
+            max_registers=int(options.get("max_registers") or profile.max_registers),
+        )
+        info = DeviceInfo(options.get("manufacturer"), options.get("model"))
+    else:
+        fields = list(profile.fields)
+        info = await _read_info(connection, unit, profile)
+    return ModbusDevice(
+        connection,
+        unit,
+        profile,
+        fields,
+        info,
+        invert_power=bool(options.get("invert_power", invert_default)),
+        name=options.get("name"),
+    )
+
+
+def plan_for(fields: Sequence[Field], profile: Profile) -> list[ReadBlock]:
+    """The read plan of ``fields`` under ``profile``'s limits (for diagnostics and tests)."""
+    spans: list[RegisterSpan] = [span for field in fields for span in field.spans()]
+    return plan_reads(
+        spans,
+        max_registers=profile.max_registers,
+        max_gap=profile.max_gap,
+        unreadable=profile.unreadable,
+    )
