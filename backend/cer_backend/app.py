@@ -6,20 +6,41 @@ import logging
 from typing import Final
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from . import __version__
+from .api.keys import ENGINE_KEY, LIVE_KEY, REGISTRY_KEY
+from .api.routing import (
+    API_PREFIX,
+    MAX_FILE_BODY,
+    TOKENS_KEY,
+    Context,
+    Route,
+    add_routes,
+    openapi_document,
+    problem_middleware,
+)
 from .database import backend_name, create_engine, ping
+from .service.live import LiveStore
+from .service.registry import RegistryCache
+from .service.tokens import TokenStore
 
 _LOGGER = logging.getLogger(__name__)
 
-ENGINE_KEY: Final = web.AppKey("engine", AsyncEngine)
-API_PREFIX: Final = "/api/v1"
+__all__ = ["API_PREFIX", "ENGINE_KEY", "all_routes", "create_app"]
+
+HEALTH_RESPONSE: Final = {
+    "type": "object",
+    "properties": {
+        "status": {"type": "string", "enum": ["ok", "unavailable"]},
+        "version": {"type": "string"},
+        "database": {"type": "string"},
+    },
+}
 
 
-async def health(request: web.Request) -> web.Response:
+async def health(context: Context) -> web.StreamResponse:
     """``GET /api/v1/health``: public; says whether the database answers."""
-    engine = request.app[ENGINE_KEY]
+    engine = context.app[ENGINE_KEY]
     try:
         await ping(engine)
     except Exception as err:  # any database failure makes the service unhealthy
@@ -33,14 +54,55 @@ async def health(request: web.Request) -> web.Response:
     )
 
 
-def create_app(database_url: str) -> web.Application:
-    """Build the application for a database URL; the engine is disposed on cleanup."""
-    app = web.Application()
-    app[ENGINE_KEY] = create_engine(database_url)
+async def openapi(context: Context) -> web.StreamResponse:
+    """``GET /api/v1/openapi.json``: public."""
+    return web.json_response(openapi_document(all_routes()))
+
+
+def all_routes() -> list[Route]:
+    """Every route of API v1."""
+    from .api.handlers import ROUTES
+    from .api.settlement_handlers import ROUTES as SETTLEMENT_ROUTES
+
+    return [
+        Route("GET", "/health", health, "Service and database health", None,
+              response=HEALTH_RESPONSE, tag="operations"),
+        Route("GET", "/openapi.json", openapi, "This document", None, tag="operations"),
+        *ROUTES,
+        *SETTLEMENT_ROUTES,
+    ]
+
+
+def create_app(database_url: str, *, migrate: bool = False) -> web.Application:
+    """Build the application for a database URL; the engine is disposed on cleanup.
+
+    With ``migrate``, the schema is brought to the newest revision at start-up.
+    """
+    app = web.Application(middlewares=[problem_middleware], client_max_size=MAX_FILE_BODY)
+    engine = create_engine(database_url)
+    app[ENGINE_KEY] = engine
+    app[TOKENS_KEY] = TokenStore(engine)
+    app[REGISTRY_KEY] = RegistryCache(engine)
+    app[LIVE_KEY] = LiveStore(engine)
+
+    async def _startup(app: web.Application) -> None:
+        if migrate:
+            from .migrate import upgrade
+
+            before, after = await upgrade(engine)
+            if before != after:
+                _LOGGER.info("Database schema migrated from %s to %s", before, after)
+        try:
+            loaded = await app[LIVE_KEY].load()
+        except Exception as err:  # no schema yet, or no database: health tells
+            _LOGGER.warning("Live snapshots not loaded: %s", err)
+        else:
+            _LOGGER.info("Loaded %d live snapshots", loaded)
 
     async def _dispose(app: web.Application) -> None:
         await app[ENGINE_KEY].dispose()
 
+    app.on_startup.append(_startup)
     app.on_cleanup.append(_dispose)
-    app.router.add_get(f"{API_PREFIX}/health", health)
+    add_routes(app, all_routes())
     return app

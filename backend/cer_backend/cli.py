@@ -8,10 +8,10 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .commands import serve
+from .commands import admin, serve
 from .commands.errors import CheckFailed, UsageError
 
-COMMAND_MODULES = (serve,)
+COMMAND_MODULES = (serve, admin)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,7 +10,11 @@ from aiohttp import web
 
 from .. import __version__
 from ..app import create_app
+from ..logs import configure_logging
 from ..settings import DEFAULT_HOST, DEFAULT_PORT, resolve_database_url
+
+#: seconds given to requests in flight when SIGTERM/SIGINT arrives
+SHUTDOWN_TIMEOUT = 10.0
 
 
 def add_database_option(parser: argparse.ArgumentParser) -> None:
@@ -23,23 +27,49 @@ def add_database_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from .admin import migrate_database
+
+    configure_logging(
+        args.log_format,
+        logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
+        access_log=not args.no_access_log,
+    )
     database_url = resolve_database_url(args.database)
+    # migrate first: a database that cannot be reached or upgraded stops here, in one line
+    before, after = migrate_database(database_url)
+    logger = logging.getLogger(__name__)
+    if before != after:
+        logger.info("Database schema migrated from %s to %s", before or "empty", after)
     app = create_app(database_url)
-    logging.getLogger(__name__).info(
+    logger.info(
         "cer-backend %s on http://%s:%d (database: %s)",
         __version__,
         args.host,
         args.port,
         database_url.split("@")[-1],
     )
-    web.run_app(app, host=args.host, port=args.port, print=None)
+    # aiohttp stops on SIGTERM/SIGINT: no new connections, requests in flight finish
+    # (up to SHUTDOWN_TIMEOUT), then the engine is disposed
+    web.run_app(
+        app,
+        host=args.host,
+        port=args.port,
+        print=None,
+        access_log=None,
+        shutdown_timeout=SHUTDOWN_TIMEOUT,
+    )
+    logger.info("cer-backend stopped")
     return 0
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
     """Add ``serve``."""
-    serve = commands.add_parser("serve", help="run the HTTP API")
+    serve = commands.add_parser("serve", help="run the HTTP API (migrates the database first)")
     serve.add_argument("--host", default=DEFAULT_HOST, help=f"default {DEFAULT_HOST}")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
+    serve.add_argument(
+        "--log-format", choices=("json", "text"), default="json", help="default json"
+    )
+    serve.add_argument("--no-access-log", action="store_true", help="no line per request")
     add_database_option(serve)
     serve.set_defaults(handler=_serve)

@@ -1,0 +1,1 @@
+"""HTTP API v1 of the backend (the contract of DESIGN.md)."""

@@ -1,0 +1,492 @@
+"""Handlers of ingest, live data, tokens and the registry."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..models import Community, Member, Plant, Pod, Token, as_utc, utcnow
+from ..service.ingest import CLOCK_SKEW, ingest_readings
+from ..service.live import Snapshot
+from ..service.registry import RegistryError, import_community, jsonable
+from ..service.tokens import TokenError, create_token, revoke_token
+from . import schemas as s
+from .keys import ENGINE_KEY, LIVE_KEY, REGISTRY_KEY
+from .problems import ApiError
+from .routing import TOKENS_KEY, WARNINGS_KEY, Context, Route
+
+
+def json_response(data: Any, status: int = 200) -> web.Response:
+    """A JSON answer (dates as ISO strings)."""
+    return web.json_response(jsonable(data), status=status)
+
+
+async def scoped_community(context: Context, requested: str | None = None) -> str:
+    """The community a request is about: the token's own, or (global admin) the one named."""
+    principal = context.require_principal()
+    if principal.community_id is not None:
+        if requested is not None and requested != principal.community_id:
+            raise ApiError(403, "this token belongs to another community")
+        return principal.community_id
+    engine = context.app[ENGINE_KEY]
+    async with engine.connect() as connection:
+        if requested is not None:
+            found = await connection.scalar(
+                select(Community.community_id).where(Community.community_id == requested)
+            )
+            if found is None:
+                raise ApiError(404, f"no community {requested!r}")
+            return requested
+        ids = (await connection.scalars(select(Community.community_id).limit(2))).all()
+    if len(ids) == 1:
+        return ids[0]
+    raise ApiError(422, "say which community: ?community=ID", errors=[{"field": "community",
+                                                                         "message": "is required"}])
+
+
+async def _rules(context: Context, community_id: str) -> Any:
+    try:
+        return await context.app[REGISTRY_KEY].rules(community_id)
+    except RegistryError as err:
+        raise ApiError(err.status, str(err)) from err
+
+
+def _check_site_pod(context: Context, rules: Any, pod: str) -> None:
+    principal = context.require_principal()
+    if pod not in principal.pods:
+        raise ApiError(
+            403, f"this token may not write POD {pod}", errors=[{"field": "pod",
+                                                                  "message": "not in the token's scope"}]
+        )
+    if pod not in rules.pods:
+        raise ApiError(
+            422, f"the community has no POD {pod}", errors=[{"field": "pod", "message": "unknown POD"}]
+        )
+
+
+# --- ingest and live --------------------------------------------------------------------------
+
+
+async def post_readings(context: Context) -> web.StreamResponse:
+    """``POST /readings``: one POD's closed hours."""
+    body = context.body
+    community_id = await scoped_community(context)
+    rules = await _rules(context, community_id)
+    _check_site_pod(context, rules, body["pod"])
+    outcome = await ingest_readings(
+        context.app[ENGINE_KEY],
+        rules,
+        community_id,
+        body["pod"],
+        body["readings"],
+        context.require_principal().token_id,
+    )
+    stored = outcome.accepted + outcome.duplicates + outcome.replaced
+    if outcome.rejected and stored == 0:
+        statuses = {item["status"] for item in outcome.rejected}
+        status = 409 if statuses == {409} else 422
+        raise ApiError(
+            status,
+            f"all {len(outcome.rejected)} readings were rejected",
+            errors=[
+                {k: v for k, v in item.items() if k != "status"} for item in outcome.rejected
+            ],
+            extra=outcome.as_dict(),
+        )
+    return json_response(outcome.as_dict())
+
+
+async def post_live(context: Context) -> web.StreamResponse:
+    """``POST /live``: a site's minute snapshot; answers the community's live figures."""
+    body = context.body
+    community_id = await scoped_community(context)
+    rules = await _rules(context, community_id)
+    _check_site_pod(context, rules, body["pod"])
+    ts = as_utc(s.parse_datetime(body["ts"]))  # type: ignore[arg-type]
+    now = utcnow()
+    if ts > now + CLOCK_SKEW:
+        raise ApiError(422, "ts is in the future", errors=[{"field": "ts", "message": "in the future"}])
+    await context.app[LIVE_KEY].put(
+        community_id,
+        body["pod"],
+        Snapshot(
+            ts=ts,
+            injection_w=float(body["injection_w"]),
+            withdrawal_w=float(body["withdrawal_w"]),
+            hour_injected_wh=int(body["hour_injected_wh"]),
+            hour_withdrawn_wh=int(body["hour_withdrawn_wh"]),
+            received_at=now,
+        ),
+    )
+    return await _community_live(context, community_id, rules)
+
+
+async def _community_live(context: Context, community_id: str, rules: Any) -> web.StreamResponse:
+    from ..service.estimates import tip_estimate_now
+
+    tip = await tip_estimate_now(context.app[ENGINE_KEY], community_id)
+    return json_response(
+        context.app[LIVE_KEY].community_live(community_id, rules, tip_estimate_eur_mwh=tip)
+    )
+
+
+async def get_community_live(context: Context) -> web.StreamResponse:
+    """``GET /community/live``."""
+    community_id = await scoped_community(context, context.request.query.get("community"))
+    return await _community_live(context, community_id, await _rules(context, community_id))
+
+
+# --- tokens -----------------------------------------------------------------------------------
+
+
+def _token_view(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.token_id,
+        "role": row.role,
+        "community": row.community_id,
+        "pods": list(row.pods or []),
+        "label": row.label,
+        "created_at": row.created_at,
+        "revoked_at": row.revoked_at,
+    }
+
+
+async def post_token(context: Context) -> web.StreamResponse:
+    """``POST /tokens``: the secret is in this answer only."""
+    principal = context.require_principal()
+    body = context.body
+    community = body.get("community")
+    if principal.community_id is not None:
+        community = await scoped_community(context, community)
+    try:
+        secret, token_id = await create_token(
+            context.app[ENGINE_KEY], body["role"], community, body.get("pods") or (), body.get("label")
+        )
+    except TokenError as err:
+        raise ApiError(422, str(err)) from err
+    return json_response({"id": token_id, "token": secret, "role": body["role"],
+                          "community": community, "pods": sorted(set(body.get("pods") or []))}, 201)
+
+
+async def get_tokens(context: Context) -> web.StreamResponse:
+    """``GET /tokens``: tokens of the admin's scope (never the secrets)."""
+    principal = context.require_principal()
+    statement = select(Token).order_by(Token.token_id)
+    if principal.community_id is not None:
+        statement = statement.where(Token.community_id == principal.community_id)
+    async with AsyncSession(context.app[ENGINE_KEY]) as session:
+        rows = (await session.scalars(statement)).all()
+        return json_response([_token_view(row) for row in rows])
+
+
+async def revoke(context: Context) -> web.StreamResponse:
+    """``POST /tokens/{token_id}/revoke``."""
+    try:
+        token_id = int(context.request.match_info["token_id"])
+    except ValueError as err:
+        raise ApiError(404, "no such token") from err
+    principal = context.require_principal()
+    if not await revoke_token(context.app[ENGINE_KEY], token_id, principal.community_id):
+        raise ApiError(404, "no such active token")
+    context.app[TOKENS_KEY].forget()
+    return json_response({"id": token_id, "revoked": True})
+
+
+# --- registry ---------------------------------------------------------------------------------
+
+
+async def post_community(context: Context) -> web.StreamResponse:
+    """``POST /communities``: a community file as JSON creates or updates (same name)."""
+    principal = context.require_principal()
+    if principal.community_id is not None:
+        name = context.body.get("community", {}).get("name")
+        async with context.app[ENGINE_KEY].connect() as connection:
+            own = await connection.scalar(
+                select(Community.name).where(Community.community_id == principal.community_id)
+            )
+        if name != own:
+            raise ApiError(403, "an admin of one community may update only that community")
+    try:
+        community_id, created = await import_community(context.app[ENGINE_KEY], context.body)
+    except RegistryError as err:
+        raise ApiError(err.status, str(err), errors=err.problems) from err
+    context.app[REGISTRY_KEY].forget(community_id)
+    return await _community_view(context, community_id, 201 if created else 200, created)
+
+
+async def _community_view(
+    context: Context, community_id: str, status: int = 200, created: bool | None = None
+) -> web.StreamResponse:
+    async with AsyncSession(context.app[ENGINE_KEY]) as session:
+        community = await session.get(Community, community_id)
+        if community is None:
+            raise ApiError(404, f"no community {community_id!r}")
+        counts = {}
+        for name, model in (("members", Member), ("pods", Pod), ("plants", Plant)):
+            counts[name] = await session.scalar(
+                select(func.count()).select_from(model).where(model.community_id == community_id)
+            )
+        data: dict[str, Any] = {
+            "id": community.community_id,
+            "name": community.name,
+            "region": community.region,
+            "market_zone": community.market_zone,
+            "cabina_primaria": community.cabina_primaria,
+            "constituted": community.constituted,
+            "timezone": community.timezone,
+            "cu_afa_eur_mwh": community.cu_afa_eur_mwh,
+            "statute": community.statute,
+            **counts,
+        }
+    if created is not None:
+        data["created"] = created
+    return json_response(data, status)
+
+
+async def get_communities(context: Context) -> web.StreamResponse:
+    """``GET /communities``."""
+    principal = context.require_principal()
+    statement = select(Community.community_id, Community.name).order_by(Community.community_id)
+    if principal.community_id is not None:
+        statement = statement.where(Community.community_id == principal.community_id)
+    async with context.app[ENGINE_KEY].connect() as connection:
+        rows = (await connection.execute(statement)).all()
+    return json_response([{"id": r.community_id, "name": r.name} for r in rows])
+
+
+async def get_community(context: Context) -> web.StreamResponse:
+    """``GET /communities/{community}``."""
+    community_id = await scoped_community(context, context.request.match_info["community"])
+    return await _community_view(context, community_id)
+
+
+async def patch_community(context: Context) -> web.StreamResponse:
+    """``PATCH /communities/{community}``."""
+    community_id = await scoped_community(context, context.request.match_info["community"])
+    async with AsyncSession(context.app[ENGINE_KEY]) as session, session.begin():
+        community = await session.get(Community, community_id)
+        assert community is not None
+        for key, value in context.body.items():
+            setattr(community, key, value)
+        community.updated_at = utcnow()
+    await _check_document(context, community_id)
+    context.app[REGISTRY_KEY].forget(community_id)
+    return await _community_view(context, community_id)
+
+
+async def _check_document(context: Context, community_id: str) -> None:
+    """After a registry change, say (as warnings) what the engine finds wrong, if anything."""
+    from ..service.registry import check_community_file, community_document
+
+    async with context.app[ENGINE_KEY].connect() as connection:
+        document = await community_document(connection, community_id)
+    try:
+        check_community_file(jsonable(document))
+    except RegistryError as err:
+        context.request[WARNINGS_KEY] = err.problems
+    except ImportError:
+        pass
+
+
+MODELS: dict[str, Any] = {"members": Member, "pods": Pod, "plants": Plant}
+KEYS = {"members": "member_id", "pods": "pod", "plants": "plant_id"}
+
+
+def _entity_view(kind: str, row: Any) -> dict[str, Any]:
+    if kind == "members":
+        return {"id": row.member_id, "name": row.name, "type": row.type, "joined": row.joined,
+                "left": row.left}
+    if kind == "pods":
+        return {"pod": row.pod, "member": row.member_id, "power_kw": row.power_kw,
+                "label": row.label, "ended": row.ended}
+    return {"id": row.plant_id, "pod": row.pod, "owner": row.owner, "power_kw": row.power_kw,
+            "source": row.source, "commissioned": row.commissioned,
+            "capital_grant_pct": row.capital_grant_pct, "voltage": row.voltage, "ended": row.ended}
+
+
+def _list_handler(kind: str) -> Any:
+    async def handler(context: Context) -> web.StreamResponse:
+        community_id = await scoped_community(context, context.request.match_info["community"])
+        model = MODELS[kind]
+        async with AsyncSession(context.app[ENGINE_KEY]) as session:
+            rows = (
+                await session.scalars(
+                    select(model).where(model.community_id == community_id).order_by(
+                        getattr(model, KEYS[kind])
+                    )
+                )
+            ).all()
+            return json_response([_entity_view(kind, row) for row in rows])
+
+    handler.__doc__ = f"``GET /communities/{{community}}/{kind}``."
+    return handler
+
+
+def _dates(data: dict[str, Any], *names: str) -> dict[str, Any]:
+    out = dict(data)
+    for name in names:
+        if out.get(name) is not None:
+            out[name] = date.fromisoformat(out[name])
+    return out
+
+
+def _create_handler(kind: str) -> Any:
+    async def handler(context: Context) -> web.StreamResponse:
+        community_id = await scoped_community(context, context.request.match_info["community"])
+        body = dict(context.body)
+        async with AsyncSession(context.app[ENGINE_KEY]) as session, session.begin():
+            if kind == "members":
+                if await session.get(Member, (community_id, body["id"])) is not None:
+                    raise ApiError(409, f"member {body['id']!r} exists")
+                data = _dates(body, "joined", "left")
+                row: Any = Member(community_id=community_id, member_id=data["id"], name=data["name"],
+                                  type=data["type"], joined=data.get("joined"), left=data.get("left"))
+                session.add(row)
+                await session.flush()
+                for position, pod in enumerate(body.get("pods") or []):
+                    await _new_pod(session, community_id, pod, data["id"], position)
+            elif kind == "pods":
+                if await session.get(Member, (community_id, body["member"])) is None:
+                    raise ApiError(422, f"no member {body['member']!r}",
+                                   errors=[{"field": "member", "message": "unknown member"}])
+                row = await _new_pod(session, community_id, body["pod"], body["member"], 99,
+                                     body.get("power_kw"), body.get("label"))
+            else:
+                if await session.get(Plant, (community_id, body["id"])) is not None:
+                    raise ApiError(409, f"plant {body['id']!r} exists")
+                data = _dates(body, "commissioned")
+                row = Plant(community_id=community_id, plant_id=data["id"], pod=data["pod"],
+                            owner=data["owner"], power_kw=float(data["power_kw"]),
+                            source=data["source"], commissioned=data["commissioned"],
+                            capital_grant_pct=float(data.get("capital_grant_pct") or 0),
+                            voltage=data.get("voltage") or "lv", extra={})
+                session.add(row)
+            await session.flush()
+            view = _entity_view(kind, row)
+        context.app[REGISTRY_KEY].forget(community_id)
+        await _check_document(context, community_id)
+        if context.request.get(WARNINGS_KEY):
+            view["warnings"] = context.request[WARNINGS_KEY]
+        return json_response(view, 201)
+
+    handler.__doc__ = f"``POST /communities/{{community}}/{kind}``."
+    return handler
+
+
+async def _new_pod(session: AsyncSession, community_id: str, pod: str, member_id: str,
+                   position: int, power_kw: float | None = None, label: str | None = None) -> Pod:
+    existing = await session.get(Pod, (community_id, pod))
+    if existing is not None:
+        raise ApiError(409, f"POD {pod} exists")
+    taken = await session.scalar(select(Pod.community_id).where(Pod.pod == pod, Pod.ended.is_(None)))
+    if taken is not None:
+        raise ApiError(409, f"POD {pod} belongs to another community")
+    row = Pod(community_id=community_id, pod=pod, member_id=member_id, position=position,
+              power_kw=power_kw, label=label)
+    session.add(row)
+    return row
+
+
+async def _load(session: AsyncSession, kind: str, community_id: str, key: str) -> Any:
+    row = await session.get(MODELS[kind], (community_id, key))
+    if row is None:
+        raise ApiError(404, f"no {kind[:-1]} {key!r} in community {community_id!r}")
+    return row
+
+
+def _get_handler(kind: str) -> Any:
+    async def handler(context: Context) -> web.StreamResponse:
+        community_id = await scoped_community(context, context.request.match_info["community"])
+        async with AsyncSession(context.app[ENGINE_KEY]) as session:
+            row = await _load(session, kind, community_id, context.request.match_info["key"])
+            return json_response(_entity_view(kind, row))
+
+    handler.__doc__ = f"``GET /communities/{{community}}/{kind}/{{key}}``."
+    return handler
+
+
+FIELD_MAP = {"members": {"left": "left", "joined": "joined"}, "plants": {}, "pods": {}}
+
+
+def _patch_handler(kind: str) -> Any:
+    async def handler(context: Context) -> web.StreamResponse:
+        community_id = await scoped_community(context, context.request.match_info["community"])
+        async with AsyncSession(context.app[ENGINE_KEY]) as session, session.begin():
+            row = await _load(session, kind, community_id, context.request.match_info["key"])
+            for key, value in _dates(context.body, "joined", "left").items():
+                setattr(row, key, value)
+            await session.flush()
+            view = _entity_view(kind, row)
+        context.app[REGISTRY_KEY].forget(community_id)
+        await _check_document(context, community_id)
+        if context.request.get(WARNINGS_KEY):
+            view["warnings"] = context.request[WARNINGS_KEY]
+        return json_response(view)
+
+    handler.__doc__ = f"``PATCH /communities/{{community}}/{kind}/{{key}}``."
+    return handler
+
+
+def _end_handler(kind: str) -> Any:
+    async def handler(context: Context) -> web.StreamResponse:
+        community_id = await scoped_community(context, context.request.match_info["community"])
+        end = date.fromisoformat(context.body["date"])
+        async with AsyncSession(context.app[ENGINE_KEY]) as session, session.begin():
+            row = await _load(session, kind, community_id, context.request.match_info["key"])
+            if kind == "members":
+                row.left = end
+            else:
+                row.ended = end
+            await session.flush()
+            view = _entity_view(kind, row)
+        context.app[REGISTRY_KEY].forget(community_id)
+        return json_response(view)
+
+    handler.__doc__ = f"``POST /communities/{{community}}/{kind}/{{key}}/end``: end-date."
+    return handler
+
+
+ADMIN = frozenset({"admin"})
+SITE = frozenset({"site"})
+READERS = frozenset({"admin", "viewer", "site"})
+
+_CREATE = {"members": s.MEMBER, "pods": s.POD_CREATE, "plants": s.PLANT}
+_PATCH = {"members": s.MEMBER_PATCH, "pods": s.POD_PATCH, "plants": s.PLANT_PATCH}
+
+ROUTES: list[Route] = [
+    Route("POST", "/readings", post_readings, "Upload closed hours of one POD", SITE,
+          s.READINGS_UPLOAD, s.READINGS_ANSWER, tag="ingest"),
+    Route("POST", "/live", post_live, "Upload a live snapshot; answers the community live figures",
+          SITE, s.LIVE_UPLOAD, s.COMMUNITY_LIVE, tag="ingest"),
+    Route("GET", "/community/live", get_community_live, "The community's current hour", READERS,
+          response=s.COMMUNITY_LIVE, query={"community": {"type": "string"}}, tag="community"),
+    Route("GET", "/tokens", get_tokens, "List tokens", ADMIN, tag="registry"),
+    Route("POST", "/tokens", post_token, "Create a token (the secret is shown once)", ADMIN,
+          s.TOKEN_CREATE, tag="registry"),
+    Route("POST", "/tokens/{token_id}/revoke", revoke, "Revoke (end-date) a token", ADMIN,
+          tag="registry"),
+    Route("GET", "/communities", get_communities, "List communities", ADMIN, tag="registry"),
+    Route("POST", "/communities", post_community,
+          "Create or update (same name) a community from a community file", ADMIN,
+          s.COMMUNITY_FILE, tag="registry"),
+    Route("GET", "/communities/{community}", get_community, "A community", ADMIN, tag="registry"),
+    Route("PATCH", "/communities/{community}", patch_community, "Update a community's header",
+          ADMIN, s.COMMUNITY_PATCH, tag="registry"),
+]
+for _kind in ("members", "pods", "plants"):
+    ROUTES += [
+        Route("GET", f"/communities/{{community}}/{_kind}", _list_handler(_kind), f"List {_kind}",
+              ADMIN, tag="registry"),
+        Route("POST", f"/communities/{{community}}/{_kind}", _create_handler(_kind),
+              f"Create a {_kind[:-1]}", ADMIN, _CREATE[_kind], tag="registry"),
+        Route("GET", f"/communities/{{community}}/{_kind}/{{key}}", _get_handler(_kind),
+              f"A {_kind[:-1]}", ADMIN, tag="registry"),
+        Route("PATCH", f"/communities/{{community}}/{_kind}/{{key}}", _patch_handler(_kind),
+              f"Update a {_kind[:-1]}", ADMIN, _PATCH[_kind], tag="registry"),
+        Route("POST", f"/communities/{{community}}/{_kind}/{{key}}/end", _end_handler(_kind),
+              f"End-date a {_kind[:-1]}", ADMIN, s.END_DATE, tag="registry"),
+    ]

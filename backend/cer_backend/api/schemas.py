@@ -1,0 +1,366 @@
+"""JSON Schemas of the API: the same objects validate requests and make ``openapi.json``.
+
+A small validator for the subset of JSON Schema used here (type, properties, required,
+additionalProperties, items, min/maxItems, minimum, maximum, enum, min/maxLength, pattern,
+format date-time|date). Each problem names its field with a JSON-pointer-like path.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+Schema = dict[str, Any]
+
+MAX_READINGS_PER_REQUEST = 744
+POD_PATTERN = r"^IT[0-9]{3}E[0-9A-Z]{6,12}$"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    """One problem of a value against a schema."""
+
+    field: str
+    message: str
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "object": (dict,),
+    "array": (list,),
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+}
+
+
+def _type_ok(value: Any, name: str) -> bool:
+    if name == "null":
+        return value is None
+    if name in ("integer", "number") and isinstance(value, bool):
+        return False
+    return isinstance(value, _TYPES[name])
+
+
+def parse_datetime(value: str) -> datetime | None:
+    """An ISO 8601 date-time with its offset, or None."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def validate(schema: Schema, value: Any, path: str = "") -> list[FieldProblem]:
+    """Every problem of ``value`` against ``schema`` (empty list: valid)."""
+    problems: list[FieldProblem] = []
+    where = path or "body"
+    types = schema.get("type")
+    if types is not None:
+        names = [types] if isinstance(types, str) else list(types)
+        if not any(_type_ok(value, name) for name in names):
+            expected = " or ".join(names)
+            return [FieldProblem(where, f"must be {_article(expected)}")]
+    if value is None:
+        return problems
+    if "enum" in schema and value not in schema["enum"]:
+        allowed = ", ".join(str(item) for item in schema["enum"])
+        problems.append(FieldProblem(where, f"must be one of: {allowed}"))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if "minimum" in schema and value < schema["minimum"]:
+            problems.append(FieldProblem(where, f"must be ≥ {schema['minimum']}"))
+        if "maximum" in schema and value > schema["maximum"]:
+            problems.append(FieldProblem(where, f"must be ≤ {schema['maximum']}"))
+    if isinstance(value, str):
+        problems.extend(_check_string(schema, value, where))
+    if isinstance(value, list):
+        if "maxItems" in schema and len(value) > schema["maxItems"]:
+            problems.append(
+                FieldProblem(where, f"has {len(value)} items, at most {schema['maxItems']}")
+            )
+        if "minItems" in schema and len(value) < schema["minItems"]:
+            problems.append(FieldProblem(where, f"needs at least {schema['minItems']} items"))
+        item_schema = schema.get("items")
+        # x-per-item: the items are checked one by one by the handler (a bad one is rejected
+        # alone), not as part of the whole body
+        if item_schema is not None and not problems and not schema.get("x-per-item"):
+            for index, item in enumerate(value):
+                problems.extend(validate(item_schema, item, f"{path}/{index}"))
+    if isinstance(value, dict):
+        properties: dict[str, Schema] = schema.get("properties", {})
+        for name in schema.get("required", []):
+            if name not in value:
+                problems.append(FieldProblem(_join(path, name), "is required"))
+        if schema.get("additionalProperties") is False:
+            for name in value:
+                if name not in properties:
+                    problems.append(FieldProblem(_join(path, name), "is not a known field"))
+        for name, sub in properties.items():
+            if name in value:
+                problems.extend(validate(sub, value[name], _join(path, name)))
+    return problems
+
+
+def _check_string(schema: Schema, value: str, where: str) -> list[FieldProblem]:
+    problems = []
+    if "minLength" in schema and len(value) < schema["minLength"]:
+        problems.append(FieldProblem(where, f"must have at least {schema['minLength']} characters"))
+    if "maxLength" in schema and len(value) > schema["maxLength"]:
+        problems.append(FieldProblem(where, f"must have at most {schema['maxLength']} characters"))
+    if "pattern" in schema and not re.search(schema["pattern"], value):
+        problems.append(FieldProblem(where, f"does not match {schema['pattern']}"))
+    fmt = schema.get("format")
+    if fmt == "date-time" and parse_datetime(value) is None:
+        problems.append(FieldProblem(where, "must be an ISO 8601 date-time with its UTC offset"))
+    if fmt == "date":
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            problems.append(FieldProblem(where, "must be an ISO 8601 date (YYYY-MM-DD)"))
+    return problems
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}/{name}" if path else name
+
+
+def _article(expected: str) -> str:
+    return f"an {expected}" if expected[0] in "aeiou" else f"a {expected}"
+
+
+def nullable(schema: Schema) -> Schema:
+    """The schema, also accepting null."""
+    kind = schema.get("type")
+    result = dict(schema)
+    if isinstance(kind, str):
+        result["type"] = [kind, "null"]
+    return result
+
+
+# --- request and response bodies --------------------------------------------------------------
+
+WH = {"type": "integer", "minimum": 0, "description": "energy, integer Wh"}
+POD = {"type": "string", "pattern": POD_PATTERN, "description": "POD code, e.g. IT001E12345678"}
+DATE_TIME = {"type": "string", "format": "date-time"}
+DATE = {"type": "string", "format": "date"}
+
+READING: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["hour_start", "injected_wh", "withdrawn_wh"],
+    "properties": {
+        "hour_start": {**DATE_TIME, "description": "start of the closed hour, with offset"},
+        "injected_wh": WH,
+        "withdrawn_wh": WH,
+        "produced_wh": WH,
+        "consumed_wh": WH,
+        "quality": {"type": "string", "enum": ["measured", "estimated", "derived"]},
+        "samples": {"type": "integer", "minimum": 0},
+    },
+}
+
+READINGS_UPLOAD: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["pod", "readings"],
+    "properties": {
+        "pod": POD,
+        # items are validated one by one (a bad item is rejected, the others stored)
+        "readings": {
+            "type": "array",
+            "maxItems": MAX_READINGS_PER_REQUEST,
+            "items": READING,
+            "x-per-item": True,
+        },
+    },
+}
+
+READINGS_ANSWER: Schema = {
+    "type": "object",
+    "required": ["accepted", "duplicates", "replaced", "rejected"],
+    "properties": {
+        "accepted": {"type": "integer"},
+        "duplicates": {"type": "integer"},
+        "replaced": {"type": "integer"},
+        "rejected": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "index": {"type": "integer"},
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                    "status": {"type": "integer"},
+                },
+            },
+        },
+    },
+}
+
+LIVE_UPLOAD: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": [
+        "pod",
+        "ts",
+        "injection_w",
+        "withdrawal_w",
+        "hour_injected_wh",
+        "hour_withdrawn_wh",
+    ],
+    "properties": {
+        "pod": POD,
+        "ts": DATE_TIME,
+        "injection_w": {"type": "number", "minimum": 0},
+        "withdrawal_w": {"type": "number", "minimum": 0},
+        "hour_injected_wh": WH,
+        "hour_withdrawn_wh": WH,
+    },
+}
+
+COMMUNITY_LIVE: Schema = {
+    "type": "object",
+    "properties": {
+        "hour_start": DATE_TIME,
+        "injected_wh": {"type": "integer"},
+        "withdrawn_wh": {"type": "integer"},
+        "shared_wh": {"type": "integer"},
+        "surplus_w": {"type": "number"},
+        "sites_reporting": {"type": "integer"},
+        "sites_total": {"type": "integer"},
+        "tip_estimate_eur_mwh": {"type": ["number", "null"]},
+    },
+}
+
+SETTLEMENT_REQUEST: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["period"],
+    "properties": {
+        "period": {"type": "string", "pattern": r"^[0-9]{4}(-[0-9]{2})?$"},
+        "community": {"type": "string"},
+    },
+}
+
+COMMUNITY_PATCH: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "region": {"type": "string"},
+        "market_zone": {"type": ["string", "null"]},
+        "cabina_primaria": {"type": "string"},
+        "timezone": {"type": "string"},
+        "cu_afa_eur_mwh": {"type": "object"},
+        "statute": {"type": "object"},
+    },
+}
+
+MEMBER: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "name", "type"],
+    "properties": {
+        "id": {"type": "string", "minLength": 1, "maxLength": 64},
+        "name": {"type": "string", "minLength": 1},
+        "type": {"type": "string"},
+        "pods": {"type": "array", "items": POD},
+        "joined": nullable(DATE),
+        "left": nullable(DATE),
+    },
+}
+MEMBER_PATCH: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {k: v for k, v in MEMBER["properties"].items() if k not in ("id", "pods")},
+}
+POD_CREATE: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["pod", "member"],
+    "properties": {
+        "pod": POD,
+        "member": {"type": "string"},
+        "power_kw": nullable({"type": "number", "minimum": 0}),
+        "label": nullable({"type": "string"}),
+    },
+}
+POD_PATCH: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "power_kw": nullable({"type": "number", "minimum": 0}),
+        "label": nullable({"type": "string"}),
+    },
+}
+PLANT: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "pod", "owner", "power_kw", "source", "commissioned"],
+    "properties": {
+        "id": {"type": "string", "minLength": 1, "maxLength": 64},
+        "pod": POD,
+        "owner": {"type": "string"},
+        "power_kw": {"type": "number", "minimum": 0},
+        "source": {"type": "string", "enum": ["pv", "wind", "hydro", "biogas", "other"]},
+        "commissioned": DATE,
+        "capital_grant_pct": {"type": "number", "minimum": 0},
+        "voltage": {"type": "string", "enum": ["lv", "mv"]},
+    },
+}
+PLANT_PATCH: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        k: v for k, v in PLANT["properties"].items() if k not in ("id", "pod", "commissioned")
+    },
+}
+END_DATE: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["date"],
+    "properties": {"date": {**DATE, "description": "the first day no longer in force"}},
+}
+TOKEN_CREATE: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["role"],
+    "properties": {
+        "role": {"type": "string", "enum": ["admin", "site", "viewer"]},
+        "community": nullable({"type": "string"}),
+        "pods": {"type": "array", "items": POD},
+        "label": nullable({"type": "string"}),
+    },
+}
+COMMUNITY_FILE: Schema = {
+    "type": "object",
+    "description": "a community file of FORMATS.md, as JSON (checked by the settlement engine)",
+    "required": ["community", "members", "plants"],
+    "properties": {
+        "community": {"type": "object"},
+        "members": {"type": "array", "items": {"type": "object"}},
+        "plants": {"type": "array", "items": {"type": "object"}},
+    },
+}
+PROBLEM: Schema = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "errors"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "index": {"type": "integer"},
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+}

@@ -1,0 +1,147 @@
+"""``cer-backend migrate``, ``token create``, ``community import``: the backend's own data."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..database import create_engine
+from ..settings import resolve_database_url
+from .errors import UsageError
+from .serve import add_database_option
+
+
+async def _migrate(url: str) -> tuple[str | None, str | None]:
+    from ..migrate import upgrade
+
+    engine = create_engine(url)
+    try:
+        return await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+def migrate_database(url: str) -> tuple[str | None, str | None]:
+    """Bring the schema up to date; UsageError (one line) when the database cannot be used."""
+    try:
+        return asyncio.run(_migrate(url))
+    except Exception as err:
+        raise UsageError(f"cannot migrate {_safe(url)}: {err}") from err
+
+
+def _safe(url: str) -> str:
+    return url.split("@")[-1]
+
+
+def _migrate_command(args: argparse.Namespace) -> int:
+    url = resolve_database_url(args.database)
+    before, after = migrate_database(url)
+    if before == after:
+        print(f"database {_safe(url)} is at revision {after} (up to date)")
+    else:
+        print(f"database {_safe(url)} migrated from {before or 'empty'} to {after}")
+    return 0
+
+
+def _token_create(args: argparse.Namespace) -> int:
+    from ..service.tokens import TokenError, create_token
+
+    url = resolve_database_url(args.database)
+    migrate_database(url)
+
+    async def run() -> tuple[str, int]:
+        engine = create_engine(url)
+        try:
+            return await create_token(engine, args.role, args.community, args.pod or (), args.label)
+        finally:
+            await engine.dispose()
+
+    try:
+        secret, token_id = asyncio.run(run())
+    except TokenError as err:
+        raise UsageError(str(err)) from err
+    scope = "all communities" if args.community is None else f"community {args.community}"
+    pods = f", PODs {' '.join(args.pod)}" if args.pod else ""
+    print(f"token {token_id}: role {args.role}, {scope}{pods}; it is shown only now:")
+    print(secret)
+    return 0
+
+
+def load_community_file(path: Path) -> Any:
+    """A community file (YAML or JSON) as data."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise UsageError(f"cannot read {path}: {err.strerror}") from err
+    try:
+        if path.suffix == ".json":
+            return json.loads(text)
+        return yaml.safe_load(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as err:
+        raise UsageError(f"{path} is not valid YAML/JSON: {err}") from err
+
+
+def import_community_file(url: str, path: Path) -> tuple[str, bool]:
+    """Create or update the community of a file; returns (id, created)."""
+    from ..service.registry import RegistryError, import_community
+
+    data = load_community_file(path)
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: a community file is a mapping with community, members, plants")
+    migrate_database(url)
+
+    async def run() -> tuple[str, bool]:
+        engine = create_engine(url)
+        try:
+            return await import_community(engine, data)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except RegistryError as err:
+        lines = "; ".join(f"{p.get('field')}: {p.get('message')}" for p in err.problems)
+        raise UsageError(f"{path}: {err}: {lines}") from err
+
+
+def _community_import(args: argparse.Namespace) -> int:
+    url = resolve_database_url(args.database)
+    community_id, created = import_community_file(url, Path(args.file))
+    print(f"community {'created' if created else 'updated'} from {args.file}:")
+    print(community_id)
+    return 0
+
+
+def register(commands: argparse._SubParsersAction[Any]) -> None:
+    """Add ``migrate``, ``token create`` and ``community import``."""
+    migrate = commands.add_parser("migrate", help="create or upgrade the database schema")
+    add_database_option(migrate)
+    migrate.set_defaults(handler=_migrate_command)
+
+    token = commands.add_parser("token", help="API tokens")
+    token_commands = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
+    create = token_commands.add_parser(
+        "create", help="make a token; prints it alone on the last line (shown only once)"
+    )
+    create.add_argument("--role", required=True, choices=("admin", "site", "viewer"))
+    create.add_argument("--community", metavar="ID", help="community id (omit: admin of all)")
+    create.add_argument("--pod", metavar="POD", nargs="+", help="the PODs a site token may write")
+    create.add_argument("--label", help="a note to tell tokens apart")
+    add_database_option(create)
+    create.set_defaults(handler=_token_create)
+
+    community = commands.add_parser("community", help="communities in the backend")
+    community_commands = community.add_subparsers(
+        dest="community_command", metavar="ACTION", required=True
+    )
+    imp = community_commands.add_parser(
+        "import", help="create or update (same name) a community from its file; prints its id"
+    )
+    imp.add_argument("file", metavar="FILE", help="community file (YAML of FORMATS.md, or JSON)")
+    add_database_option(imp)
+    imp.set_defaults(handler=_community_import)

@@ -1,0 +1,279 @@
+"""Storage: every table carries the community id, so a community can live on its own shard.
+
+Energy is integer Wh, times are UTC (``hour_start`` is the start of a clock hour), money is a
+decimal string as the engine produced it. These names are also the schema that Grafana reads.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    Float,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """An aware UTC datetime from what the database returned (SQLite gives naive UTC)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention (stable constraint names for Alembic)."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+UtcDateTime = DateTime(timezone=True)
+
+
+class Community(Base):
+    """A CER: its registry header, statute and tariffs as in the community file."""
+
+    __tablename__ = "communities"
+
+    community_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    region: Mapped[str] = mapped_column(String(64))
+    market_zone: Mapped[str | None] = mapped_column(String(16))
+    cabina_primaria: Mapped[str] = mapped_column(String(64))
+    constituted: Mapped[date] = mapped_column(Date)
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Rome")
+    cu_afa_eur_mwh: Mapped[dict[str, Any]] = mapped_column(JSON)
+    statute: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Member(Base):
+    """A member of a community; ``left`` end-dates it (the first day no longer a member)."""
+
+    __tablename__ = "members"
+    __table_args__ = (
+        ForeignKeyConstraint(["community_id"], ["communities.community_id"]),
+    )
+
+    community_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(32))
+    joined: Mapped[date | None] = mapped_column(Date)
+    left: Mapped[date | None] = mapped_column(Date)
+
+
+class Pod(Base):
+    """A connection point (POD) of a member; ``power_kw`` bounds plausible withdrawals."""
+
+    __tablename__ = "pods"
+    __table_args__ = (
+        ForeignKeyConstraint(["community_id"], ["communities.community_id"]),
+        ForeignKeyConstraint(
+            ["community_id", "member_id"], ["members.community_id", "members.member_id"]
+        ),
+    )
+
+    community_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pod: Mapped[str] = mapped_column(String(32), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    power_kw: Mapped[float | None] = mapped_column(Float)
+    label: Mapped[str | None] = mapped_column(String(200))
+    ended: Mapped[date | None] = mapped_column(Date)
+
+
+class Plant(Base):
+    """A production plant on its own POD."""
+
+    __tablename__ = "plants"
+    __table_args__ = (
+        ForeignKeyConstraint(["community_id"], ["communities.community_id"]),
+    )
+
+    community_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    plant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pod: Mapped[str] = mapped_column(String(32))
+    owner: Mapped[str] = mapped_column(String(64))
+    power_kw: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(16))
+    commissioned: Mapped[date] = mapped_column(Date)
+    capital_grant_pct: Mapped[float] = mapped_column(Float, default=0)
+    voltage: Mapped[str] = mapped_column(String(4), default="lv")
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    ended: Mapped[date | None] = mapped_column(Date)
+
+
+class Token(Base):
+    """A bearer token, stored as its SHA-256; ``community_id`` NULL = admin of all."""
+
+    __tablename__ = "tokens"
+
+    token_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    community_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    pods: Mapped[list[str]] = mapped_column(JSON, default=list)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Reading(Base):
+    """One closed hour of one POD, as uploaded."""
+
+    __tablename__ = "readings"
+
+    community_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pod: Mapped[str] = mapped_column(String(32), primary_key=True)
+    hour_start: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    injected_wh: Mapped[int] = mapped_column(BigInteger)
+    withdrawn_wh: Mapped[int] = mapped_column(BigInteger)
+    produced_wh: Mapped[int | None] = mapped_column(BigInteger)
+    consumed_wh: Mapped[int | None] = mapped_column(BigInteger)
+    quality: Mapped[str] = mapped_column(String(16))
+    samples: Mapped[int | None] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+Index("ix_readings_community_hour", Reading.community_id, Reading.hour_start)
+
+
+class ReadingAudit(Base):
+    """A reading as it was before an upload replaced it."""
+
+    __tablename__ = "reading_audit"
+
+    audit_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    community_id: Mapped[str] = mapped_column(String(64), index=True)
+    pod: Mapped[str] = mapped_column(String(32))
+    hour_start: Mapped[datetime] = mapped_column(UtcDateTime)
+    injected_wh: Mapped[int] = mapped_column(BigInteger)
+    withdrawn_wh: Mapped[int] = mapped_column(BigInteger)
+    produced_wh: Mapped[int | None] = mapped_column(BigInteger)
+    consumed_wh: Mapped[int | None] = mapped_column(BigInteger)
+    quality: Mapped[str] = mapped_column(String(16))
+    samples: Mapped[int | None] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    replaced_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    replaced_by_token: Mapped[int | None] = mapped_column(Integer)
+
+
+class Price(Base):
+    """Hourly zonal price (PUN zone, €/MWh as a decimal string) known to a community."""
+
+    __tablename__ = "prices"
+
+    community_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    zone: Mapped[str] = mapped_column(String(16), primary_key=True)
+    hour_start: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    eur_mwh: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str | None] = mapped_column(String(200))
+    imported_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class LiveSnapshot(Base):
+    """The latest live figures of a POD (also kept in memory)."""
+
+    __tablename__ = "live_snapshots"
+
+    community_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pod: Mapped[str] = mapped_column(String(32), primary_key=True)
+    ts: Mapped[datetime] = mapped_column(UtcDateTime)
+    injection_w: Mapped[float] = mapped_column(Float)
+    withdrawal_w: Mapped[float] = mapped_column(Float)
+    hour_injected_wh: Mapped[int] = mapped_column(BigInteger)
+    hour_withdrawn_wh: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SettlementRun(Base):
+    """A settlement of a period: ``draft`` or ``final`` (immutable, freezes its readings)."""
+
+    __tablename__ = "settlement_runs"
+
+    run_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    community_id: Mapped[str] = mapped_column(String(64), index=True)
+    period: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(8))
+    period_start: Mapped[datetime] = mapped_column(UtcDateTime)
+    period_end: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finalised_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    community_document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    hourly_profile: Mapped[dict[str, Any]] = mapped_column(JSON)
+    shared_wh: Mapped[int] = mapped_column(BigInteger)
+    tip_eur: Mapped[str] = mapped_column(String(32))
+    valorisation_eur: Mapped[str] = mapped_column(String(32))
+    missing_readings: Mapped[int] = mapped_column(Integer, default=0)
+    missing_prices: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SettlementPlantResult(Base):
+    """One plant's figures in a run."""
+
+    __tablename__ = "settlement_plant_results"
+
+    community_id: Mapped[str] = mapped_column(String(64), index=True)
+    run_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    plant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    allocated_wh: Mapped[int] = mapped_column(BigInteger)
+    incentivised_wh: Mapped[int] = mapped_column(BigInteger)
+    tip_eur: Mapped[str] = mapped_column(String(32))
+    valorisation_eur: Mapped[str | None] = mapped_column(String(32))
+
+
+class SettlementMemberResult(Base):
+    """One member's figures in a run (its statement)."""
+
+    __tablename__ = "settlement_member_results"
+
+    community_id: Mapped[str] = mapped_column(String(64), index=True)
+    run_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    shared_wh: Mapped[int] = mapped_column(BigInteger)
+    amount_eur: Mapped[str] = mapped_column(String(32))
+
+
+class Alert(Base):
+    """Something staff should look at: implausible data, missing hours of a run."""
+
+    __tablename__ = "alerts"
+
+    alert_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    community_id: Mapped[str] = mapped_column(String(64), index=True)
+    pod: Mapped[str | None] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -1,0 +1,240 @@
+"""Hourly readings: per-item validation, idempotent bulk upsert, audit of replaced values.
+
+A batch is one transaction: new hours go in with one ``INSERT … ON CONFLICT DO NOTHING
+RETURNING``; only the hours already stored are read back and compared (same values: a
+duplicate; other values: replaced, the old row copied to ``reading_audit``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, bindparam, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ..api.schemas import READING, parse_datetime, validate
+from ..models import Reading, ReadingAudit, as_utc, utcnow
+from .registry import CommunityRules, PodRule
+
+CLOCK_SKEW = timedelta(minutes=5)
+HOUR = timedelta(hours=1)
+VALUE_FIELDS = (
+    "injected_wh",
+    "withdrawn_wh",
+    "produced_wh",
+    "consumed_wh",
+    "quality",
+    "samples",
+)
+
+
+@dataclass(slots=True)
+class IngestOutcome:
+    """The answer of an upload."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    replaced: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The contract's answer body."""
+        return {
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "replaced": self.replaced,
+            "rejected": self.rejected,
+        }
+
+
+def _reject(outcome: IngestOutcome, index: int, message: str, field_name: str | None = None,
+            status: int = 422) -> None:
+    item: dict[str, Any] = {"index": index, "message": message, "status": status}
+    if field_name:
+        item["field"] = field_name
+    outcome.rejected.append(item)
+
+
+def check_reading(
+    item: Any, rule: PodRule, rules: CommunityRules, now: datetime
+) -> tuple[dict[str, Any] | None, str | None, str, int]:
+    """A row to store, or (None, field, message, status) saying why the item is refused."""
+    problems = validate(READING, item)
+    if problems:
+        first = problems[0]
+        message = "; ".join(
+            p.message if p.field == "body" else f"{p.field}: {p.message}" for p in problems
+        )
+        return None, None if first.field == "body" else first.field, message, 422
+    hour = parse_datetime(item["hour_start"])
+    assert hour is not None  # the schema checked the format
+    hour_utc = as_utc(hour)
+    if hour_utc.minute or hour_utc.second or hour_utc.microsecond:
+        return None, "hour_start", f"{item['hour_start']} is not the start of an hour", 422
+    if hour_utc + HOUR > now + CLOCK_SKEW:
+        return None, "hour_start", f"the hour {item['hour_start']} has not ended yet", 422
+    if rule.valid_from is not None and hour_utc < rule.valid_from:
+        return None, "hour_start", f"{item['hour_start']} is before the POD joined", 422
+    if rule.valid_until is not None and hour_utc >= rule.valid_until:
+        return None, "hour_start", f"{item['hour_start']} is after the POD left", 422
+    for name, limit in (
+        ("injected_wh", rule.max_injected_wh),
+        ("withdrawn_wh", rule.max_withdrawn_wh),
+        ("produced_wh", rule.max_produced_wh),
+    ):
+        value = item.get(name)
+        if value is not None and value > limit:
+            return (
+                None,
+                name,
+                f"{value} Wh in one hour is implausible for this point (at most {limit} Wh)",
+                422,
+            )
+    period = rules.final_period_of(hour_utc)
+    if period is not None:
+        return (
+            None,
+            "hour_start",
+            f"{item['hour_start']} belongs to the finalised settlement of {period}",
+            409,
+        )
+    return (
+        {
+            "hour_start": hour_utc,
+            "injected_wh": item["injected_wh"],
+            "withdrawn_wh": item["withdrawn_wh"],
+            "produced_wh": item.get("produced_wh"),
+            "consumed_wh": item.get("consumed_wh"),
+            "quality": item.get("quality", "measured"),
+            "samples": item.get("samples"),
+        },
+        None,
+        "",
+        200,
+    )
+
+
+async def ingest_readings(
+    engine: AsyncEngine,
+    rules: CommunityRules,
+    community_id: str,
+    pod: str,
+    items: Sequence[Any],
+    token_id: int | None,
+    now: datetime | None = None,
+) -> IngestOutcome:
+    """Validate and store one POD's readings; one transaction for the batch."""
+    now = now or utcnow()
+    outcome = IngestOutcome()
+    rule = rules.pods[pod]
+    rows: dict[datetime, dict[str, Any]] = {}
+    for index, item in enumerate(items):
+        row, field_name, message, status = check_reading(item, rule, rules, now)
+        if row is None:
+            _reject(outcome, index, message, field_name, status)
+            continue
+        if row["hour_start"] in rows:
+            _reject(outcome, index, "the same hour is twice in this request", "hour_start")
+            continue
+        rows[row["hour_start"]] = row
+    if not rows:
+        return outcome
+    for attempt in range(2):
+        try:
+            counts = await _store(engine, community_id, pod, rows, token_id, now)
+        except IntegrityError:  # a concurrent upload inserted the same hour: classify again
+            if attempt:
+                raise
+            continue
+        outcome.accepted, outcome.duplicates, outcome.replaced = counts
+        break
+    return outcome
+
+
+def _insert_for(dialect: str) -> Any:
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+async def _store(
+    engine: AsyncEngine,
+    community_id: str,
+    pod: str,
+    rows: dict[datetime, dict[str, Any]],
+    token_id: int | None,
+    now: datetime,
+) -> tuple[int, int, int]:
+    table = Reading.__table__
+    insert = _insert_for(engine.dialect.name)
+    values = [{"community_id": community_id, "pod": pod, "received_at": now, **row}
+              for row in rows.values()]
+    async with engine.begin() as connection:
+        statement = (
+            insert(table)
+            .on_conflict_do_nothing(index_elements=["community_id", "pod", "hour_start"])
+            .returning(table.c.hour_start)
+        )
+        result = await connection.execute(statement, values)
+        inserted = {as_utc(hour) for hour in result.scalars().all()}
+        rest = [hour for hour in rows if hour not in inserted]
+        if not rest:
+            return len(inserted), 0, 0
+        existing = (
+            await connection.execute(
+                select(table).where(
+                    and_(
+                        table.c.community_id == community_id,
+                        table.c.pod == pod,
+                        tuple_(table.c.hour_start).in_([(h,) for h in rest])
+                        if len(rest) < 50
+                        else table.c.hour_start.between(min(rest), max(rest)),
+                    )
+                )
+            )
+        ).mappings().all()
+        changed_old: list[dict[str, Any]] = []
+        changed_new: list[dict[str, Any]] = []
+        duplicates = 0
+        for old in existing:
+            hour = as_utc(old["hour_start"])
+            new = rows.get(hour)
+            if new is None or hour in inserted:
+                continue
+            if all(old[name] == new[name] for name in VALUE_FIELDS):
+                duplicates += 1
+                continue
+            changed_old.append(
+                {
+                    **{name: old[name] for name in VALUE_FIELDS},
+                    "community_id": community_id,
+                    "pod": pod,
+                    "hour_start": hour,
+                    "received_at": old["received_at"],
+                    "replaced_at": now,
+                    "replaced_by_token": token_id,
+                }
+            )
+            changed_new.append({**{f"new_{k}": v for k, v in new.items()}, "received_at_": now})
+        if changed_old:
+            await connection.execute(ReadingAudit.__table__.insert(), changed_old)
+            await connection.execute(
+                update(table)
+                .where(
+                    table.c.community_id == community_id,
+                    table.c.pod == pod,
+                    table.c.hour_start == bindparam("new_hour_start"),
+                )
+                .values(
+                    {
+                        **{name: bindparam(f"new_{name}") for name in VALUE_FIELDS},
+                        "received_at": bindparam("received_at_"),
+                    }
+                )
+                .execution_options(synchronize_session=False),
+                changed_new,
+            )
+        return len(inserted), duplicates, len(changed_old)

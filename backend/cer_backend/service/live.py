@@ -1,0 +1,122 @@
+"""Live figures: the latest snapshot per POD in memory, persisted for a restart."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ..models import LiveSnapshot, as_utc, utcnow
+from .registry import CommunityRules
+
+_LOGGER = logging.getLogger(__name__)
+#: a site counts as reporting when its last snapshot is this recent
+REPORTING_WINDOW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What a site said last."""
+
+    ts: datetime
+    injection_w: float
+    withdrawal_w: float
+    hour_injected_wh: int
+    hour_withdrawn_wh: int
+    received_at: datetime
+
+
+class LiveStore:
+    """Latest snapshots of every community, keyed by community and POD."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._snapshots: dict[str, dict[str, Snapshot]] = {}
+
+    async def load(self) -> int:
+        """Fill memory from the database (at start-up); returns the number of snapshots."""
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(select(LiveSnapshot.__table__))).mappings().all()
+        for row in rows:
+            self._snapshots.setdefault(row["community_id"], {})[row["pod"]] = Snapshot(
+                ts=as_utc(row["ts"]),
+                injection_w=float(row["injection_w"]),
+                withdrawal_w=float(row["withdrawal_w"]),
+                hour_injected_wh=int(row["hour_injected_wh"]),
+                hour_withdrawn_wh=int(row["hour_withdrawn_wh"]),
+                received_at=as_utc(row["received_at"]),
+            )
+        return len(rows)
+
+    async def put(self, community_id: str, pod: str, snapshot: Snapshot) -> None:
+        """Keep a snapshot (an older one than the one kept is ignored)."""
+        current = self._snapshots.get(community_id, {}).get(pod)
+        if current is not None and current.ts > snapshot.ts:
+            return
+        self._snapshots.setdefault(community_id, {})[pod] = snapshot
+        insert = postgresql.insert if self._engine.dialect.name == "postgresql" else sqlite.insert
+        values = {
+            "community_id": community_id,
+            "pod": pod,
+            "ts": snapshot.ts,
+            "injection_w": snapshot.injection_w,
+            "withdrawal_w": snapshot.withdrawal_w,
+            "hour_injected_wh": snapshot.hour_injected_wh,
+            "hour_withdrawn_wh": snapshot.hour_withdrawn_wh,
+            "received_at": snapshot.received_at,
+        }
+        statement = insert(LiveSnapshot.__table__).values(values)
+        statement = statement.on_conflict_do_update(
+            index_elements=["community_id", "pod"],
+            set_={k: statement.excluded[k] for k in values if k not in ("community_id", "pod")},
+        )
+        async with self._engine.begin() as connection:
+            await connection.execute(statement)
+
+    def community_live(
+        self,
+        community_id: str,
+        rules: CommunityRules,
+        now: datetime | None = None,
+        tip_estimate_eur_mwh: float | None = None,
+    ) -> dict[str, Any]:
+        """The contract's community live figures for the current local hour."""
+        now = now or utcnow()
+        local_now = now.astimezone(rules.timezone)
+        hour_start = local_now.replace(minute=0, second=0, microsecond=0)
+        hour_start_utc = as_utc(hour_start)
+        injected = withdrawn = 0
+        injection_w = withdrawal_w = 0.0
+        reporting = 0
+        active = {
+            pod
+            for pod, rule in rules.pods.items()
+            if (rule.valid_until is None or rule.valid_until > now)
+            and (rule.valid_from is None or rule.valid_from <= now)
+        }
+        for pod, snapshot in self._snapshots.get(community_id, {}).items():
+            if pod not in active:
+                continue
+            if snapshot.ts >= hour_start_utc:
+                injected += snapshot.hour_injected_wh
+                withdrawn += snapshot.hour_withdrawn_wh
+            if snapshot.ts >= now - REPORTING_WINDOW:
+                reporting += 1
+                injection_w += snapshot.injection_w
+                withdrawal_w += snapshot.withdrawal_w
+        return {
+            "hour_start": hour_start.isoformat(),
+            "injected_wh": injected,
+            "withdrawn_wh": withdrawn,
+            # the hour so far: what is shared is the lesser of the two (GSE-RULES §1)
+            "shared_wh": min(injected, withdrawn),
+            "surplus_w": round(injection_w - withdrawal_w, 1),
+            "sites_reporting": reporting,
+            "sites_total": len(active),
+            "tip_estimate_eur_mwh": tip_estimate_eur_mwh,
+        }

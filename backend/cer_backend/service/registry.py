@@ -1,0 +1,359 @@
+"""The registry: communities, members, PODs and plants (nothing settled is ever deleted).
+
+The community file of FORMATS.md is checked by the settlement engine
+(:func:`cer_backend.domain.community.parse_community`) and then stored as rows; a settlement
+run rebuilds the same document from the rows.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time as dtime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+from ..models import Community, Member, Plant, Pod, SettlementRun, as_utc, utcnow
+
+#: a reading may exceed the nameplate power of its point by this factor (meter and rating
+#: tolerances); above it, it is rejected as implausible.
+PLAUSIBILITY_MARGIN = 1.10
+#: withdrawal bound (kW) of a point whose available power is not in the registry
+DEFAULT_POINT_POWER_KW = 10_000.0
+CACHE_SECONDS = 10.0
+DEFAULT_TIMEZONE = "Europe/Rome"
+
+
+class RegistryError(ValueError):
+    """A registry request that cannot be done; ``status`` is the HTTP status to answer."""
+
+    def __init__(self, status: int, message: str, problems: list[dict[str, Any]] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.problems = problems or []
+
+
+def _date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def slugify(name: str) -> str:
+    """A community id from its name: ``CER Esempio`` → ``cer-esempio``."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return slug[:56] or "community"
+
+
+def check_community_file(data: Mapping[str, Any]) -> Any:
+    """The engine's parse of a community file; raises RegistryError(422) naming each problem."""
+    from ..domain.community import parse_community
+    from ..domain.errors import InvalidInput
+
+    try:
+        return parse_community(data)
+    except InvalidInput as err:
+        problems = [{"field": p.path, "message": p.message} for p in err.problems]
+        raise RegistryError(422, "the community file is invalid", problems) from err
+
+
+async def import_community(engine: AsyncEngine, data: Mapping[str, Any]) -> tuple[str, bool]:
+    """Create the community of a file, or update the one with the same name.
+
+    Returns (community id, created). Members, PODs and plants absent from the file are kept.
+    """
+    check_community_file(data)
+    header = data["community"]
+    async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+        community = await session.scalar(select(Community).where(Community.name == header["name"]))
+        created = community is None
+        if community is None:
+            base = slugify(str(header["name"]))
+            community_id, suffix = base, 1
+            while await session.get(Community, community_id) is not None:
+                suffix += 1
+                community_id = f"{base}-{suffix}"
+            community = Community(community_id=community_id, name=str(header["name"]))
+            session.add(community)
+        community.region = str(header["region"])
+        community.market_zone = header.get("market_zone")
+        community.cabina_primaria = str(header["cabina_primaria"])
+        community.constituted = _date(header["constituted"])  # type: ignore[assignment]
+        community.timezone = str(header.get("timezone") or DEFAULT_TIMEZONE)
+        community.cu_afa_eur_mwh = {str(k): v for k, v in (header.get("cu_afa_eur_mwh") or {}).items()}
+        community.statute = dict(header.get("statute") or {})
+        community.updated_at = utcnow()
+        cid = community.community_id
+        await session.flush()
+        for member_data in data.get("members") or []:
+            member = await session.get(Member, (cid, str(member_data["id"])))
+            if member is None:
+                member = Member(community_id=cid, member_id=str(member_data["id"]))
+                session.add(member)
+            member.name = str(member_data["name"])
+            member.type = str(member_data["type"])
+            member.joined = _date(member_data.get("joined"))
+            member.left = _date(member_data.get("left"))
+            await session.flush()
+            for position, pod_code in enumerate(member_data.get("pods") or []):
+                pod = await session.get(Pod, (cid, str(pod_code)))
+                if pod is None:
+                    pod = Pod(community_id=cid, pod=str(pod_code))
+                    session.add(pod)
+                pod.member_id = member.member_id
+                pod.position = position
+        for plant_data in data.get("plants") or []:
+            plant = await session.get(Plant, (cid, str(plant_data["id"])))
+            if plant is None:
+                plant = Plant(community_id=cid, plant_id=str(plant_data["id"]))
+                session.add(plant)
+            plant.pod = str(plant_data["pod"])
+            plant.owner = str(plant_data["owner"])
+            plant.power_kw = float(plant_data["power_kw"])
+            plant.source = str(plant_data["source"])
+            plant.commissioned = _date(plant_data["commissioned"])  # type: ignore[assignment]
+            plant.capital_grant_pct = float(plant_data.get("capital_grant_pct") or 0)
+            plant.voltage = str(plant_data.get("voltage") or "lv")
+            known = {"id", "pod", "owner", "power_kw", "source", "commissioned",
+                     "capital_grant_pct", "voltage"}
+            plant.extra = {k: v for k, v in plant_data.items() if k not in known}
+    return cid, created
+
+
+async def community_document(
+    connection: AsyncConnection | AsyncSession, community_id: str, in_force_on: date | None = None
+) -> dict[str, Any]:
+    """The community file (FORMATS.md) of the registry rows, with what is in force on a date.
+
+    PODs and plants end-dated on or before ``in_force_on`` are left out.
+    """
+    community = (
+        await connection.execute(select(Community).where(Community.community_id == community_id))
+    ).scalar_one_or_none() if isinstance(connection, AsyncSession) else None
+    if community is None:
+        row = (
+            await connection.execute(
+                select(Community.__table__).where(Community.community_id == community_id)
+            )
+        ).first()
+        if row is None:
+            raise RegistryError(404, f"no community {community_id!r}")
+        community = row  # type: ignore[assignment]
+    members = (
+        await connection.execute(
+            select(Member.__table__).where(Member.community_id == community_id).order_by(
+                Member.member_id
+            )
+        )
+    ).all()
+    pods = (
+        await connection.execute(
+            select(Pod.__table__).where(Pod.community_id == community_id).order_by(
+                Pod.member_id, Pod.position, Pod.pod
+            )
+        )
+    ).all()
+    plants = (
+        await connection.execute(
+            select(Plant.__table__).where(Plant.community_id == community_id).order_by(
+                Plant.plant_id
+            )
+        )
+    ).all()
+
+    def in_force(ended: date | None) -> bool:
+        return ended is None or in_force_on is None or ended > in_force_on
+
+    header: dict[str, Any] = {
+        "name": community.name,
+        "region": community.region,
+        "cabina_primaria": community.cabina_primaria,
+        "constituted": community.constituted,
+        "timezone": community.timezone,
+        "cu_afa_eur_mwh": dict(community.cu_afa_eur_mwh or {}),
+        "statute": dict(community.statute or {}),
+    }
+    if community.market_zone:
+        header["market_zone"] = community.market_zone
+    member_list = []
+    for member in members:
+        entry: dict[str, Any] = {
+            "id": member.member_id,
+            "name": member.name,
+            "type": member.type,
+            "pods": [p.pod for p in pods if p.member_id == member.member_id and in_force(p.ended)],
+        }
+        if member.joined is not None:
+            entry["joined"] = member.joined
+        if member.left is not None:
+            entry["left"] = member.left
+        member_list.append(entry)
+    plant_list = []
+    for plant in plants:
+        if not in_force(plant.ended):
+            continue
+        item: dict[str, Any] = {
+            "id": plant.plant_id,
+            "pod": plant.pod,
+            "owner": plant.owner,
+            "power_kw": _number(plant.power_kw),
+            "source": plant.source,
+            "commissioned": plant.commissioned,
+        }
+        if plant.capital_grant_pct:
+            item["capital_grant_pct"] = _number(plant.capital_grant_pct)
+        if plant.voltage and plant.voltage != "lv":
+            item["voltage"] = plant.voltage
+        item.update(plant.extra or {})
+        plant_list.append(item)
+    return {"community": header, "members": member_list, "plants": plant_list}
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def jsonable(value: Any) -> Any:
+    """Dates to ISO strings, recursively (for JSON columns and answers)."""
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
+
+
+# --- what ingest needs, cached ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PodRule:
+    """What a reading of one POD must respect."""
+
+    valid_from: datetime | None
+    valid_until: datetime | None
+    max_injected_wh: int
+    max_withdrawn_wh: int
+    max_produced_wh: int
+
+
+@dataclass(slots=True)
+class CommunityRules:
+    """A community's PODs and finalised periods, as ingest checks them."""
+
+    timezone: ZoneInfo
+    pods: dict[str, PodRule]
+    final_periods: list[tuple[datetime, datetime, str]] = field(default_factory=list)
+
+    def final_period_of(self, hour_start: datetime) -> str | None:
+        """The finalised period that holds an hour, if any."""
+        for start, end, period in self.final_periods:
+            if start <= hour_start < end:
+                return period
+        return None
+
+
+def _local_midnight(day: date | None, zone: ZoneInfo) -> datetime | None:
+    if day is None:
+        return None
+    return datetime.combine(day, dtime(0), tzinfo=zone).astimezone(UTC)
+
+
+class RegistryCache:
+    """Per-community rules for ingest, reloaded after 10 s or when told of a change."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._cache: dict[str, tuple[float, CommunityRules]] = {}
+
+    def forget(self, community_id: str | None = None) -> None:
+        """Drop the cached rules (of one community, or all)."""
+        if community_id is None:
+            self._cache.clear()
+        else:
+            self._cache.pop(community_id, None)
+
+    async def rules(self, community_id: str) -> CommunityRules:
+        """The current rules of a community."""
+        now = time.monotonic()
+        cached = self._cache.get(community_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        async with self._engine.connect() as connection:
+            rules = await load_rules(connection, community_id)
+        self._cache[community_id] = (now + CACHE_SECONDS, rules)
+        return rules
+
+
+async def load_rules(connection: AsyncConnection, community_id: str) -> CommunityRules:
+    """Read a community's ingest rules from the database."""
+    header = (
+        await connection.execute(
+            select(Community.timezone, Community.constituted).where(
+                Community.community_id == community_id
+            )
+        )
+    ).first()
+    if header is None:
+        raise RegistryError(404, f"no community {community_id!r}")
+    zone = ZoneInfo(header.timezone or DEFAULT_TIMEZONE)
+    members = {
+        row.member_id: row
+        for row in (
+            await connection.execute(
+                select(Member.member_id, Member.joined, Member.left).where(
+                    Member.community_id == community_id
+                )
+            )
+        ).all()
+    }
+    plant_power: dict[str, float] = {}
+    for row in (
+        await connection.execute(
+            select(Plant.pod, Plant.power_kw).where(
+                Plant.community_id == community_id, Plant.ended.is_(None)
+            )
+        )
+    ).all():
+        plant_power[row.pod] = plant_power.get(row.pod, 0.0) + float(row.power_kw)
+    pods: dict[str, PodRule] = {}
+    for row in (
+        await connection.execute(
+            select(Pod.pod, Pod.member_id, Pod.power_kw, Pod.ended).where(
+                Pod.community_id == community_id
+            )
+        )
+    ).all():
+        member = members.get(row.member_id)
+        joined = (member.joined if member else None) or header.constituted
+        ends = [d for d in (row.ended, member.left if member else None) if d is not None]
+        point_kw = float(row.power_kw) if row.power_kw else DEFAULT_POINT_POWER_KW
+        plant_kw = plant_power.get(row.pod)
+        inject_kw = plant_kw if plant_kw is not None else point_kw
+        pods[row.pod] = PodRule(
+            valid_from=_local_midnight(joined, zone),
+            valid_until=_local_midnight(min(ends), zone) if ends else None,
+            max_injected_wh=int(inject_kw * 1000 * PLAUSIBILITY_MARGIN),
+            max_withdrawn_wh=int(point_kw * 1000 * PLAUSIBILITY_MARGIN),
+            max_produced_wh=int(max(inject_kw, plant_kw or 0) * 1000 * PLAUSIBILITY_MARGIN),
+        )
+    finals = (
+        await connection.execute(
+            select(SettlementRun.period_start, SettlementRun.period_end, SettlementRun.period).where(
+                SettlementRun.community_id == community_id, SettlementRun.status == "final"
+            )
+        )
+    ).all()
+    return CommunityRules(
+        timezone=zone,
+        pods=pods,
+        final_periods=[(as_utc(r.period_start), as_utc(r.period_end), r.period) for r in finals],
+    )
