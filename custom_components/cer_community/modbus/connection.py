@@ -14,6 +14,10 @@ pymodbus's own automatic reconnection is switched off (``reconnect_delay=0``): i
 background tasks and logs each attempt. This module reconnects on demand at the next request
 with an exponential backoff, so a host that is off at night costs one connect attempt per
 backoff interval and no log line (devices log availability transitions, see ``device.py``).
+pymodbus itself logs every failed connect and timeout at WARNING/ERROR; records it emits
+while one of *our* requests runs are dropped (kept, as DEBUG, when the ``pymodbus`` logger is
+set to DEBUG), so an inverter asleep all night does not flood the log. Other users of
+pymodbus in the same process are not affected.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -42,6 +48,39 @@ DEFAULT_RECONNECT_DELAY_MAX: Final = 300.0
 _GATEWAY_EXCEPTION_CODES: Final = frozenset({0x0A, 0x0B})
 #: Exception code 6, "server device busy": also worth retrying later.
 _BUSY_EXCEPTION_CODES: Final = frozenset({0x05, 0x06})
+
+
+_IN_OUR_REQUEST: ContextVar[bool] = ContextVar("cer_community_modbus_request", default=False)
+
+
+class _QuietPymodbus(logging.Filter):
+    """Drop pymodbus records raised inside our requests unless pymodbus debugging is on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not _IN_OUR_REQUEST.get() or record.levelno <= logging.DEBUG:
+            return True
+        if logging.getLogger("pymodbus").isEnabledFor(logging.DEBUG):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return True
+        return False
+
+
+def _install_quiet_filter() -> None:
+    pymodbus_logger = logging.getLogger("pymodbus.logging")
+    if not any(isinstance(f, _QuietPymodbus) for f in pymodbus_logger.filters):
+        pymodbus_logger.addFilter(_QuietPymodbus())
+
+
+_install_quiet_filter()
+
+
+@contextmanager
+def _our_request() -> Iterator[None]:
+    token = _IN_OUR_REQUEST.set(True)
+    try:
+        yield
+    finally:
+        _IN_OUR_REQUEST.reset(token)
 
 
 def _unit_keyword() -> str:
@@ -131,25 +170,33 @@ class ModbusConnection:
         if not 1 <= count <= MAX_REGISTERS_PER_READ:
             raise ValueError(f"count must be 1…{MAX_REGISTERS_PER_READ}, not {count}")
         async with self._lock:
-            client = await self._ensure_connected()
-            method = (
-                client.read_holding_registers
-                if function is RegisterFunction.HOLDING
-                else client.read_input_registers
-            )
-            call = method(address=address, count=count, **unit_kwargs(unit, self.unit_keyword))
-            try:
-                # pymodbus applies ``timeout`` per attempt; this guards against a hang.
-                async with asyncio.timeout(self.timeout * 2 + 1):
-                    response = await call
-            except (TimeoutError, ModbusIOException, ConnectionException) as err:
-                self._drop_client()
-                raise ModbusUnavailable(
-                    f"{self.key} unit {unit}: no answer reading {address}×{count} ({err})"
-                ) from err
-            except ModbusException as err:
-                raise ModbusProtocolError(f"{self.key} unit {unit}: {err}") from err
-            return self._registers_of(response, unit, address, count)
+            with _our_request():
+                return await self._read_locked(unit, address, count, function)
+
+    async def _read_locked(
+        self, unit: int, address: int, count: int, function: RegisterFunction
+    ) -> list[int]:
+        """The request itself, under the lock."""
+        client = await self._ensure_connected()
+        method = (
+            client.read_holding_registers
+            if function is RegisterFunction.HOLDING
+            else client.read_input_registers
+        )
+        try:
+            # pymodbus applies ``timeout`` per attempt; this guards against a hang.
+            async with asyncio.timeout(self.timeout * 2 + 1):
+                response = await method(
+                    address=address, count=count, **unit_kwargs(unit, self.unit_keyword)
+                )
+        except (TimeoutError, ModbusIOException, ConnectionException) as err:
+            self._drop_client()
+            raise ModbusUnavailable(
+                f"{self.key} unit {unit}: no answer reading {address}×{count} ({err})"
+            ) from err
+        except ModbusException as err:
+            raise ModbusProtocolError(f"{self.key} unit {unit}: {err}") from err
+        return self._registers_of(response, unit, address, count)
 
     def _registers_of(self, response: Any, unit: int, address: int, count: int) -> list[int]:
         """The registers of a response, or the right exception for an error response."""
