@@ -261,9 +261,12 @@ class SiteAccountant:
             self._add_derived(ts, devices, revised)
         self._last_sample = ts
         closed = self._close_due(ts)
-        emitted = sorted(set(closed) | {h for h in revised if self._hours[h].closed})
+        emitted = sorted(
+            set(closed) | {h for h in revised if h in self._hours and self._hours[h].closed}
+        )
+        readings = [self._reading(h) for h in emitted]
         self._forget_old()
-        return [self._reading(h) for h in emitted]
+        return readings
 
     def _add_device(self, ts: datetime, device: DeviceSample, revised: set[datetime]) -> None:
         values = device.values
