@@ -1,0 +1,827 @@
+"""The blueprints of blueprints/automation/cer_community, on the Home Assistant under test.
+
+Each blueprint is loaded with Home Assistant's own blueprint schema and instantiated through
+the automation integration (``use_blueprint``), exactly as a user's import would be. The load
+shifting blueprint is then driven in time, minute by minute where it matters, with the
+harness's frozen clock and ``async_fire_time_changed``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import shutil
+from collections.abc import AsyncIterator, Callable, Coroutine
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.blueprint import models as blueprint_models
+from homeassistant.components.climate import (
+    ClimateEntity,
+    ClimateEntityFeature,
+    HVACMode,
+)
+from homeassistant.components.switch import SwitchEntity
+from homeassistant.components.water_heater import (
+    WaterHeaterEntity,
+    WaterHeaterEntityFeature,
+)
+from homeassistant.const import STATE_OFF, STATE_ON, UnitOfTemperature
+from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import selector
+from homeassistant.helpers.entity import Entity
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+from homeassistant.util.yaml import load_yaml
+from pytest_homeassistant_custom_component.common import (
+    MockPlatform,
+    async_fire_time_changed,
+    async_mock_service,
+    mock_platform,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+BLUEPRINT_DIR = REPO / "blueprints" / "automation" / "cer_community"
+BLUEPRINTS = sorted(path.name for path in BLUEPRINT_DIR.glob("*.yaml"))
+ROME = ZoneInfo("Europe/Rome")
+
+SURPLUS = "sensor.comunita_surplus_power"
+SURPLUS_FLAG = "binary_sensor.comunita_community_surplus"
+HOUR_BALANCE = "sensor.comunita_hour_energy_balance"
+RUNTIME = "input_number.boiler_runtime_today"
+LOAD = "switch.boiler"
+NOTIFY = "notify.cer_test"
+
+# Monday 2 June 2025, a working day of full sun in Italy.
+MONDAY = datetime(2025, 6, 2, tzinfo=ROME)
+
+SetupAutomation = Callable[[str, dict[str, Any]], Coroutine[Any, Any, str]]
+
+
+def _at(hour: int, minute: int = 0, day: int = 0) -> datetime:
+    return MONDAY + timedelta(days=day, hours=hour, minutes=minute)
+
+
+def _read(name: str) -> dict[str, Any]:
+    data = load_yaml(str(BLUEPRINT_DIR / name))
+    assert isinstance(data, dict)
+    return data
+
+
+def _blueprint(name: str) -> blueprint_models.Blueprint:
+    """Build the blueprint with the schema the automation integration uses on this version."""
+    kwargs: dict[str, Any] = {"path": name, "expected_domain": "automation"}
+    if "schema" in inspect.signature(blueprint_models.Blueprint).parameters:
+        from homeassistant.components.automation.config import (  # noqa: PLC0415
+            AUTOMATION_BLUEPRINT_SCHEMA,
+        )
+
+        kwargs["schema"] = AUTOMATION_BLUEPRINT_SCHEMA
+    return blueprint_models.Blueprint(_read(name), **kwargs)
+
+
+async def _set_time_zone(hass: HomeAssistant, zone: str) -> None:
+    if hasattr(hass.config, "async_set_time_zone"):  # HA 2024.6 and later
+        await hass.config.async_set_time_zone(zone)
+    else:  # HA 2024.3
+        hass.config.set_time_zone(zone)
+
+
+async def _advance(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, until: datetime, step_minutes: int = 1
+) -> None:
+    """Move the clock to ``until`` through every whole minute on the way (the blueprint's tick)."""
+    now = dt_util.utcnow()
+    target = dt_util.as_utc(until)
+    while now < target:
+        nxt = (now + timedelta(minutes=step_minutes)).replace(second=0, microsecond=0)
+        now = min(nxt, target)
+        freezer.move_to(now)
+        async_fire_time_changed(hass, now)
+        await hass.async_block_till_done()
+
+
+# --- fake loads of each kind the blueprint accepts ------------------------------------------
+
+
+class FakeSwitch(SwitchEntity):
+    """A switch that does what it is told, like a relay on a water heater."""
+
+    _attr_should_poll = False
+
+    def __init__(self, name: str) -> None:
+        self._attr_name = name
+        self._attr_unique_id = f"fake-{name}"
+        self._attr_is_on = False
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        self._attr_is_on = True
+        self.async_write_ha_state()
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        self._attr_is_on = False
+        self.async_write_ha_state()
+
+
+class FakeClimate(ClimateEntity):
+    """A heat pump with on and off."""
+
+    _attr_should_poll = False
+    _attr_hvac_modes = [HVACMode.OFF, HVACMode.HEAT]  # noqa: RUF012
+    _attr_hvac_mode = HVACMode.OFF
+    _attr_temperature_unit = UnitOfTemperature.CELSIUS
+    _attr_supported_features = ClimateEntityFeature.TURN_ON | ClimateEntityFeature.TURN_OFF
+    _enable_turn_on_off_backwards_compatibility = False
+
+    def __init__(self, name: str) -> None:
+        self._attr_name = name
+        self._attr_unique_id = f"fake-{name}"
+
+    async def async_set_hvac_mode(self, hvac_mode: HVACMode) -> None:
+        self._attr_hvac_mode = hvac_mode
+        self.async_write_ha_state()
+
+    async def async_turn_on(self) -> None:
+        await self.async_set_hvac_mode(HVACMode.HEAT)
+
+    async def async_turn_off(self) -> None:
+        await self.async_set_hvac_mode(HVACMode.OFF)
+
+
+class FakeWaterHeater(WaterHeaterEntity):
+    """An electric water heater with on and off."""
+
+    _attr_should_poll = False
+    _attr_temperature_unit = UnitOfTemperature.CELSIUS
+    _attr_operation_list = [STATE_OFF, "electric"]  # noqa: RUF012
+    _attr_current_operation = STATE_OFF
+    _attr_supported_features = WaterHeaterEntityFeature.ON_OFF
+
+    def __init__(self, name: str) -> None:
+        self._attr_name = name
+        self._attr_unique_id = f"fake-{name}"
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        self._attr_current_operation = "electric"
+        self.async_write_ha_state()
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        self._attr_current_operation = STATE_OFF
+        self.async_write_ha_state()
+
+
+async def _add_fake(hass: HomeAssistant, domain: str, entity: Entity) -> None:
+    async def setup_platform(
+        hass: HomeAssistant, config: Any, add_entities: Any, discovery_info: Any = None
+    ) -> None:
+        add_entities([entity])
+
+    mock_platform(
+        hass, f"cer_test_loads.{domain}", MockPlatform(async_setup_platform=setup_platform)
+    )
+    assert await async_setup_component(hass, domain, {domain: [{"platform": "cer_test_loads"}]})
+    await hass.async_block_till_done()
+
+
+# --- fixtures ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def blueprint_hass(
+    hass: HomeAssistant, tmp_path: Path, freezer: FrozenDateTimeFactory
+) -> HomeAssistant:
+    """Home Assistant in Rome on a Monday morning, with the blueprints in its config folder."""
+    await _set_time_zone(hass, "Europe/Rome")
+    freezer.move_to(dt_util.as_utc(_at(7, 0)))
+    hass.config.config_dir = str(tmp_path)
+    shutil.copytree(BLUEPRINT_DIR, tmp_path / "blueprints" / "automation" / "cer_community")
+    assert await async_setup_component(hass, "homeassistant", {})
+    return hass
+
+
+@pytest.fixture
+async def setup_automation(blueprint_hass: HomeAssistant) -> AsyncIterator[SetupAutomation]:
+    """Create one automation from a blueprint file and inputs, as the UI's import does.
+
+    At the end the automation is turned off, which detaches its time triggers: the harness
+    fails a test that leaves timers behind.
+    """
+    hass = blueprint_hass
+
+    async def _setup(blueprint: str, inputs: dict[str, Any]) -> str:
+        config = {
+            "automation": [
+                {
+                    "id": "cer_test",
+                    "alias": "CER test",
+                    "use_blueprint": {"path": f"cer_community/{blueprint}", "input": inputs},
+                }
+            ]
+        }
+        assert await async_setup_component(hass, "automation", config)
+        await hass.async_block_till_done()
+        state = hass.states.get("automation.cer_test")
+        assert state is not None, f"{blueprint} did not give an automation on this version"
+        assert state.state == STATE_ON
+        return "automation.cer_test"
+
+    yield _setup
+    if hass.states.get("automation.cer_test") is not None:
+        await hass.services.async_call(
+            "automation", "turn_off", {"entity_id": "automation.cer_test"}, blocking=True
+        )
+        await hass.async_block_till_done()
+
+
+@pytest.fixture
+def notifications(blueprint_hass: HomeAssistant) -> list[ServiceCall]:
+    return async_mock_service(blueprint_hass, "notify", "cer_test")
+
+
+# --- the blueprint files themselves -----------------------------------------------------------
+
+
+def test_all_three_blueprints_are_there() -> None:
+    assert BLUEPRINTS == [
+        "alert_notification.yaml",
+        "load_shifting.yaml",
+        "public_lighting_check.yaml",
+    ]
+
+
+@pytest.mark.parametrize("name", BLUEPRINTS)
+def test_blueprint_passes_home_assistant_schema(name: str) -> None:
+    blueprint = _blueprint(name)
+    assert blueprint.domain == "automation"
+    assert blueprint.validate() is None  # min_version not above the version under test
+    metadata = blueprint.metadata
+    assert metadata["homeassistant"]["min_version"] == "2024.3.0"
+    assert "**English.**" in metadata["description"]
+    assert "**Italiano.**" in metadata["description"]
+    assert metadata["source_url"].endswith(f"/blueprints/automation/cer_community/{name}")
+
+
+@pytest.mark.parametrize("name", BLUEPRINTS)
+def test_every_input_is_named_in_both_languages_and_defaults_fit_selectors(name: str) -> None:
+    for key, spec in _blueprint(name).inputs.items():
+        assert " / " in spec["name"], f"{name}: input {key} needs an English / Italian name"
+        if "default" not in spec or spec["default"] in ("", []):
+            continue  # an empty optional entity is handled by the blueprint's templates
+        selector.selector(spec["selector"])(spec["default"])
+
+
+def test_blueprints_use_only_syntax_known_to_home_assistant_2024_3() -> None:
+    """Plural keys (triggers:, actions:) and trigger: in a trigger came after 2024.3."""
+    for name in BLUEPRINTS:
+        data = _read(name)
+        for key in ("triggers", "conditions", "actions"):
+            assert key not in data, f"{name}: '{key}' needs HA 2024.10"
+        for trigger in data["trigger"]:
+            assert "platform" in trigger, f"{name}: 'trigger:' in a trigger needs HA 2024.10"
+        for spec in data["blueprint"]["input"].values():
+            assert "input" not in spec, f"{name}: input sections need HA 2024.6"
+        text = (BLUEPRINT_DIR / name).read_text(encoding="utf-8")
+        assert "\n    action: " not in text, f"{name}: 'action:' for a service needs HA 2024.8"
+
+
+# --- load shifting ----------------------------------------------------------------------------
+
+
+def _load_shifting_inputs(**overrides: Any) -> dict[str, Any]:
+    inputs: dict[str, Any] = {
+        "surplus_entity": SURPLUS,
+        "load_entity": LOAD,
+        "start_threshold": 2.0,
+        "stop_threshold": 0.5,
+        "min_on_minutes": 15,
+        "min_off_minutes": 10,
+        "window_start": "08:00:00",
+        "window_end": "18:00:00",
+    }
+    inputs.update(overrides)
+    # what the UI would refuse, the test refuses too
+    spec = _blueprint("load_shifting.yaml").inputs
+    for key, value in inputs.items():
+        if value not in ("", []):
+            selector.selector(spec[key]["selector"])(value)
+    return inputs
+
+
+@pytest.fixture
+async def boiler(blueprint_hass: HomeAssistant) -> str:
+    await _add_fake(blueprint_hass, "switch", FakeSwitch("Boiler"))
+    assert blueprint_hass.states.get(LOAD).state == STATE_OFF
+    return LOAD
+
+
+@pytest.fixture
+async def runtime_helper(blueprint_hass: HomeAssistant) -> str:
+    assert await async_setup_component(
+        blueprint_hass,
+        "input_number",
+        {
+            "input_number": {
+                "boiler_runtime_today": {
+                    "min": 0,
+                    "max": 1440,
+                    "step": 1,
+                    "unit_of_measurement": "min",
+                    "initial": 0,
+                }
+            }
+        },
+    )
+    return RUNTIME
+
+
+def _surplus(hass: HomeAssistant, kw: float) -> None:
+    hass.states.async_set(SURPLUS, str(kw), {"unit_of_measurement": "kW", "device_class": "power"})
+
+
+def _load_state(hass: HomeAssistant, entity_id: str = LOAD) -> str:
+    return hass.states.get(entity_id).state
+
+
+async def test_surplus_rises_load_on_then_stops_after_minimum_on_time(
+    blueprint_hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    setup_automation: SetupAutomation,
+    boiler: str,
+) -> None:
+    hass = blueprint_hass
+    _surplus(hass, 0.3)
+    await _advance(hass, freezer, _at(9, 0))
+    await setup_automation("load_shifting.yaml", _load_shifting_inputs())
+    await _advance(hass, freezer, _at(9, 11))
+    assert _load_state(hass) == STATE_OFF  # 0.3 kW is below the 2 kW start threshold
+
+    _surplus(hass, 3.0)  # the community's plants inject 3 kW more than members withdraw
+    await hass.async_block_till_done()
+    assert _load_state(hass) == STATE_ON
+
+    _surplus(hass, 0.2)  # below the stop threshold, but only 4 minutes after the start
+    await _advance(hass, freezer, _at(9, 15))
+    assert _load_state(hass) == STATE_ON
+    await _advance(hass, freezer, _at(9, 25))
+    assert _load_state(hass) == STATE_ON
+    await _advance(hass, freezer, _at(9, 26))  # 15 minutes on: the minimum on time is over
+    assert _load_state(hass) == STATE_OFF
+
+    _surplus(hass, 1.2)  # between the thresholds: hysteresis keeps it off
+    await _advance(hass, freezer, _at(9, 50))
+    assert _load_state(hass) == STATE_OFF
+    _surplus(hass, 2.5)
+    await hass.async_block_till_done()
+    assert _load_state(hass) == STATE_ON
+    _surplus(hass, 1.2)  # between the thresholds: hysteresis keeps it on
+    await _advance(hass, freezer, _at(10, 30))
+    assert _load_state(hass) == STATE_ON
+
+
+async def test_minimum_off_time_delays_a_restart(
+    blueprint_hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    setup_automation: SetupAutomation,
+    boiler: str,
+) -> None:
+    hass = blueprint_hass
+    hass.states.async_set(SURPLUS, "3", {"unit_of_measurement": "W"})  # 3 W, not 3 kW
+    await _advance(hass, freezer, _at(9, 0))
+    await setup_automation("load_shifting.yaml", _load_shifting_inputs(min_on_minutes=0))
+    await _advance(hass, freezer, _at(9, 20))
+    assert _load_state(hass) == STATE_OFF
+
+    hass.states.async_set(SURPLUS, "2500", {"unit_of_measurement": "W"})
+    await hass.async_block_till_done()
+    assert _load_state(hass) == STATE_ON
+    _surplus(hass, 0.0)
+    await hass.async_block_till_done()
+    assert _load_state(hass) == STATE_OFF  # minimum on time 0
+    _surplus(hass, 3.0)
+    await _advance(hass, freezer, _at(9, 29))
+    assert _load_state(hass) == STATE_OFF  # off for 9 minutes only
+    await _advance(hass, freezer, _at(9, 30))
+    assert _load_state(hass) == STATE_ON
+
+
+async def test_deadline_runs_the_load_when_no_surplus_came(
+    blueprint_hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    setup_automation: SetupAutomation,
+    boiler: str,
+    runtime_helper: str,
+) -> None:
+    hass = blueprint_hass
+    _surplus(hass, -4.0)  # a grey morning: the community withdraws more than it injects
+    await setup_automation(
+        "load_shifting.yaml",
+        _load_shifting_inputs(
+            runtime_entity=RUNTIME, deadline="12:00:00", deadline_runtime_minutes=60
+        ),
+    )
+    await _advance(hass, freezer, _at(10, 59), step_minutes=15)
+    await _advance(hass, freezer, _at(10, 59))
+    assert _load_state(hass) == STATE_OFF
+    await _advance(hass, freezer, _at(11, 0))  # the latest start that still makes the deadline
+    assert _load_state(hass) == STATE_ON
+    await _advance(hass, freezer, _at(11, 30))
+    assert _load_state(hass) == STATE_ON  # forced: no surplus, yet it keeps running
+    assert float(hass.states.get(RUNTIME).state) == 30
+    await _advance(hass, freezer, _at(12, 0))
+    assert float(hass.states.get(RUNTIME).state) == 60
+    assert _load_state(hass) == STATE_OFF  # done by the deadline, still no surplus
+
+
+async def test_deadline_counts_what_already_ran_on_surplus(
+    blueprint_hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    setup_automation: SetupAutomation,
+    boiler: str,
+    runtime_helper: str,
+) -> None:
+    hass = blueprint_hass
+    _surplus(hass, 3.0)
+    await _advance(hass, freezer, _at(9, 0))
+    await setup_automation(
+        "load_shifting.yaml",
+        _load_shifting_inputs(
+            runtime_entity=RUNTIME,
+            deadline="12:00:00",
+            deadline_runtime_minutes=60,
+            min_on_minutes=0,
+        ),
+    )
+    await _advance(hass, freezer, _at(9, 1))  # the first tick after the automation appeared
+    assert _load_state(hass) == STATE_ON
+    await _advance(hass, freezer, _at(9, 30))
+    _surplus(hass, -1.0)  # a cloud: 29 minutes ran on surplus
+    await hass.async_block_till_done()
+    assert _load_state(hass) == STATE_OFF
+    assert float(hass.states.get(RUNTIME).state) == 29
+    await _advance(hass, freezer, _at(11, 28))
+    assert _load_state(hass) == STATE_OFF
+    await _advance(hass, freezer, _at(11, 29))  # 31 minutes left to run, 31 minutes left
+    assert _load_state(hass) == STATE_ON
+    await _advance(hass, freezer, _at(12, 0))
+    assert _load_state(hass) == STATE_OFF
+    assert float(hass.states.get(RUNTIME).state) == 60
+
+
+async def test_daily_maximum_is_respected_and_resets_at_midnight(
+    blueprint_hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    setup_automation: SetupAutomation,
+    boiler: str,
+    runtime_helper: str,
+) -> None:
+    hass = blueprint_hass
+    _surplus(hass, 5.0)  # a bright day, surplus from morning to evening
+    await setup_automation(
+        "load_shifting.yaml",
+        _load_shifting_inputs(runtime_entity=RUNTIME, max_runtime_minutes=90),
+    )
+    await _advance(hass, freezer, _at(8, 0))
+    assert _load_state(hass) == STATE_ON  # window opens with surplus
+    await _advance(hass, freezer, _at(9, 29))
+    assert _load_state(hass) == STATE_ON
+    await _advance(hass, freezer, _at(9, 30))
+    assert float(hass.states.get(RUNTIME).state) == 90
+    assert _load_state(hass) == STATE_OFF
+    await _advance(hass, freezer, _at(17, 59), step_minutes=7)
+    assert _load_state(hass) == STATE_OFF  # surplus all afternoon, but the day's budget is spent
+    assert float(hass.states.get(RUNTIME).state) == 90
+
+    await _advance(hass, freezer, _at(0, 0, day=1), step_minutes=30)
+    assert float(hass.states.get(RUNTIME).state) == 0  # a new day
+    await _advance(hass, freezer, _at(8, 0, day=1), step_minutes=30)
+    assert _load_state(hass) == STATE_ON
+
+
+async def test_window_and_days(
+    blueprint_hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    setup_automation: SetupAutomation,
+    boiler: str,
+) -> None:
+    hass = blueprint_hass
+    _surplus(hass, 5.0)
+    await setup_automation(
+        "load_shifting.yaml",
+        _load_shifting_inputs(
+            window_start="10:00:00", window_end="15:00:00", weekdays=["mon", "wed"]
+        ),
+    )
+    await _advance(hass, freezer, _at(9, 59), step_minutes=10)
+    assert _load_state(hass) == STATE_OFF
+    await _advance(hass, freezer, _at(10, 0))
+    assert _load_state(hass) == STATE_ON
+    await _advance(hass, freezer, _at(15, 0), step_minutes=10)
+    assert _load_state(hass) == STATE_OFF  # the window closed, surplus or not
+    # Tuesday is not one of the days
+    await _advance(hass, freezer, _at(12, 0, day=1), step_minutes=30)
+    assert _load_state(hass) == STATE_OFF
+    await _advance(hass, freezer, _at(10, 0, day=2), step_minutes=30)
+    assert _load_state(hass) == STATE_ON
+
+
+async def test_hourly_balance_uses_surplus_banked_earlier_in_the_hour(
+    blueprint_hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    setup_automation: SetupAutomation,
+    boiler: str,
+) -> None:
+    """The GSE nets each clock hour: surplus at 09:10 can be shared with a load at 09:50."""
+    hass = blueprint_hass
+    _surplus(hass, 0.5)
+    hass.states.async_set(HOUR_BALANCE, "1000", {"unit_of_measurement": "Wh"})
+    await _advance(hass, freezer, _at(9, 49))
+    await setup_automation(
+        "load_shifting.yaml",
+        _load_shifting_inputs(
+            hour_balance_entity=HOUR_BALANCE, min_on_minutes=5, min_off_minutes=0
+        ),
+    )
+    await _advance(hass, freezer, _at(9, 50))
+    # 0.5 kW now + 1 kWh banked over the last 10 minutes = 6.5 kW available: start
+    assert _load_state(hass) == STATE_ON
+    _surplus(hass, -1.5)  # the 2 kW load runs: the instant balance is negative...
+    hass.states.async_set(HOUR_BALANCE, "900", {"unit_of_measurement": "Wh"})
+    await _advance(hass, freezer, _at(9, 59))
+    assert _load_state(hass) == STATE_ON  # ...but the hour as a whole still has surplus
+    hass.states.async_set(HOUR_BALANCE, "0", {"unit_of_measurement": "Wh"})  # a new hour
+    await _advance(hass, freezer, _at(10, 0))
+    assert _load_state(hass) == STATE_OFF
+
+
+async def test_without_the_hour_balance_only_the_instant_counts(
+    blueprint_hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    setup_automation: SetupAutomation,
+    boiler: str,
+) -> None:
+    hass = blueprint_hass
+    _surplus(hass, 0.5)
+    hass.states.async_set(HOUR_BALANCE, "1000", {"unit_of_measurement": "Wh"})
+    await _advance(hass, freezer, _at(9, 49))
+    await setup_automation("load_shifting.yaml", _load_shifting_inputs(min_off_minutes=0))
+    await _advance(hass, freezer, _at(9, 55))
+    assert _load_state(hass) == STATE_OFF
+
+
+async def test_binary_surplus_sensor(
+    blueprint_hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    setup_automation: SetupAutomation,
+    boiler: str,
+) -> None:
+    hass = blueprint_hass
+    hass.states.async_set(SURPLUS_FLAG, STATE_OFF)
+    await _advance(hass, freezer, _at(9, 0))
+    await setup_automation("load_shifting.yaml", _load_shifting_inputs(surplus_entity=SURPLUS_FLAG))
+    await _advance(hass, freezer, _at(9, 30))
+    assert _load_state(hass) == STATE_OFF
+    hass.states.async_set(SURPLUS_FLAG, STATE_ON)
+    await hass.async_block_till_done()
+    assert _load_state(hass) == STATE_ON
+    hass.states.async_set(SURPLUS_FLAG, STATE_OFF)
+    await _advance(hass, freezer, _at(9, 44))
+    assert _load_state(hass) == STATE_ON
+    await _advance(hass, freezer, _at(9, 45))
+    assert _load_state(hass) == STATE_OFF
+
+
+async def test_surplus_sensor_unavailable_counts_as_no_surplus(
+    blueprint_hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    setup_automation: SetupAutomation,
+    boiler: str,
+) -> None:
+    hass = blueprint_hass
+    _surplus(hass, 3.0)
+    await _advance(hass, freezer, _at(9, 0))
+    await setup_automation("load_shifting.yaml", _load_shifting_inputs())
+    await _advance(hass, freezer, _at(9, 10))
+    assert _load_state(hass) == STATE_ON
+    hass.states.async_set(SURPLUS, "unavailable")
+    await _advance(hass, freezer, _at(9, 25))
+    assert _load_state(hass) == STATE_OFF
+
+
+@pytest.mark.parametrize(
+    ("domain", "make_entity", "on_state"),
+    [
+        ("climate", lambda: FakeClimate("Pompa di calore"), "heat"),
+        ("water_heater", lambda: FakeWaterHeater("Scaldacqua"), "electric"),
+    ],
+)
+async def test_climate_and_water_heater_loads(
+    blueprint_hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    setup_automation: SetupAutomation,
+    *,
+    domain: str,
+    make_entity: Callable[[], Entity],
+    on_state: str,
+) -> None:
+    entity_id = {"climate": "climate.pompa_di_calore", "water_heater": "water_heater.scaldacqua"}[
+        domain
+    ]
+    entity = make_entity()
+    hass = blueprint_hass
+    await _add_fake(hass, domain, entity)
+    assert _load_state(hass, entity_id) == STATE_OFF
+    _surplus(hass, 0.0)
+    await _advance(hass, freezer, _at(9, 0))
+    await setup_automation("load_shifting.yaml", _load_shifting_inputs(load_entity=entity_id))
+    await _advance(hass, freezer, _at(9, 10))
+    _surplus(hass, 3.0)
+    await hass.async_block_till_done()
+    assert _load_state(hass, entity_id) == on_state
+    _surplus(hass, -1.0)
+    await _advance(hass, freezer, _at(9, 25))
+    assert _load_state(hass, entity_id) == STATE_OFF
+
+
+# --- alert notification -----------------------------------------------------------------------
+
+
+async def test_repair_issue_of_the_integration_is_notified(
+    blueprint_hass: HomeAssistant,
+    setup_automation: SetupAutomation,
+    notifications: list[ServiceCall],
+) -> None:
+    hass = blueprint_hass
+    await setup_automation("alert_notification.yaml", {"notify_service": NOTIFY, "language": "en"})
+    ir.async_create_issue(
+        hass,
+        "cer_community",
+        "counter_reset_municipio_grid",
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="counter_reset",
+    )
+    await hass.async_block_till_done()
+    assert len(notifications) == 1
+    assert notifications[0].data["title"] == "CER: Energy counter reset or gone backwards"
+    assert "counter_reset_municipio_grid" in notifications[0].data["message"]
+    assert "Repairs" in notifications[0].data["message"]
+
+    # another integration's issue is not ours to report
+    ir.async_create_issue(
+        hass,
+        "other_integration",
+        "upload_failed",
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key="x",
+    )
+    await hass.async_block_till_done()
+    assert len(notifications) == 1
+
+
+@pytest.mark.parametrize(
+    ("issue_id", "title"),
+    [
+        ("meter_offline_municipio_sdm630", "CER: Contatore o inverter non raggiungibile"),
+        ("readings_rejected_it001e00000001", "CER: Letture orarie rifiutate dal backend"),
+        ("upload_failing_it001e00000001", "CER: Invio delle letture al backend non riuscito"),
+        ("something_new", "CER: Nuovo avviso dell'integrazione CER"),
+    ],
+)
+async def test_repair_issue_kinds_in_italian(
+    blueprint_hass: HomeAssistant,
+    setup_automation: SetupAutomation,
+    notifications: list[ServiceCall],
+    issue_id: str,
+    title: str,
+) -> None:
+    hass = blueprint_hass
+    assert await async_setup_component(hass, "persistent_notification", {})
+    await setup_automation(
+        "alert_notification.yaml", {"notify_service": NOTIFY, "persistent": True}
+    )
+    ir.async_create_issue(
+        hass,
+        "cer_community",
+        issue_id,
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key=issue_id,
+    )
+    await hass.async_block_till_done()
+    assert [call.data["title"] for call in notifications] == [title]
+    assert "Riparazioni" in notifications[0].data["message"]
+
+
+async def test_entity_unavailable_and_problem_sensor_are_notified(
+    blueprint_hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    setup_automation: SetupAutomation,
+    notifications: list[ServiceCall],
+) -> None:
+    hass = blueprint_hass
+    meter = "sensor.municipio_grid_meter_power"
+    problem = "binary_sensor.municipio_upload_problem"
+    hass.states.async_set(meter, "1200", {"unit_of_measurement": "W", "friendly_name": "SDM630"})
+    hass.states.async_set(problem, STATE_OFF)
+    await setup_automation(
+        "alert_notification.yaml",
+        {
+            "notify_service": NOTIFY,
+            "language": "en",
+            "watched_entities": [meter],
+            "offline_minutes": 10,
+            "problem_entities": [problem],
+        },
+    )
+    hass.states.async_set(meter, "unavailable", {"friendly_name": "SDM630"})
+    await _advance(hass, freezer, _at(7, 9))
+    assert notifications == []
+    await _advance(hass, freezer, _at(7, 11))
+    assert len(notifications) == 1
+    assert notifications[0].data["message"] == "Meter or inverter not answering: SDM630."
+
+    hass.states.async_set(problem, STATE_ON)
+    await hass.async_block_till_done()
+    assert len(notifications) == 2
+    assert notifications[1].data["title"] == "CER: Problem reported"
+
+
+async def test_alert_blueprint_with_no_entities_chosen_still_loads(
+    blueprint_hass: HomeAssistant, setup_automation: SetupAutomation
+) -> None:
+    await setup_automation("alert_notification.yaml", {})
+
+
+# --- public lighting --------------------------------------------------------------------------
+
+
+def _sun(hass: HomeAssistant, elevation: float) -> None:
+    hass.states.async_set(
+        "sun.sun",
+        "above_horizon" if elevation > 0 else "below_horizon",
+        {"elevation": elevation, "friendly_name": "Sun"},
+    )
+
+
+async def test_lighting_in_daylight_is_notified_once(
+    blueprint_hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    setup_automation: SetupAutomation,
+    notifications: list[ServiceCall],
+) -> None:
+    hass = blueprint_hass
+    lighting = "sensor.illuminazione_via_roma_power"
+    hass.states.async_set(
+        lighting, "1.2", {"unit_of_measurement": "kW", "friendly_name": "Illuminazione via Roma"}
+    )
+    _sun(hass, -8.0)  # night: the lights are supposed to be on
+    await setup_automation(
+        "public_lighting_check.yaml",
+        {
+            "lighting_entity": lighting,
+            "threshold_w": 100,
+            "duration_minutes": 15,
+            "notify_service": NOTIFY,
+        },
+    )
+    await _advance(hass, freezer, _at(7, 30))
+    assert notifications == []
+
+    _sun(hass, 2.0)  # dawn: switching off may take a while
+    await _advance(hass, freezer, _at(8, 0))
+    assert notifications == []
+    _sun(hass, 9.0)  # full daylight, still 1.2 kW
+    await _advance(hass, freezer, _at(8, 14))
+    assert notifications == []
+    await _advance(hass, freezer, _at(8, 16))
+    assert len(notifications) == 1
+    assert notifications[0].data["title"] == "CER: illuminazione accesa di giorno"
+    assert "Illuminazione via Roma assorbe 1.2 kW" in notifications[0].data["message"]
+    await _advance(hass, freezer, _at(10, 0), step_minutes=10)
+    assert len(notifications) == 1
+
+    hass.states.async_set(lighting, "30", {"unit_of_measurement": "W"})  # fixed: standby
+    await _advance(hass, freezer, _at(11, 0), step_minutes=10)
+    assert len(notifications) == 1
+
+
+async def test_lighting_below_threshold_is_quiet(
+    blueprint_hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    setup_automation: SetupAutomation,
+    notifications: list[ServiceCall],
+) -> None:
+    hass = blueprint_hass
+    lighting = "sensor.illuminazione_via_roma_power"
+    hass.states.async_set(lighting, "60", {"unit_of_measurement": "W"})
+    _sun(hass, 40.0)
+    await setup_automation(
+        "public_lighting_check.yaml", {"lighting_entity": lighting, "notify_service": NOTIFY}
+    )
+    await _advance(hass, freezer, _at(9, 0), step_minutes=5)
+    assert notifications == []
