@@ -1,0 +1,455 @@
+"""Settlement runs from stored readings and prices, with the engine of ``cer_backend.domain``.
+
+A run is a draft until finalised; a final run is immutable and freezes the readings of its
+period (ingest refuses them with 409). Readings are loaded into PODs × hours arrays: on
+PostgreSQL with one binary ``COPY``, so a year of 1,000 PODs loads in about a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from ..models import (
+    Alert,
+    Price,
+    Reading,
+    SettlementMemberResult,
+    SettlementPlantResult,
+    SettlementRun,
+    as_utc,
+    utcnow,
+)
+from .registry import RegistryError, check_community_file, community_document, jsonable
+
+SECONDS_PER_HOUR = 3600
+
+
+class SettlementError(Exception):
+    """A run cannot be made or changed; ``status`` is the HTTP status."""
+
+    def __init__(self, status: int, message: str, problems: list[dict[str, Any]] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.problems = problems or []
+
+
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """What the engine settles: the community, energy, prices and the period."""
+
+    document: dict[str, Any]
+    community: Any
+    energy: Any
+    prices: Any
+    period: Any
+
+
+async def _load_energy(
+    connection: AsyncConnection, community_id: str, pods: list[str], period: Any
+) -> Any:
+    from ..domain.energy import HourlyEnergy
+
+    hours = period.hours
+    start_hour = period.start_epoch_hour
+    start, end = period.start_utc, period.end_utc
+    injected = np.zeros((len(pods), hours), dtype=np.int64)
+    withdrawn = np.zeros((len(pods), hours), dtype=np.int64)
+    present = np.zeros((len(pods), hours), dtype=np.bool_)
+    if pods:
+        if connection.dialect.name == "postgresql":
+            pod_i, hour_i, inj, wd = await _copy_readings(
+                connection, community_id, pods, start_hour, start, end
+            )
+        else:
+            index = {pod: i for i, pod in enumerate(pods)}
+            rows = (
+                await connection.execute(
+                    select(
+                        Reading.pod, Reading.hour_start, Reading.injected_wh, Reading.withdrawn_wh
+                    ).where(
+                        Reading.community_id == community_id,
+                        Reading.hour_start >= start,
+                        Reading.hour_start < end,
+                    )
+                )
+            ).all()
+            rows = [r for r in rows if r.pod in index]
+            pod_i = np.fromiter((index[r.pod] for r in rows), dtype=np.int64, count=len(rows))
+            hour_i = np.fromiter(
+                (int(as_utc(r.hour_start).timestamp()) // SECONDS_PER_HOUR - start_hour
+                 for r in rows),
+                dtype=np.int64,
+                count=len(rows),
+            )
+            inj = np.fromiter((r.injected_wh for r in rows), dtype=np.int64, count=len(rows))
+            wd = np.fromiter((r.withdrawn_wh for r in rows), dtype=np.int64, count=len(rows))
+        injected[pod_i, hour_i] = inj
+        withdrawn[pod_i, hour_i] = wd
+        present[pod_i, hour_i] = True
+    return HourlyEnergy.from_arrays(period, pods, injected, withdrawn, present)
+
+
+_COPY_ROW = np.dtype(
+    [
+        ("fields", ">i2"),
+        ("l1", ">i4"), ("pod", ">i4"),
+        ("l2", ">i4"), ("hour", ">i4"),
+        ("l3", ">i4"), ("injected", ">i8"),
+        ("l4", ">i4"), ("withdrawn", ">i8"),
+    ]
+)
+_COPY_HEADER = 19  # signature (11), flags (4), header extension length (4)
+
+
+async def _copy_readings(
+    connection: AsyncConnection,
+    community_id: str,
+    pods: list[str],
+    start_hour: int,
+    start: datetime,
+    end: datetime,
+) -> tuple[Any, Any, Any, Any]:
+    """PostgreSQL: the period's readings as arrays, through one binary COPY."""
+    from psycopg import sql
+
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    statement = sql.SQL(
+        "COPY (SELECT (p.idx - 1)::int4,"
+        " ((extract(epoch FROM r.hour_start)::bigint / 3600) - {start_hour})::int4,"
+        " r.injected_wh::int8, r.withdrawn_wh::int8"
+        " FROM readings r JOIN unnest({pods}::text[]) WITH ORDINALITY AS p(pod, idx)"
+        " ON p.pod = r.pod"
+        " WHERE r.community_id = {community} AND r.hour_start >= {start}"
+        " AND r.hour_start < {end}) TO STDOUT (FORMAT BINARY)"
+    ).format(
+        start_hour=sql.Literal(start_hour),
+        pods=sql.Literal(pods),
+        community=sql.Literal(community_id),
+        start=sql.Literal(start),
+        end=sql.Literal(end),
+    )
+    buffer = bytearray()
+    async with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        async for chunk in copy:
+            buffer += chunk
+    body = memoryview(buffer)[_COPY_HEADER : len(buffer) - 2]
+    table = np.frombuffer(body, dtype=_COPY_ROW)
+    return (
+        table["pod"].astype(np.int64),
+        table["hour"].astype(np.int64),
+        table["injected"].astype(np.int64),
+        table["withdrawn"].astype(np.int64),
+    )
+
+
+async def _load_prices(connection: AsyncConnection, community_id: str, period: Any) -> Any:
+    from ..domain.prices import HourlyPrices
+
+    rows = (
+        await connection.execute(
+            select(Price.zone, Price.hour_start, Price.eur_mwh).where(
+                Price.community_id == community_id,
+                Price.hour_start >= period.start_utc,
+                Price.hour_start < period.end_utc,
+            )
+        )
+    ).all()
+    return HourlyPrices.from_rows(
+        [(r.zone, as_utc(r.hour_start), Decimal(r.eur_mwh)) for r in rows]
+    )
+
+
+async def load_inputs(engine: AsyncEngine, community_id: str, period_text: str) -> Inputs:
+    """The community (as in force at the period's start), readings and prices of a period."""
+    from ..domain.errors import InvalidInput
+    from ..domain.period import Period
+
+    async with engine.connect() as connection:
+        try:
+            document = await community_document(connection, community_id)
+        except RegistryError as err:
+            raise SettlementError(err.status, str(err)) from err
+        timezone = document["community"].get("timezone") or "Europe/Rome"
+        try:
+            period = Period.parse(period_text, timezone)
+        except InvalidInput as err:
+            raise SettlementError(422, str(err)) from err
+        document = await community_document(connection, community_id, period.first_day)
+        try:
+            community = check_community_file(document)
+        except RegistryError as err:
+            raise SettlementError(422, "the registry breaks a rule", err.problems) from err
+        pods = sorted(
+            {pod for m in document["members"] for pod in m["pods"]}
+            | {p["pod"] for p in document["plants"]}
+        )
+        energy = await _load_energy(connection, community_id, pods, period)
+        prices = await _load_prices(connection, community_id, period)
+    return Inputs(document, community, energy, prices, period)
+
+
+def _spans(hours: list[int] | np.ndarray, period: Any) -> list[list[str]]:
+    """Consecutive hour indexes as [first start, last start] pairs (ISO, local offset)."""
+    spans: list[list[int]] = []
+    for h in (int(x) for x in hours):
+        if spans and spans[-1][1] == h - 1:
+            spans[-1][1] = h
+        else:
+            spans.append([h, h])
+    return [[period.hour_start(a).isoformat(), period.hour_start(b).isoformat()] for a, b in spans]
+
+
+def settle_inputs(inputs: Inputs) -> tuple[dict[str, Any], dict[str, Any], Any]:
+    """Run the engine: (result JSON with missing data per POD and hour, hourly profile, raw)."""
+    from ..domain.settlement import settle
+
+    result = settle(inputs.community, inputs.energy, inputs.prices, inputs.period)
+    data = result.to_json_dict()
+    period = inputs.period
+    data["missing_readings"] = [
+        {"pod": pod, "hours": len(hours), "ranges": _spans(hours, period)}
+        for pod, hours in sorted(result.missing.pod_hours.items())
+    ]
+    hourly = result.hourly
+    no_price = np.flatnonzero(~np.asarray(hourly.price_present))
+    data["missing_prices"] = {"hours": len(no_price), "ranges": _spans(no_price, period)}
+    shared = np.asarray(hourly.shared_wh, dtype=np.int64)
+    local_hours = np.array(
+        [period.hour_start(i).hour for i in range(period.hours)], dtype=np.int64
+    )
+    profile = {
+        "shared_wh_by_hour_of_day": np.bincount(local_hours, weights=shared, minlength=24)
+        .astype(np.int64)
+        .tolist(),
+        "shared_wh_by_month": {m["month"]: m["shared_wh"] for m in data.get("months", [])},
+    }
+    return data, profile, result
+
+
+async def create_run(engine: AsyncEngine, community_id: str, period_text: str) -> dict[str, Any]:
+    """Settle a period into a new draft run; 409 when a final run covers any of its hours."""
+    inputs = await load_inputs(engine, community_id, period_text)
+    period = inputs.period
+    async with engine.connect() as connection:
+        clash = await _final_overlap(connection, community_id, period.start_utc, period.end_utc)
+    if clash is not None:
+        raise SettlementError(
+            409, f"the period overlaps the finalised run {clash.run_id} ({clash.period})"
+        )
+    data, profile, _ = await asyncio.to_thread(settle_inputs, inputs)
+    run_id = uuid.uuid4().hex
+    now = utcnow()
+    missing_readings = sum(item["hours"] for item in data["missing_readings"])
+    async with engine.begin() as connection:
+        await connection.execute(
+            insert(SettlementRun).values(
+                run_id=run_id,
+                community_id=community_id,
+                period=str(period),
+                status="draft",
+                period_start=period.start_utc,
+                period_end=period.end_utc,
+                created_at=now,
+                community_document=jsonable(inputs.document),
+                result=data,
+                hourly_profile=profile,
+                shared_wh=int(data["shared_wh"]),
+                tip_eur=data["tip_eur"],
+                valorisation_eur=data["valorisation_eur"],
+                missing_readings=missing_readings,
+                missing_prices=int(data["missing_prices"]["hours"]),
+            )
+        )
+        if data["plants"]:
+            await connection.execute(
+                insert(SettlementPlantResult),
+                [
+                    {
+                        "community_id": community_id,
+                        "run_id": run_id,
+                        "plant_id": p["id"],
+                        "allocated_wh": p["allocated_wh"],
+                        "incentivised_wh": p["incentivised_wh"],
+                        "tip_eur": p["tip_eur"],
+                        "valorisation_eur": p.get("valorisation_eur"),
+                    }
+                    for p in data["plants"]
+                ],
+            )
+        if data["members"]:
+            await connection.execute(
+                insert(SettlementMemberResult),
+                [
+                    {
+                        "community_id": community_id,
+                        "run_id": run_id,
+                        "member_id": m["id"],
+                        "shared_wh": m["shared_wh"],
+                        "amount_eur": m["amount_eur"],
+                    }
+                    for m in data["members"]
+                ],
+            )
+        if missing_readings or data["missing_prices"]["hours"]:
+            await connection.execute(
+                insert(Alert).values(
+                    community_id=community_id,
+                    kind="settlement_incomplete",
+                    message=(
+                        f"run {run_id} ({period}): {missing_readings} POD-hours without readings,"
+                        f" {data['missing_prices']['hours']} hours without a price"
+                    ),
+                    created_at=now,
+                )
+            )
+    return await get_run(engine, run_id, community_id)
+
+
+async def _final_overlap(
+    connection: AsyncConnection, community_id: str, start: datetime, end: datetime
+) -> Any:
+    return (
+        await connection.execute(
+            select(SettlementRun.run_id, SettlementRun.period).where(
+                SettlementRun.community_id == community_id,
+                SettlementRun.status == "final",
+                SettlementRun.period_start < end,
+                SettlementRun.period_end > start,
+            )
+        )
+    ).first()
+
+
+def run_view(row: Any, full: bool = True) -> dict[str, Any]:
+    """A run as the API shows it."""
+    view: dict[str, Any] = {
+        "id": row.run_id,
+        "community": row.community_id,
+        "period": row.period,
+        "status": row.status,
+        "created_at": as_utc(row.created_at).isoformat(),
+        "finalised_at": as_utc(row.finalised_at).isoformat() if row.finalised_at else None,
+        "shared_wh": row.shared_wh,
+        "tip_eur": row.tip_eur,
+        "valorisation_eur": row.valorisation_eur,
+        "missing_readings": row.missing_readings,
+        "missing_prices": row.missing_prices,
+    }
+    if full:
+        view["result"] = row.result
+        view["hourly_profile"] = row.hourly_profile
+    return view
+
+
+async def get_run_row(engine: AsyncEngine, run_id: str, community_id: str | None) -> Any:
+    """The stored run (404 when absent or of another community)."""
+    statement = select(SettlementRun.__table__).where(SettlementRun.run_id == run_id)
+    if community_id is not None:
+        statement = statement.where(SettlementRun.community_id == community_id)
+    async with engine.connect() as connection:
+        row = (await connection.execute(statement)).first()
+    if row is None:
+        raise SettlementError(404, f"no settlement run {run_id!r}")
+    return row
+
+
+async def get_run(engine: AsyncEngine, run_id: str, community_id: str | None) -> dict[str, Any]:
+    """A run with its result."""
+    return run_view(await get_run_row(engine, run_id, community_id))
+
+
+async def list_runs(engine: AsyncEngine, community_id: str | None) -> list[dict[str, Any]]:
+    """Runs, newest first, without their result bodies."""
+    statement = select(SettlementRun.__table__).order_by(SettlementRun.created_at.desc())
+    if community_id is not None:
+        statement = statement.where(SettlementRun.community_id == community_id)
+    async with engine.connect() as connection:
+        rows = (await connection.execute(statement)).all()
+    return [run_view(row, full=False) for row in rows]
+
+
+async def finalise_run(engine: AsyncEngine, run_id: str, community_id: str | None) -> dict[str, Any]:
+    """Freeze a draft; 409 when it is final already or another final run overlaps."""
+    row = await get_run_row(engine, run_id, community_id)
+    if row.status == "final":
+        raise SettlementError(409, f"run {run_id} is final and cannot be changed")
+    async with engine.begin() as connection:
+        clash = await _final_overlap(
+            connection, row.community_id, as_utc(row.period_start), as_utc(row.period_end)
+        )
+        if clash is not None:
+            raise SettlementError(
+                409, f"the period overlaps the finalised run {clash.run_id} ({clash.period})"
+            )
+        result = await connection.execute(
+            update(SettlementRun)
+            .where(SettlementRun.run_id == run_id, SettlementRun.status == "draft")
+            .values(status="final", finalised_at=utcnow())
+        )
+        if not result.rowcount:
+            raise SettlementError(409, f"run {run_id} is final and cannot be changed")
+    return await get_run(engine, run_id, community_id)
+
+
+async def summary(engine: AsyncEngine, community_id: str, period_text: str) -> dict[str, Any]:
+    """Shared energy and estimated money of a day, month or year, per site and in total."""
+    inputs = await load_inputs(engine, community_id, period_text)
+    data, _, result = await asyncio.to_thread(settle_inputs, inputs)
+    energy = inputs.energy
+    plants_by_pod = {p["pod"]: p["id"] for p in inputs.document["plants"]}
+    plant_figures = {p["id"]: p for p in data["plants"]}
+    member_of = {pod: m["id"] for m in inputs.document["members"] for pod in m["pods"]}
+    sites = []
+    for row, pod in enumerate(energy.pods):
+        plant_id = plants_by_pod.get(pod)
+        site: dict[str, Any] = {
+            "pod": pod,
+            "member": member_of.get(pod),
+            "injected_wh": int(energy.injected[row].sum()),
+            "withdrawn_wh": int(energy.withdrawn[row].sum()),
+            "hours_reported": int(energy.present[row].sum()),
+        }
+        if plant_id is not None:
+            figures = plant_figures.get(plant_id, {})
+            site.update(
+                plant=plant_id,
+                allocated_wh=figures.get("allocated_wh"),
+                incentivised_wh=figures.get("incentivised_wh"),
+                tip_eur=figures.get("tip_eur"),
+                valorisation_eur=figures.get("valorisation_eur"),
+            )
+        sites.append(site)
+    estimated = Decimal(data["tip_eur"]) + Decimal(data["valorisation_eur"])
+    return {
+        "community": community_id,
+        "period": data["period"],
+        "hours": data["hours"],
+        "injected_wh": data["injected_wh"],
+        "withdrawn_wh": data["withdrawn_wh"],
+        "shared_wh": data["shared_wh"],
+        "tip_eur": data["tip_eur"],
+        "valorisation_eur": data["valorisation_eur"],
+        "estimated_eur": f"{estimated:.2f}",
+        "sites": sites,
+        "members": data["members"],
+        "missing_readings": data["missing_readings"],
+        "missing_prices": data["missing_prices"],
+        "warnings": data["warnings"],
+        "errors": data["errors"],
+    }
+
+
+def parse_day(text: str) -> date:
+    """A date (for statements)."""
+    return date.fromisoformat(text)
