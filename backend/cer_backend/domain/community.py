@@ -1,0 +1,575 @@
+"""The community (CER) as configured: members, plants and the statute that shares the money.
+
+``parse_community`` validates the structure of the community file of ``FORMATS.md`` (already
+loaded from YAML, or a JSON body) and reports every problem with its path. Whether the
+community respects the GSE rules is a separate question: see
+:mod:`cer_backend.domain.eligibility`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final, Literal, TypeVar
+
+from . import rules
+from .errors import InvalidInput, Problem
+from .period import DEFAULT_TIMEZONE, add_years, zone
+
+ManagementFrom = Literal["tip", "total"]
+ValorisationTo = Literal["plant_owners", "pool"]
+ConsumersBy = Literal["coincident_withdrawal", "withdrawal", "equal"]
+SurplusTo = Literal["non_business_consumers", "social_fund"]
+Voltage = Literal["lv", "mv"]
+
+MANAGEMENT_FROM: Final = ("tip", "total")
+VALORISATION_TO: Final = ("plant_owners", "pool")
+CONSUMERS_BY: Final = ("coincident_withdrawal", "withdrawal", "equal")
+SURPLUS_TO: Final = ("non_business_consumers", "social_fund")
+VOLTAGES: Final = ("lv", "mv")
+
+
+@dataclass(frozen=True)
+class Statute:
+    """How the community shares its income (TIP + valorisation) among members and funds."""
+
+    management_pct: Decimal
+    management_from: ManagementFrom
+    valorisation_to: ValorisationTo
+    social_fund_pct: Decimal = Decimal(0)
+    investment_fund_pct: Decimal = Decimal(0)
+    producers_pct: Decimal = Decimal(0)
+    consumers_by: ConsumersBy = "coincident_withdrawal"
+    surplus_to: SurplusTo = "non_business_consumers"
+
+
+@dataclass(frozen=True)
+class Member:
+    """A member of the community and its connection points (POD)."""
+
+    id: str
+    name: str
+    type: str
+    pods: tuple[str, ...]
+    joined: dt.date
+    left: dt.date | None = None  # first day no longer a member
+
+    @property
+    def type_rules(self) -> rules.MemberType:
+        """How the rules treat this member's type."""
+        return rules.MEMBER_TYPES[self.type]
+
+    def is_member_on(self, day: dt.date) -> bool:
+        """Whether the member belongs to the community on local ``day``."""
+        return self.joined <= day and (self.left is None or day < self.left)
+
+
+@dataclass(frozen=True)
+class Plant:
+    """A production plant (UP) with its own production POD."""
+
+    id: str
+    pod: str
+    owner: str
+    power_kw: Decimal
+    source: str
+    commissioned: dt.date
+    capital_grant_pct: Decimal = Decimal(0)
+    voltage: Voltage = "lv"
+
+    @property
+    def pre_existing(self) -> bool:
+        """In service before 16/12/2021: valorisation only, never TIP."""
+        return self.commissioned < rules.PRE_EXISTING_BEFORE
+
+    @property
+    def band(self) -> rules.PowerBand:
+        """TIP power band of the plant."""
+        return rules.power_band(self.power_kw)
+
+    @property
+    def grant_factor(self) -> Decimal:
+        """F, the TIP reduction for the capital grant."""
+        return rules.grant_factor(self.capital_grant_pct)
+
+    @property
+    def incentive_end(self) -> dt.date:
+        """First day after the 20-year incentive period."""
+        return add_years(self.commissioned, rules.INCENTIVE_YEARS)
+
+    @property
+    def surplus_set(self) -> rules.SurplusSet:
+        """Set j of the surplus rule: TIP only, or TIP with a capital grant."""
+        return "tip_with_grant" if self.capital_grant_pct > 0 else "tip_only"
+
+
+@dataclass(frozen=True)
+class Community:
+    """A renewable energy community (CER) under one cabina primaria."""
+
+    name: str
+    region: rules.Region
+    market_zone: str
+    cabina_primaria: str
+    constituted: dt.date
+    cu_afa_eur_mwh: Mapping[str, Decimal]
+    statute: Statute
+    members: tuple[Member, ...]
+    plants: tuple[Plant, ...]
+    timezone: str = DEFAULT_TIMEZONE
+
+    @property
+    def area(self) -> rules.Area:
+        """FC_zonale / acconto area (nord, centro, sud) of the region."""
+        return self.region.area
+
+    def cu_afa_for_month(self, month: str) -> Decimal | None:
+        """CU_Afa (TRAS_E, €/MWh) in force in ``YYYY-MM``: the month's value beats the year's."""
+        value = self.cu_afa_eur_mwh.get(month)
+        if value is None:
+            value = self.cu_afa_eur_mwh.get(month[:4])
+        return value
+
+    def member(self, member_id: str) -> Member:
+        """The member with ``member_id``."""
+        for member in self.members:
+            if member.id == member_id:
+                return member
+        raise KeyError(member_id)
+
+    def plants_first_in(self) -> list[Plant]:
+        """Plants in "first in" order: commissioning date, then plant id (OPEN tie-break)."""
+        return sorted(self.plants, key=lambda p: (p.commissioned, p.id))
+
+    def fc_zonale(self, plant: Plant) -> Decimal:
+        """FC_zonale of ``plant``: PV plants only, by the community's region."""
+        return rules.FC_ZONALE_EUR_MWH[self.area] if plant.source == "pv" else Decimal(0)
+
+
+# ---------------------------------------------------------------------------------------
+# Validation
+
+T = TypeVar("T")
+_MISSING: Final = object()
+
+
+class _Reader:
+    """Collects problems while reading a nested structure."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def problem(self, path: str, message: str) -> None:
+        self.problems.append(Problem(path, message))
+
+    def mapping(
+        self,
+        value: Any,
+        path: str,
+        required: Sequence[str],
+        optional: Sequence[str] = (),
+    ) -> Mapping[str, Any] | None:
+        if not isinstance(value, Mapping):
+            self.problem(path or "(top)", "must be a mapping")
+            return None
+        allowed = set(required) | set(optional)
+        for key in value:
+            if key not in allowed:
+                where = f"{path}.{key}" if path else str(key)
+                self.problem(where, f"unknown key (expected one of: {', '.join(sorted(allowed))})")
+        for key in required:
+            if key not in value:
+                self.problem(f"{path}.{key}" if path else key, "is required")
+        return value
+
+    def field(
+        self,
+        data: Mapping[str, Any],
+        path: str,
+        key: str,
+        convert: Callable[[Any, str], T | None],
+        default: Any = _MISSING,
+    ) -> T | None:
+        where = f"{path}.{key}" if path else key
+        if key not in data or (data[key] is None and default is not _MISSING):
+            return None if default is _MISSING else default
+        return convert(data[key], where)
+
+    # converters ------------------------------------------------------------------------
+
+    def text(self, value: Any, path: str) -> str | None:
+        if not isinstance(value, str) or not value.strip():
+            self.problem(path, "must be a non-empty string")
+            return None
+        return value.strip()
+
+    def number(
+        self,
+        value: Any,
+        path: str,
+        minimum: Decimal | None = None,
+        *,
+        maximum: Decimal | None = None,
+        exclusive_minimum: bool = False,
+        bounds_text: str | None = None,
+    ) -> Decimal | None:
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+            self.problem(path, "must be a number")
+            return None
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            self.problem(path, "must be a number")
+            return None
+        if not number.is_finite():
+            self.problem(path, "must be a finite number")
+            return None
+        too_low = minimum is not None and (
+            number <= minimum if exclusive_minimum else number < minimum
+        )
+        too_high = maximum is not None and number > maximum
+        if too_low or too_high:
+            if bounds_text is None:
+                low = (
+                    ""
+                    if minimum is None
+                    else (f"> {minimum}" if exclusive_minimum else f"≥ {minimum}")
+                )
+                high = "" if maximum is None else f"≤ {maximum}"
+                bounds_text = "must be " + " and ".join(x for x in (low, high) if x)
+            self.problem(path, bounds_text)
+            return None
+        return number
+
+    def percent(self, value: Any, path: str) -> Decimal | None:
+        return self.number(value, path, Decimal(0), maximum=Decimal(100))
+
+    def date(self, value: Any, path: str) -> dt.date | None:
+        if isinstance(value, dt.datetime):
+            self.problem(path, "must be a date (YYYY-MM-DD), not a date and time")
+            return None
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        self.problem(path, "must be a date YYYY-MM-DD")
+        return None
+
+    def choice(self, value: Any, path: str, choices: Sequence[str]) -> str | None:
+        if not isinstance(value, str) or value not in choices:
+            self.problem(path, f"must be one of: {', '.join(choices)} (got {value!r})")
+            return None
+        return value
+
+
+def _statute(reader: _Reader, value: Any, path: str) -> Statute | None:
+    data = reader.mapping(
+        value,
+        path,
+        required=("management_pct", "management_from", "valorisation_to"),
+        optional=(
+            "social_fund_pct",
+            "investment_fund_pct",
+            "producers_pct",
+            "consumers_by",
+            "surplus_to",
+        ),
+    )
+    if data is None:
+        return None
+    before = len(reader.problems)
+    zero = Decimal(0)
+    management_pct = reader.field(data, path, "management_pct", reader.percent)
+    management_from = reader.field(
+        data, path, "management_from", lambda v, p: reader.choice(v, p, MANAGEMENT_FROM)
+    )
+    valorisation_to = reader.field(
+        data, path, "valorisation_to", lambda v, p: reader.choice(v, p, VALORISATION_TO)
+    )
+    social = reader.field(data, path, "social_fund_pct", reader.percent, zero)
+    investment = reader.field(data, path, "investment_fund_pct", reader.percent, zero)
+    producers = reader.field(data, path, "producers_pct", reader.percent, zero)
+    consumers_by = reader.field(
+        data,
+        path,
+        "consumers_by",
+        lambda v, p: reader.choice(v, p, CONSUMERS_BY),
+        "coincident_withdrawal",
+    )
+    surplus_to = reader.field(
+        data,
+        path,
+        "surplus_to",
+        lambda v, p: reader.choice(v, p, SURPLUS_TO),
+        "non_business_consumers",
+    )
+    if social is not None and investment is not None and social + investment > 100:
+        reader.problem(
+            f"{path}.social_fund_pct", "social_fund_pct + investment_fund_pct must be ≤ 100"
+        )
+    if len(reader.problems) > before:
+        return None
+    assert management_pct is not None and social is not None and investment is not None
+    assert producers is not None
+    return Statute(
+        management_pct=management_pct,
+        management_from=management_from,  # type: ignore[arg-type]
+        valorisation_to=valorisation_to,  # type: ignore[arg-type]
+        social_fund_pct=social,
+        investment_fund_pct=investment,
+        producers_pct=producers,
+        consumers_by=consumers_by,  # type: ignore[arg-type]
+        surplus_to=surplus_to,  # type: ignore[arg-type]
+    )
+
+
+_MONTH_OR_YEAR = re.compile(r"\d{4}(-(0[1-9]|1[0-2]))?")
+
+
+def _cu_afa(reader: _Reader, value: Any, path: str) -> dict[str, Decimal]:
+    out: dict[str, Decimal] = {}
+    if not isinstance(value, Mapping):
+        reader.problem(path, 'must be a mapping of "YYYY" or "YYYY-MM" to €/MWh')
+        return out
+    for key, amount in value.items():
+        name = str(key)
+        where = f"{path}.{name}"
+        if isinstance(key, bool) or not _MONTH_OR_YEAR.fullmatch(name):
+            reader.problem(where, 'key must be a year "YYYY" or a month "YYYY-MM"')
+            continue
+        number = reader.number(amount, where, Decimal(0))
+        if number is not None:
+            out[name] = number
+    return out
+
+
+def parse_community(data: Mapping[str, Any]) -> Community:
+    """Validate a community file's structure (``FORMATS.md``) and build the :class:`Community`.
+
+    Raises :class:`InvalidInput` listing every problem with its path, for example
+    ``plants[3].power_kw: must be > 0 and ≤ 1000``.
+    """
+    reader = _Reader()
+    top = reader.mapping(data, "", required=("community", "members", "plants"))
+    if top is None:
+        raise InvalidInput(reader.problems)
+
+    # community ----------------------------------------------------------------------
+    name = region = market_zone = cabina = constituted = statute = None
+    timezone = DEFAULT_TIMEZONE
+    cu_afa: dict[str, Decimal] = {}
+    head = (
+        reader.mapping(
+            top["community"],
+            "community",
+            required=(
+                "name",
+                "region",
+                "cabina_primaria",
+                "constituted",
+                "cu_afa_eur_mwh",
+                "statute",
+            ),
+            optional=("market_zone", "timezone"),
+        )
+        if "community" in top
+        else None
+    )
+    if head is not None:
+        name = reader.field(head, "community", "name", reader.text)
+        region_name = reader.field(head, "community", "region", reader.text)
+        if region_name is not None:
+            region = rules.find_region(region_name)
+            if region is None:
+                reader.problem(
+                    "community.region",
+                    f"unknown Italian region {region_name!r} (expected one of: "
+                    + ", ".join(rules.REGIONS)
+                    + ")",
+                )
+        market_zone = reader.field(
+            head,
+            "community",
+            "market_zone",
+            lambda v, p: reader.choice(v, p, rules.MARKET_ZONES),
+            None,
+        )
+        cabina = reader.field(head, "community", "cabina_primaria", reader.text)
+        constituted = reader.field(head, "community", "constituted", reader.date)
+        tz_name = reader.field(head, "community", "timezone", reader.text, DEFAULT_TIMEZONE)
+        if tz_name is not None:
+            try:
+                zone(tz_name)
+                timezone = tz_name
+            except InvalidInput:
+                reader.problem("community.timezone", f"unknown time zone {tz_name!r}")
+        if "cu_afa_eur_mwh" in head:
+            cu_afa = _cu_afa(reader, head["cu_afa_eur_mwh"], "community.cu_afa_eur_mwh")
+        if "statute" in head:
+            statute = _statute(reader, head["statute"], "community.statute")
+
+    # members ------------------------------------------------------------------------
+    members: list[Member] = []
+    member_ids: set[str] = set()
+    pod_owner: dict[str, str] = {}
+    raw_members = top.get("members")
+    if "members" in top and not isinstance(raw_members, list):
+        reader.problem("members", "must be a list")
+        raw_members = []
+    for i, raw in enumerate(raw_members or []):
+        path = f"members[{i}]"
+        item = reader.mapping(raw, path, ("id", "name", "type", "pods"), ("joined", "left"))
+        if item is None:
+            continue
+        before = len(reader.problems)
+        member_id = reader.field(item, path, "id", reader.text)
+        if member_id is not None and member_id in member_ids:
+            reader.problem(f"{path}.id", f"duplicate member id {member_id!r}")
+        member_name = reader.field(item, path, "name", reader.text)
+        member_type = reader.field(
+            item, path, "type", lambda v, p: reader.choice(v, p, tuple(rules.MEMBER_TYPES))
+        )
+        pods: list[str] = []
+        raw_pods = item.get("pods")
+        if "pods" in item and not isinstance(raw_pods, list):
+            reader.problem(f"{path}.pods", "must be a list of POD codes")
+        else:
+            for j, pod in enumerate(raw_pods or []):
+                code = reader.text(pod, f"{path}.pods[{j}]")
+                if code is None:
+                    continue
+                if code in pod_owner:
+                    reader.problem(
+                        f"{path}.pods[{j}]",
+                        f"POD {code} already belongs to member {pod_owner[code]!r}",
+                    )
+                    continue
+                pod_owner[code] = member_id or path
+                pods.append(code)
+        joined = reader.field(item, path, "joined", reader.date, None)
+        left = reader.field(item, path, "left", reader.date, None)
+        if joined is not None and left is not None and left <= joined:
+            reader.problem(f"{path}.left", "must be after joined")
+        if member_id is not None:
+            member_ids.add(member_id)
+        if len(reader.problems) > before:
+            continue
+        assert member_id is not None and member_name is not None and member_type is not None
+        members.append(
+            Member(
+                id=member_id,
+                name=member_name,
+                type=member_type,
+                pods=tuple(pods),
+                joined=joined or constituted or dt.date.min,
+                left=left,
+            )
+        )
+
+    # plants -------------------------------------------------------------------------
+    plants: list[Plant] = []
+    plant_ids: set[str] = set()
+    plant_pods: dict[str, str] = {}
+    raw_plants = top.get("plants")
+    if "plants" in top and not isinstance(raw_plants, list):
+        reader.problem("plants", "must be a list")
+        raw_plants = []
+    for i, raw in enumerate(raw_plants or []):
+        path = f"plants[{i}]"
+        item = reader.mapping(
+            raw,
+            path,
+            ("id", "pod", "owner", "power_kw", "source", "commissioned"),
+            ("capital_grant_pct", "voltage"),
+        )
+        if item is None:
+            continue
+        before = len(reader.problems)
+        plant_id = reader.field(item, path, "id", reader.text)
+        if plant_id is not None and plant_id in plant_ids:
+            reader.problem(f"{path}.id", f"duplicate plant id {plant_id!r}")
+        pod = reader.field(item, path, "pod", reader.text)
+        if pod is not None and pod in plant_pods:
+            reader.problem(
+                f"{path}.pod",
+                f"POD {pod} already belongs to plant {plant_pods[pod]!r}: one POD per plant",
+            )
+        owner = reader.field(item, path, "owner", reader.text)
+        if owner is not None and owner not in member_ids:
+            reader.problem(f"{path}.owner", f"no member has id {owner!r}")
+        power = reader.field(
+            item,
+            path,
+            "power_kw",
+            lambda v, p: reader.number(
+                v,
+                p,
+                Decimal(0),
+                maximum=rules.MAX_PLANT_POWER_KW,
+                exclusive_minimum=True,
+                bounds_text=f"must be > 0 and ≤ {rules.MAX_PLANT_POWER_KW}",
+            ),
+        )
+        source = reader.field(item, path, "source", lambda v, p: reader.choice(v, p, rules.SOURCES))
+        commissioned = reader.field(item, path, "commissioned", reader.date)
+        grant = reader.field(
+            item,
+            path,
+            "capital_grant_pct",
+            lambda v, p: reader.number(
+                v,
+                p,
+                Decimal(0),
+                maximum=rules.MAX_CAPITAL_GRANT_PCT,
+                bounds_text=(
+                    f"must be between 0 and {rules.MAX_CAPITAL_GRANT_PCT}: above 40 % the TIP "
+                    "cannot be combined with a capital grant"
+                ),
+            ),
+            Decimal(0),
+        )
+        voltage = reader.field(
+            item, path, "voltage", lambda v, p: reader.choice(v, p, VOLTAGES), "lv"
+        )
+        if plant_id is not None:
+            plant_ids.add(plant_id)
+        if pod is not None:
+            plant_pods.setdefault(pod, plant_id or path)
+        if len(reader.problems) > before:
+            continue
+        assert plant_id and pod and owner and power is not None and source and commissioned
+        assert grant is not None
+        plants.append(
+            Plant(
+                id=plant_id,
+                pod=pod,
+                owner=owner,
+                power_kw=power,
+                source=source,
+                commissioned=commissioned,
+                capital_grant_pct=grant,
+                voltage=voltage,  # type: ignore[arg-type]
+            )
+        )
+
+    if reader.problems:
+        raise InvalidInput(reader.problems)
+    assert name and region and cabina and constituted and statute
+    return Community(
+        name=name,
+        region=region,
+        market_zone=market_zone or region.market_zone,
+        cabina_primaria=cabina,
+        constituted=constituted,
+        cu_afa_eur_mwh=cu_afa,
+        statute=statute,
+        members=tuple(members),
+        plants=tuple(plants),
+        timezone=timezone,
+    )

@@ -1,0 +1,161 @@
+"""Eligibility report: does the configured community respect the GSE rules (§2 and §8)?
+
+The structure of the community file is validated by :func:`parse_community`; this module checks
+the rules a well-formed community can still break, as errors (the GSE would refuse the
+configuration or a plant's TIP) and warnings (something to look at).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from . import rules
+from .community import Community
+
+Level = Literal["error", "warning"]
+
+_POD = re.compile(rules.POD_PATTERN)
+_CABINA = re.compile(rules.CABINA_PRIMARIA_PATTERN)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One result of the eligibility check."""
+
+    level: Level
+    path: str
+    message: str
+
+    def to_json_dict(self) -> dict[str, str]:
+        """``{"level", "path", "message"}``."""
+        return {"level": self.level, "path": self.path, "message": self.message}
+
+    def __str__(self) -> str:
+        return f"{self.level}: {self.path}: {self.message}"
+
+
+def check_eligibility(community: Community) -> list[Finding]:
+    """Every GSE rule the community breaks (errors) or may break (warnings)."""
+    findings: list[Finding] = []
+
+    def error(path: str, message: str) -> None:
+        findings.append(Finding("error", path, message))
+
+    def warning(path: str, message: str) -> None:
+        findings.append(Finding("warning", path, message))
+
+    # §8: at least two members and two distinct points, one consumption, one production.
+    if len(community.members) < 2:
+        error("members", "a CER needs at least two members")
+    consumption = {pod for m in community.members for pod in m.pods}
+    production = {p.pod for p in community.plants}
+    if not production:
+        error("plants", "a CER needs at least one production point (plant)")
+    if not consumption:
+        error("members", "a CER needs at least one consumption point")
+    if len(consumption | production) < 2:
+        error("members", "a CER needs at least two distinct connection points")
+
+    # §8: one cabina primaria.
+    if not _CABINA.fullmatch(community.cabina_primaria):
+        warning(
+            "community.cabina_primaria",
+            f"{community.cabina_primaria!r} does not look like a cabina primaria code "
+            "(such as AC001E01725)",
+        )
+
+    # §8: POD format.
+    for i, member in enumerate(community.members):
+        for j, pod in enumerate(member.pods):
+            if not _POD.fullmatch(pod):
+                error(
+                    f"members[{i}].pods[{j}]",
+                    f"{pod!r} is not a POD code (IT + 3-digit distributor + E + 8–9 digits)",
+                )
+    for i, plant in enumerate(community.plants):
+        if not _POD.fullmatch(plant.pod):
+            error(
+                f"plants[{i}].pod",
+                f"{plant.pod!r} is not a POD code (IT + 3-digit distributor + E + 8–9 digits)",
+            )
+        elif plant.pod not in consumption:
+            warning(
+                f"plants[{i}].pod",
+                f"POD {plant.pod} is in no member's pods: its withdrawals are not counted",
+            )
+
+    # §8: members with control rights.
+    for i, member in enumerate(community.members):
+        if not member.type_rules.control_rights:
+            warning(
+                f"members[{i}].type",
+                f"{member.type} members cannot hold control rights in a CER (GSE-RULES §8)",
+            )
+        if member.joined < community.constituted:
+            warning(f"members[{i}].joined", "before the CER was constituted")
+    if community.members and not any(m.type_rules.control_rights for m in community.members):
+        error("members", "no member may hold control rights (GSE-RULES §8)")
+
+    # §2: plants.
+    total_kw = sum((p.power_kw for p in community.plants), Decimal(0))
+    pre_existing_kw = sum((p.power_kw for p in community.plants if p.pre_existing), Decimal(0))
+    for i, plant in enumerate(community.plants):
+        path = f"plants[{i}]"
+        if plant.pre_existing:
+            warning(
+                f"{path}.commissioned",
+                f"in service before {rules.PRE_EXISTING_BEFORE.isoformat()}: pre-existing plant, "
+                "valorisation only, no TIP",
+            )
+        elif plant.commissioned < community.constituted:
+            error(
+                f"{path}.commissioned",
+                "in service before the CER was constituted "
+                f"({community.constituted.isoformat()}): not eligible for the TIP",
+            )
+        if plant.source == "other":
+            warning(f"{path}.source", "only renewable sources are eligible: check this plant")
+        owner = next((m for m in community.members if m.id == plant.owner), None)
+        if owner is not None and plant.pod not in owner.pods and plant.pod in consumption:
+            warning(f"{path}.pod", f"POD {plant.pod} belongs to another member than the owner")
+    if total_kw > 0 and pre_existing_kw > rules.PRE_EXISTING_MAX_SHARE * total_kw:
+        share = (pre_existing_kw / total_kw * 100).quantize(Decimal("0.1"))
+        error(
+            "plants",
+            f"pre-existing plants are {pre_existing_kw} kW of {total_kw} kW ({share} %): "
+            f"at most {rules.PRE_EXISTING_MAX_SHARE * 100:.0f} % of the CER's power",
+        )
+
+    # §4: the surplus earmark must be able to reach non-business consumers or the social fund.
+    statute = community.statute
+    if statute.surplus_to == "non_business_consumers" and not any(
+        not m.type_rules.business and m.pods for m in community.members
+    ):
+        error(
+            "community.statute.surplus_to",
+            "no non-business member with a consumption point can receive the surplus earmark: "
+            "use surplus_to: social_fund",
+        )
+    remaining = (100 - statute.management_pct) * (
+        100 - statute.social_fund_pct - statute.investment_fund_pct
+    )
+    max_surplus = Decimal(100) - rules.SURPLUS_THRESHOLDS["tip_with_grant"] * 100
+    if statute.surplus_to == "non_business_consumers" and remaining / 100 < max_surplus:
+        warning(
+            "community.statute",
+            f"after management and funds only {remaining / 100:.1f} % of the TIP stays in the "
+            f"pool: a surplus earmark of up to {max_surplus:.0f} % may not be covered",
+        )
+
+    # §3: valorisation needs CU_Afa data.
+    if not community.cu_afa_eur_mwh:
+        warning("community.cu_afa_eur_mwh", "no CU_Afa (TRAS_E) values: no valorisation")
+    return findings
+
+
+def has_errors(findings: list[Finding]) -> bool:
+    """Whether any finding is an error."""
+    return any(f.level == "error" for f in findings)

@@ -1,0 +1,771 @@
+"""Settlement of a period: the GSE rules hour by hour, and the statute's distribution.
+
+``settle`` computes, for each local hour of the period (GSE-RULES §1–§6):
+
+- ``E_imm,h`` injected by the configuration's plants, ``E_prel,h`` withdrawn by its members'
+  points, the shared energy ``E_cond,h = min(E_imm,h, E_prel,h)``, which under one cabina
+  primaria is also the self-consumed energy ``E_ACV,h`` (energia autoconsumata virtualmente);
+- the "first in" allocation of the shared energy among plants (commissioning order);
+- the incentivised energy ``E_ACI,h`` (energia autoconsumata incentivata) of the plants
+  entitled to the TIP (tariffa incentivante premio) within their 20 years, and the TIP per
+  plant and hour with its band, CAP, FC_zonale and the capital-grant reduction F and its
+  exemption;
+- per month the valorisation ``C_ACV`` (contributo di valorizzazione, CU_Afa = TRAS_E of the
+  month), per year (or estimated on a shorter period) the surplus earmark ``C_ecc``, the RID
+  (ritiro dedicato) value of injected energy, and the GSE fees.
+
+Then the money (TIP + valorisation) is shared by the statute (:mod:`.distribution`).
+
+Energy is integer Wh in numpy ``int64`` arrays (PODs × hours); money is exact
+(:class:`fractions.Fraction`, euros) and rounded half-up to the cent only when reported.
+Prices are integer micro-€/MWh, so a price × energy product is an integer in 1e-12 €.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Final, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from . import rules
+from .community import Community, Member, Plant
+from .distribution import Distribution, DistributionInput, distribute
+from .energy import HourlyEnergy
+from .errors import InvalidInput
+from .money import eur, largest_remainder
+from .period import Period
+from .prices import MICRO_PER_EUR, HourlyPrices
+
+I64 = npt.NDArray[np.int64]
+FExemption = Literal["withdrawal_share", "none"]
+PICO_EUR: Final = 10**12  # micro-€/MWh × Wh = 1e-12 €
+WH_PER_MWH: Final = 10**6
+_INT64_SAFE: Final = 2**62
+_CHUNK_ROWS: Final = 256
+
+
+@dataclass(frozen=True)
+class SettlementOptions:
+    """Settings for the rules GSE-RULES.md marks OPEN.
+
+    ``f_exemption``: how the incentivised energy exempt from F is measured; default
+    ``withdrawal_share``, pro-rata to the exempt members' share of the hour's withdrawals
+    (rounded half-up to the Wh per plant and hour); ``none`` applies F to everything.
+    """
+
+    f_exemption: FExemption = "withdrawal_share"
+
+    def assumptions(self) -> list[str]:
+        """The OPEN rules and the choice made, for the report."""
+        return [
+            "first-in tie-break on equal commissioning dates: plant id (OPEN)",
+            f"F exemption split: {self.f_exemption} (OPEN; default pro-rata to the exempt "
+            "members' share of the hour's withdrawals, rounded to the Wh)",
+            "CU_Afa (TRAS_E) from the community file, month beats year (2025 onward OPEN)",
+            "15-minute prices: hourly Pz is the mean of the four quarter-hours (OPEN)",
+            "members' coincident withdrawal: each hour's shared energy pro-rata to the "
+            "members' withdrawals, rounded to the Wh by largest remainder over the period",
+        ]
+
+
+@dataclass(frozen=True)
+class PlantSettlement:
+    """A plant's figures for the period."""
+
+    id: str
+    owner: str
+    power_kw: str
+    band: int
+    tip_eligible: bool
+    injected_wh: int
+    allocated_wh: int
+    incentivised_wh: int
+    tip: Fraction
+    valorisation: Fraction
+    rid: Fraction
+    gse_fee: Fraction
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The ``plants[]`` entry of ``settle --json`` (with extra keys)."""
+        return {
+            "id": self.id,
+            "allocated_wh": self.allocated_wh,
+            "incentivised_wh": self.incentivised_wh,
+            "tip_eur": eur(self.tip),
+            "owner": self.owner,
+            "power_kw": self.power_kw,
+            "band": self.band,
+            "tip_eligible": self.tip_eligible,
+            "injected_wh": self.injected_wh,
+            "valorisation_eur": eur(self.valorisation),
+            "rid_eur": eur(self.rid),
+            "gse_fee_eur": eur(self.gse_fee),
+        }
+
+
+@dataclass(frozen=True)
+class MemberSettlement:
+    """A member's figures for the period."""
+
+    id: str
+    name: str
+    type: str
+    membership_days: int
+    withdrawn_wh: int
+    shared_wh: int
+    amount_cents: int
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The ``members[]`` entry of ``settle --json`` (with extra keys)."""
+        return {
+            "id": self.id,
+            "shared_wh": self.shared_wh,
+            "amount_eur": eur(Fraction(self.amount_cents, 100)),
+            "withdrawn_wh": self.withdrawn_wh,
+            "membership_days": self.membership_days,
+        }
+
+
+@dataclass(frozen=True)
+class MonthSettlement:
+    """Figures of one month of the period."""
+
+    month: str
+    injected_wh: int
+    withdrawn_wh: int
+    shared_wh: int
+    incentivised_wh: int
+    tip: Fraction
+    valorisation: Fraction
+    cu_afa_eur_mwh: str | None
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """An entry of ``months``."""
+        return {
+            "month": self.month,
+            "injected_wh": self.injected_wh,
+            "withdrawn_wh": self.withdrawn_wh,
+            "shared_wh": self.shared_wh,
+            "incentivised_wh": self.incentivised_wh,
+            "tip_eur": eur(self.tip),
+            "valorisation_eur": eur(self.valorisation),
+            "cu_afa_eur_mwh": self.cu_afa_eur_mwh,
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class HourlyDetail:
+    """Per-hour community figures (arrays of ``period.hours``)."""
+
+    injected_wh: I64
+    withdrawn_wh: I64
+    shared_wh: I64
+    incentivised_wh: I64
+    price_micro_eur_mwh: I64
+    price_present: npt.NDArray[np.bool_]
+    complete: npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class MissingReadings:
+    """Readings absent from the input, within each POD's membership."""
+
+    pod_hours: dict[str, list[int]] = field(default_factory=dict)
+    incomplete_hours: int = 0
+
+    def to_json_dict(self, period: Period) -> dict[str, Any]:
+        """``{"incomplete_hours", "pod_hours", "pods": [{"pod", "hours", "first", "last"}]}``."""
+        return {
+            "incomplete_hours": self.incomplete_hours,
+            "pod_hours": sum(len(h) for h in self.pod_hours.values()),
+            "pods": [
+                {
+                    "pod": pod,
+                    "hours": len(hours),
+                    "first": period.hour_start(hours[0]).isoformat(),
+                    "last": period.hour_start(hours[-1]).isoformat(),
+                }
+                for pod, hours in sorted(self.pod_hours.items())
+            ],
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class SettlementResult:
+    """What ``settle`` computed for a period."""
+
+    period: Period
+    injected_wh: int
+    withdrawn_wh: int
+    shared_wh: int
+    incentivised_wh: int
+    tip: Fraction
+    valorisation: Fraction
+    surplus_earmarked: Fraction
+    rid: Fraction
+    gse_fees: Fraction
+    plants: list[PlantSettlement]
+    members: list[MemberSettlement]
+    months: list[MonthSettlement]
+    distribution: Distribution
+    surplus_sets: list[dict[str, Any]]
+    missing: MissingReadings
+    hourly: HourlyDetail
+    warnings: list[str]
+    errors: list[str]
+    assumptions: list[str]
+
+    @property
+    def hours(self) -> int:
+        """Calendar hours of the period."""
+        return self.period.hours
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The ``settle --json`` object of ``FORMATS.md`` (plus extra keys)."""
+        return {
+            "period": str(self.period),
+            "hours": self.hours,
+            "injected_wh": self.injected_wh,
+            "withdrawn_wh": self.withdrawn_wh,
+            "shared_wh": self.shared_wh,
+            "incentivised_wh": self.incentivised_wh,
+            "tip_eur": eur(self.tip),
+            "valorisation_eur": eur(self.valorisation),
+            "surplus_earmarked_eur": eur(self.surplus_earmarked),
+            "rid_eur": eur(self.rid),
+            "gse_fees_eur": eur(self.gse_fees),
+            "plants": [p.to_json_dict() for p in self.plants],
+            "members": [m.to_json_dict() for m in self.members],
+            "warnings": list(self.warnings),
+            "errors": list(self.errors),
+            "management_eur": eur(Fraction(self.distribution.management_cents, 100)),
+            "funds": {
+                "social_eur": eur(Fraction(self.distribution.social_fund_cents, 100)),
+                "investment_eur": eur(Fraction(self.distribution.investment_fund_cents, 100)),
+            },
+            "surplus": self.surplus_sets,
+            "months": [m.to_json_dict() for m in self.months],
+            "missing": self.missing.to_json_dict(self.period),
+            "assumptions": list(self.assumptions),
+        }
+
+
+# ---------------------------------------------------------------------------------------
+# helpers
+
+
+def _window(period: Period, first: dt.date | None, end: dt.date | None) -> tuple[int, int]:
+    """Hour indices [a, b) of the local days ``first`` … ``end`` (exclusive) in ``period``."""
+    a = 0 if first is None else period.hour_index(first)
+    b = period.hours if end is None else period.hour_index(end)
+    return a, max(a, b)
+
+
+def _latest(*days: dt.date | None) -> dt.date | None:
+    present = [d for d in days if d is not None]
+    return max(present) if present else None
+
+
+def _earliest(*days: dt.date | None) -> dt.date | None:
+    present = [d for d in days if d is not None]
+    return min(present) if present else None
+
+
+def _sum_rows(matrix: I64, rows: list[int]) -> I64:
+    """Column sums of ``matrix`` over ``rows`` (each row once), in chunks, no big copy."""
+    n = matrix.shape[0]
+    if not rows:
+        return np.zeros(matrix.shape[1], dtype=np.int64)
+    if len(rows) > n // 2:
+        everything: I64 = matrix.sum(axis=0, dtype=np.int64)
+        if len(rows) == n:
+            return everything
+        chosen = set(rows)
+        complement = [r for r in range(n) if r not in chosen]
+        return everything - _sum_rows(matrix, complement)
+    total = np.zeros(matrix.shape[1], dtype=np.int64)
+    ordered = sorted(rows)
+    for i in range(0, len(ordered), _CHUNK_ROWS):
+        total += matrix[np.array(ordered[i : i + _CHUNK_ROWS])].sum(axis=0, dtype=np.int64)
+    return total
+
+
+def _monthly_dot(a: I64, b: I64, starts: I64) -> list[list[int]]:
+    """Σ_h a[k,h] × b[k,h] per row k and month (``starts``), exact (Python ints)."""
+    if a.size == 0:
+        return [[0] * len(starts) for _ in range(a.shape[0])]
+    longest = int(np.diff([*starts.tolist(), a.shape[1]]).max())
+    bound = int(np.abs(a).max()) * int(np.abs(b).max()) * longest
+    if bound < _INT64_SAFE:
+        product = a * b
+        return np.add.reduceat(product, starts, axis=1).tolist()  # type: ignore[no-any-return]
+    product_obj = a.astype(object) * b.astype(object)
+    return np.add.reduceat(product_obj, starts, axis=1).tolist()  # type: ignore[no-any-return]
+
+
+def _mul_div_half_up(a: I64, b: I64, c: I64) -> I64:
+    """round_half_up(a × b / c) elementwise for a, b ≥ 0 and c > 0, exact."""
+    bound = int(a.max(initial=0)) * int(b.max(initial=0)) * 2 + int(c.max(initial=0))
+    if bound < _INT64_SAFE:
+        exact: I64 = (2 * a * b + c) // (2 * c)
+        return exact
+    out = (2 * a.astype(object) * b.astype(object) + c.astype(object)) // (2 * c.astype(object))
+    result: I64 = out.astype(np.int64)
+    return result
+
+
+def hour_ranges(period: Period, hours: Iterable[int], limit: int = 8) -> str:
+    """Local hour ranges such as ``2025-06-01T10:00+02:00…12:00+02:00``, at most ``limit``."""
+    spans: list[tuple[int, int]] = []
+    for h in sorted(hours):
+        if spans and h == spans[-1][1] + 1:
+            spans[-1] = (spans[-1][0], h)
+        else:
+            spans.append((h, h))
+    text = []
+    for first, last in spans[:limit]:
+        a = period.hour_start(first).isoformat(timespec="minutes")
+        text.append(
+            a if first == last else f"{a}…{period.hour_start(last).isoformat(timespec='minutes')}"
+        )
+    more = f" and {len(spans) - limit} more ranges" if len(spans) > limit else ""
+    return ", ".join(text) + more
+
+
+@dataclass(frozen=True)
+class _Point:
+    """A consumption point of a member, with its row and membership window."""
+
+    row: int
+    member: int
+    start: int
+    end: int
+
+
+# ---------------------------------------------------------------------------------------
+
+
+def settle(
+    community: Community,
+    energy: HourlyEnergy,
+    prices: HourlyPrices,
+    period: Period,
+    options: SettlementOptions | None = None,
+) -> SettlementResult:
+    """Settle ``period``: energies, TIP, valorisation, surplus, RID, fees, distribution.
+
+    ``energy`` must cover ``period`` (it may cover more). Problems of the data (a missing
+    price for an hour with shared energy, a missing CU_Afa) are reported in ``errors`` with
+    the hours they concern, never filled with zero; missing readings are reported in
+    ``missing`` and ``warnings``.
+    """
+    options = options or SettlementOptions()
+    warnings: list[str] = []
+    errors: list[str] = []
+    hours = period.hours
+    offset = period.start_epoch_hour - energy.period.start_epoch_hour
+    if offset < 0 or offset + hours > energy.period.hours:
+        raise InvalidInput.single(
+            "period", f"the readings cover {energy.period}, which does not contain {period}"
+        )
+    injected = energy.injected[:, offset : offset + hours]
+    withdrawn = energy.withdrawn[:, offset : offset + hours]
+    present = energy.present[:, offset : offset + hours]
+    row_of = {pod: i for i, pod in enumerate(energy.pods)}
+    members = list(community.members)
+    member_index = {m.id: i for i, m in enumerate(members)}
+    starts = period.month_starts
+
+    # membership windows --------------------------------------------------------------
+    def member_window(member: Member) -> tuple[int, int]:
+        return _window(period, _latest(member.joined, community.constituted), member.left)
+
+    windows = [member_window(m) for m in members]
+    points: list[_Point] = []
+    missing: dict[str, list[int]] = {}
+    for mi, member in enumerate(members):
+        a, b = windows[mi]
+        for pod in member.pods:
+            row = row_of.get(pod)
+            if row is None:
+                if b > a:
+                    missing[pod] = list(range(a, b))
+                continue
+            points.append(_Point(row, mi, a, b))
+    known = {p for m in members for p in m.pods} | {p.pod for p in community.plants}
+    unknown = [pod for pod in energy.pods if pod not in known]
+    if unknown:
+        warnings.append(
+            f"readings of {len(unknown)} PODs that are in no member and no plant were ignored"
+        )
+
+    # E_prel,h and the exempt members' part of it ---------------------------------------
+    def withdrawals(selected: list[_Point]) -> I64:
+        full = sorted({p.row for p in selected if p.start == 0 and p.end == hours})
+        total = _sum_rows(withdrawn, full)
+        for p in selected:
+            if not (p.start == 0 and p.end == hours):
+                total[p.start : p.end] += withdrawn[p.row, p.start : p.end]
+        return total
+
+    withdrawn_h = withdrawals(points)
+
+    # plants, first in ------------------------------------------------------------------
+    plants = community.plants_first_in()
+    n_plants = len(plants)
+    plant_inj = np.zeros((n_plants, hours), dtype=np.int64)
+    plant_windows: list[tuple[int, int]] = []
+    tip_windows: list[tuple[int, int]] = []
+    for k, plant in enumerate(plants):
+        owner = members[member_index[plant.owner]]
+        a, b = _window(
+            period,
+            _latest(plant.commissioned, community.constituted, owner.joined),
+            owner.left,
+        )
+        plant_windows.append((a, b))
+        row = row_of.get(plant.pod)
+        if row is None:
+            if b > a:
+                missing.setdefault(plant.pod, list(range(a, b)))
+        else:
+            plant_inj[k, a:b] = injected[row, a:b]
+        if _tip_eligible(community, plant):
+            tip_windows.append((a, min(b, max(a, _window(period, None, plant.incentive_end)[1]))))
+        else:
+            tip_windows.append((a, a))
+    injected_h = plant_inj.sum(axis=0, dtype=np.int64)
+    shared_h = np.minimum(injected_h, withdrawn_h)
+
+    cumulative = np.cumsum(plant_inj, axis=0)
+    np.minimum(cumulative, shared_h, out=cumulative)
+    allocated = np.diff(cumulative, axis=0, prepend=np.zeros((1, hours), dtype=np.int64))
+    incentivised = np.zeros_like(allocated)
+    for k, (a, b) in enumerate(tip_windows):
+        incentivised[k, a:b] = allocated[k, a:b]
+    incentivised_h = incentivised.sum(axis=0, dtype=np.int64)
+
+    # prices ----------------------------------------------------------------------------
+    zone = community.market_zone
+    pz, pz_ok = prices.series(zone, period)
+    unpriced_shared = np.flatnonzero(~pz_ok & (shared_h > 0))
+    if unpriced_shared.size:
+        errors.append(
+            f"no {zone} price for {unpriced_shared.size} hours with shared energy: "
+            + hour_ranges(period, unpriced_shared.tolist())
+            + " (their TIP is not counted)"
+        )
+    unpriced_injection = np.flatnonzero(~pz_ok & (injected_h > 0) & (shared_h == 0))
+    if unpriced_injection.size:
+        warnings.append(
+            f"no {zone} price for {unpriced_injection.size} hours with injection only: "
+            + hour_ranges(period, unpriced_injection.tolist())
+            + " (RID not counted)"
+        )
+    priced = pz_ok.astype(np.int64)
+
+    # TIP -------------------------------------------------------------------------------
+    exempt_h: I64 | None = None
+    if options.f_exemption == "withdrawal_share" and any(p.grant_factor > 0 for p in plants):
+        exempt_h = withdrawals([p for p in points if members[p.member].type_rules.f_exempt])
+    premium_by_room: dict[int, I64] = {}
+    tip_months: list[list[Fraction]] = []
+    pivot = int(rules.TIP_PRICE_PIVOT_EUR_MWH * MICRO_PER_EUR)
+    for k, plant in enumerate(plants):
+        a, b = tip_windows[k]
+        if b <= a:
+            tip_months.append([Fraction(0)] * len(starts))
+            continue
+        band = plant.band
+        room = int((band.cap_eur_mwh - band.tp_base_eur_mwh) * MICRO_PER_EUR)
+        if room not in premium_by_room:
+            premium_by_room[room] = np.clip(pivot - pz, 0, room)
+        base = int((band.tp_base_eur_mwh + community.fc_zonale(plant)) * MICRO_PER_EUR)
+        tip_unit = (premium_by_room[room] + base)[np.newaxis, :]  # TIP before F, micro-€/MWh
+        energy_k = (incentivised[k] * priced)[np.newaxis, :]
+        factor = Fraction(plant.grant_factor)
+        if factor == 0:
+            full = _monthly_dot(tip_unit, energy_k, starts)[0]
+            tip_months.append([Fraction(v, PICO_EUR) for v in full])
+            continue
+        if exempt_h is not None:
+            exempt_k = _mul_div_half_up(energy_k[0], exempt_h, np.maximum(withdrawn_h, 1))
+        else:
+            exempt_k = np.zeros(hours, dtype=np.int64)
+        exempt_sum = _monthly_dot(tip_unit, exempt_k[np.newaxis, :], starts)[0]
+        reduced_sum = _monthly_dot(tip_unit, energy_k - exempt_k, starts)[0]
+        tip_months.append(
+            [
+                (Fraction(e) + (1 - factor) * r) / PICO_EUR
+                for e, r in zip(exempt_sum, reduced_sum, strict=True)
+            ]
+        )
+
+    # valorisation (C_ACV) per month ----------------------------------------------------
+    allocated_months = np.add.reduceat(allocated, starts, axis=1) if n_plants else None
+    shared_months = np.add.reduceat(shared_h, starts).tolist()
+    cu_afa: list[Fraction] = []
+    cu_afa_text: list[str | None] = []
+    for m, month in enumerate(period.months):
+        value = community.cu_afa_for_month(month)
+        cu_afa_text.append(None if value is None else str(value))
+        if value is None:
+            cu_afa.append(Fraction(0))
+            if shared_months[m] > 0:
+                errors.append(
+                    f"no CU_Afa (TRAS_E) for {month} in community.cu_afa_eur_mwh: "
+                    "its valorisation is not counted"
+                )
+        else:
+            cu_afa.append(Fraction(value))
+    val_months: list[list[Fraction]] = []
+    for k in range(n_plants):
+        assert allocated_months is not None
+        val_months.append(
+            [cu_afa[m] * int(allocated_months[k, m]) / WH_PER_MWH for m in range(len(starts))]
+        )
+
+    # RID and GSE fees ------------------------------------------------------------------
+    rid_sums = _monthly_dot(plant_inj * priced, np.broadcast_to(pz, plant_inj.shape), starts)
+    fees = [_gse_fee(period, plant, plant_windows[k]) for k, plant in enumerate(plants)]
+
+    # surplus earmark (C_ecc) -----------------------------------------------------------
+    plant_tip = [sum(months, Fraction(0)) for months in tip_months]
+    surplus_total = Fraction(0)
+    surplus_sets: list[dict[str, Any]] = []
+    for set_name, threshold in rules.SURPLUS_THRESHOLDS.items():
+        members_k = [
+            k
+            for k, p in enumerate(plants)
+            if p.surplus_set == set_name and tip_windows[k][1] > tip_windows[k][0]
+        ]
+        if not members_k:
+            continue
+        e_aci = sum(int(incentivised[k].sum()) for k in members_k)
+        e_imm = sum(int(plant_inj[k, slice(*tip_windows[k])].sum()) for k in members_k)
+        c_aci = sum((plant_tip[k] for k in members_k), Fraction(0))
+        excess = (
+            max(Fraction(0), Fraction(e_aci, e_imm) - Fraction(threshold)) if e_imm else Fraction(0)
+        )
+        earmark = excess * c_aci
+        surplus_total += earmark
+        surplus_sets.append(
+            {
+                "set": set_name,
+                "plants": [plants[k].id for k in members_k],
+                "incentivised_wh": e_aci,
+                "injected_wh": e_imm,
+                "threshold": str(threshold),
+                "excess_points": f"{float(excess * 100):.4f}",
+                "tip_eur": eur(c_aci),
+                "earmarked_eur": eur(earmark),
+            }
+        )
+    if period.kind != "year" and surplus_total:
+        warnings.append(
+            "the surplus earmark is an annual rule: for this period it is an estimate on "
+            "the period's energy"
+        )
+
+    # members' coincident withdrawal and withdrawal -------------------------------------
+    ratio = np.divide(
+        shared_h, withdrawn_h, out=np.zeros(hours, dtype=np.float64), where=withdrawn_h > 0
+    )
+    coincident_row = np.zeros(len(energy.pods), dtype=np.float64)
+    withdrawn_row = np.zeros(len(energy.pods), dtype=np.int64)
+    full_rows = sorted({p.row for p in points if p.start == 0 and p.end == hours})
+    if full_rows:
+        lo, hi = full_rows[0], full_rows[-1] + 1
+        for c0 in range(lo, hi, _CHUNK_ROWS):
+            chunk = withdrawn[c0 : min(hi, c0 + _CHUNK_ROWS)]
+            coincident_row[c0 : c0 + chunk.shape[0]] = chunk.astype(np.float64) @ ratio
+            withdrawn_row[c0 : c0 + chunk.shape[0]] = chunk.sum(axis=1, dtype=np.int64)
+    coincident_member = [0.0] * len(members)
+    withdrawn_member = [0] * len(members)
+    for p in points:
+        if p.start == 0 and p.end == hours:
+            coincident_member[p.member] += float(coincident_row[p.row])
+            withdrawn_member[p.member] += int(withdrawn_row[p.row])
+        else:
+            part = withdrawn[p.row, p.start : p.end]
+            coincident_member[p.member] += float(part.astype(np.float64) @ ratio[p.start : p.end])
+            withdrawn_member[p.member] += int(part.sum(dtype=np.int64))
+    shared_total = int(shared_h.sum(dtype=np.int64))
+    shared_member = (
+        largest_remainder(shared_total, [Fraction(x) for x in coincident_member])
+        if shared_total
+        else [0] * len(members)
+    )
+    days_member = [
+        sum(1 for d in period.days if m.is_member_on(d) and d >= community.constituted)
+        for m in members
+    ]
+
+    # missing readings ------------------------------------------------------------------
+    incomplete = np.zeros(hours, dtype=np.bool_)
+    if not present.all():
+        checks = [(p.row, p.start, p.end) for p in points]
+        for k, plant in enumerate(plants):
+            row = row_of.get(plant.pod)
+            if row is not None:
+                checks.append((row, *plant_windows[k]))
+        for row, a, b in checks:
+            gaps = np.flatnonzero(~present[row, a:b])
+            if gaps.size:
+                incomplete[a + gaps] = True
+                missing.setdefault(energy.pods[row], (a + gaps).tolist())
+    for pod_hours in missing.values():
+        incomplete[pod_hours] = True
+    if missing:
+        warnings.append(
+            f"readings missing for {len(missing)} PODs in {int(incomplete.sum())} hours: "
+            "those hours are settled on the readings present (see missing)"
+        )
+
+    # distribution ----------------------------------------------------------------------
+    plant_val = [sum(months, Fraction(0)) for months in val_months]
+    distribution = distribute(
+        DistributionInput(
+            statute=community.statute,
+            members=members,
+            plant_owners=[p.owner for p in plants],
+            plant_tip=plant_tip,
+            plant_valorisation=plant_val,
+            plant_incentivised_wh=[int(incentivised[k].sum()) for k in range(n_plants)],
+            consumer_weights=_consumer_weights(
+                community, members, shared_member, withdrawn_member, days_member
+            ),
+            surplus=surplus_total,
+        )
+    )
+    warnings.extend(distribution.warnings)
+
+    plant_results = [
+        PlantSettlement(
+            id=plant.id,
+            owner=plant.owner,
+            power_kw=str(plant.power_kw),
+            band=plant.band.number,
+            tip_eligible=tip_windows[k][1] > tip_windows[k][0],
+            injected_wh=int(plant_inj[k].sum()),
+            allocated_wh=int(allocated[k].sum()),
+            incentivised_wh=int(incentivised[k].sum()),
+            tip=plant_tip[k],
+            valorisation=plant_val[k],
+            rid=Fraction(sum(rid_sums[k]), PICO_EUR),
+            gse_fee=fees[k],
+        )
+        for k, plant in enumerate(plants)
+    ]
+    member_results = [
+        MemberSettlement(
+            id=m.id,
+            name=m.name,
+            type=m.type,
+            membership_days=days_member[i],
+            withdrawn_wh=withdrawn_member[i],
+            shared_wh=shared_member[i],
+            amount_cents=distribution.member_cents[m.id],
+        )
+        for i, m in enumerate(members)
+        if days_member[i] > 0 or distribution.member_cents[m.id]
+    ]
+    injected_months = np.add.reduceat(injected_h, starts).tolist()
+    withdrawn_months = np.add.reduceat(withdrawn_h, starts).tolist()
+    incentivised_months = np.add.reduceat(incentivised_h, starts).tolist()
+    month_results = [
+        MonthSettlement(
+            month=month,
+            injected_wh=int(injected_months[m]),
+            withdrawn_wh=int(withdrawn_months[m]),
+            shared_wh=int(shared_months[m]),
+            incentivised_wh=int(incentivised_months[m]),
+            tip=sum((tip_months[k][m] for k in range(n_plants)), Fraction(0)),
+            valorisation=sum((val_months[k][m] for k in range(n_plants)), Fraction(0)),
+            cu_afa_eur_mwh=cu_afa_text[m],
+        )
+        for m, month in enumerate(period.months)
+    ]
+    return SettlementResult(
+        period=period,
+        injected_wh=int(injected_h.sum()),
+        withdrawn_wh=int(withdrawn_h.sum()),
+        shared_wh=shared_total,
+        incentivised_wh=int(incentivised_h.sum()),
+        tip=sum(plant_tip, Fraction(0)),
+        valorisation=sum(plant_val, Fraction(0)),
+        surplus_earmarked=surplus_total,
+        rid=sum((p.rid for p in plant_results), Fraction(0)),
+        gse_fees=sum(fees, Fraction(0)),
+        plants=plant_results,
+        members=member_results,
+        months=month_results,
+        distribution=distribution,
+        surplus_sets=surplus_sets,
+        missing=MissingReadings(missing, int(incomplete.sum())),
+        hourly=HourlyDetail(
+            injected_wh=injected_h,
+            withdrawn_wh=withdrawn_h,
+            shared_wh=shared_h,
+            incentivised_wh=incentivised_h,
+            price_micro_eur_mwh=pz,
+            price_present=pz_ok,
+            complete=~incomplete,
+        ),
+        warnings=warnings,
+        errors=errors,
+        assumptions=options.assumptions(),
+    )
+
+
+def _tip_eligible(community: Community, plant: Plant) -> bool:
+    """A plant earns the TIP if new (not pre-existing) and in service after constitution."""
+    return not plant.pre_existing and plant.commissioned >= community.constituted
+
+
+def _gse_fee(period: Period, plant: Plant, window: tuple[int, int]) -> Fraction:
+    """The plant's share of its yearly GSE fee: 1/12 per month in service in the period."""
+    a, b = window
+    if b <= a:
+        return Fraction(0)
+    yearly = Fraction(rules.GSE_FEES.per_year(plant.power_kw))
+    bounds = [*period.month_starts.tolist(), period.hours]
+    total = Fraction(0)
+    for m, month in enumerate(period.months):
+        if a < bounds[m + 1] and b > bounds[m]:
+            first = dt.date(int(month[:4]), int(month[5:]), 1)
+            days_in_month = (_next_month(first) - first).days
+            days_here = sum(
+                1 for d in period.days if d.year == first.year and d.month == first.month
+            )
+            total += yearly / 12 * Fraction(days_here, days_in_month)
+    return total
+
+
+def _next_month(day: dt.date) -> dt.date:
+    return dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _consumer_weights(
+    community: Community,
+    members: list[Member],
+    shared_member: list[int],
+    withdrawn_member: list[int],
+    days_member: list[int],
+) -> dict[str, Fraction]:
+    """Each member's weight in the consumers' quota, by ``statute.consumers_by``."""
+    by = community.statute.consumers_by
+    weights: dict[str, Fraction] = {}
+    for i, member in enumerate(members):
+        if by == "coincident_withdrawal":
+            weights[member.id] = Fraction(shared_member[i])
+        elif by == "withdrawal":
+            weights[member.id] = Fraction(withdrawn_member[i])
+        else:
+            weights[member.id] = Fraction(days_member[i] if member.pods else 0)
+    return weights

@@ -1,0 +1,138 @@
+"""Readings CSV: ``pod,hour_start,injected_wh,withdrawn_wh`` (``FORMATS.md``)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Sequence
+from pathlib import Path
+from typing import overload
+
+from ..domain.community import Community
+from ..domain.energy import HourlyEnergy, Reading
+from ..domain.errors import InvalidInput, Problem
+from ..domain.period import DEFAULT_TIMEZONE, Period, zone
+
+READINGS_COLUMNS = ("pod", "hour_start", "injected_wh", "withdrawn_wh")
+MAX_REPORTED = 50
+
+
+class _LineLabels(Sequence[str]):
+    """``name:line`` for each kept row, computed only when a message needs it."""
+
+    def __init__(self, name: str, lines: list[int]) -> None:
+        self._name = name
+        self._lines = lines
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        if isinstance(index, slice):
+            return [f"{self._name}:{n}" for n in self._lines[index]]
+        return f"{self._name}:{self._lines[index]}"
+
+
+def parse_readings_csv(
+    text: str,
+    community: Community | None = None,
+    period: Period | None = None,
+    name: str = "readings",
+) -> HourlyEnergy:
+    """Parse a readings CSV into :class:`HourlyEnergy` over ``period``.
+
+    With ``community``, a POD that belongs to no member and no plant is an error naming the
+    line, and every POD of the community gets a row (all missing when absent). Without
+    ``period``, the local days the readings cover. Every problem is reported.
+    """
+    problems: list[Problem] = []
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    header = next(reader, None)
+    if header is None:
+        raise InvalidInput.single(f"{name}:1", "empty file: a header line is required")
+    columns = [c.strip() for c in header]
+    if sorted(columns) != sorted(READINGS_COLUMNS):
+        raise InvalidInput.single(
+            f"{name}:1", f"header must be {','.join(READINGS_COLUMNS)} (got {','.join(columns)})"
+        )
+    pos = [columns.index(c) for c in READINGS_COLUMNS]
+    known: set[str] | None = None
+    if community is not None:
+        known = {p for m in community.members for p in m.pods} | {p.pod for p in community.plants}
+    times: dict[str, dt.datetime | None] = {}
+    rows: list[Reading] = []
+    lines: list[int] = []
+    bad = 0
+
+    def report(line: int, message: str) -> None:
+        nonlocal bad
+        bad += 1
+        if bad <= MAX_REPORTED:
+            problems.append(Problem(f"{name}:{line}", message))
+
+    for record in reader:
+        line = reader.line_num
+        if not record or all(not c.strip() for c in record):
+            continue
+        if len(record) != len(columns):
+            report(line, f"expected {len(columns)} fields, got {len(record)}")
+            continue
+        pod = record[pos[0]].strip()
+        stamp = record[pos[1]].strip()
+        if stamp not in times:
+            try:
+                moment: dt.datetime | None = dt.datetime.fromisoformat(stamp)
+            except ValueError:
+                moment = None
+            if moment is not None and moment.utcoffset() is None:
+                moment = None
+            times[stamp] = moment
+        moment = times[stamp]
+        if moment is None:
+            report(line, f"hour_start {stamp!r} is not an ISO 8601 time with offset")
+            continue
+        try:
+            injected = int(record[pos[2]])
+            withdrawn = int(record[pos[3]])
+        except ValueError:
+            report(line, "injected_wh and withdrawn_wh must be integer Wh")
+            continue
+        if known is not None and pod not in known:
+            report(line, f"POD {pod} belongs to no member and no plant of the community")
+            continue
+        rows.append((pod, moment, injected, withdrawn))
+        lines.append(line)
+    if bad > MAX_REPORTED:
+        problems.append(Problem(name, f"{bad - MAX_REPORTED} more bad lines"))
+    if problems:
+        raise InvalidInput(problems)
+    if period is None:
+        if not rows:
+            raise InvalidInput.single(name, "no readings")
+        tz = zone(community.timezone if community else DEFAULT_TIMEZONE)
+        first = min(r[1] for r in rows).astimezone(tz).date()
+        last = max(r[1] for r in rows).astimezone(tz).date()
+        period = Period.between(first, last + dt.timedelta(days=1), tz.key)
+    pods = sorted(known) if known is not None else ()
+    return HourlyEnergy.from_rows(rows, period, pods, labels=_LineLabels(name, lines))
+
+
+def load_readings(
+    path: str | Path, community: Community | None = None, period: Period | None = None
+) -> HourlyEnergy:
+    """Read the readings CSV at ``path`` (see :func:`parse_readings_csv`)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as err:
+        raise InvalidInput.single(str(path), "no such file") from err
+    except UnicodeDecodeError as err:
+        raise InvalidInput.single(str(path), "not UTF-8 text") from err
+    except OSError as err:
+        raise InvalidInput.single(str(path), f"cannot read: {err.strerror}") from err
+    return parse_readings_csv(text, community, period, str(path))
