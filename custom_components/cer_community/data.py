@@ -1,0 +1,127 @@
+"""Types of the integration's configuration and runtime data."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.const import CONF_HOST, CONF_MODEL, CONF_NAME, CONF_PORT
+
+from .const import (
+    CONF_DEVICE_ID,
+    CONF_DEVICES,
+    CONF_EXPORT_ENTITY,
+    CONF_IMPORT_ENTITY,
+    CONF_MANUFACTURER,
+    CONF_POWER_ENTITY,
+    CONF_PROFILE,
+    CONF_QUANTITIES,
+    CONF_REGISTERS,
+    CONF_ROLE,
+    CONF_SERIAL_NUMBER,
+    CONF_SOURCE,
+    CONF_UNIT,
+    DeviceRole,
+    DeviceSource,
+)
+
+if TYPE_CHECKING:
+    from .coordinator import CommunityCoordinator, DeviceCoordinator, SiteCoordinator
+    from .uploader import SiteUploader
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceConfig:
+    """One device of a site, as stored in the entry options."""
+
+    device_id: str
+    name: str
+    source: DeviceSource
+    role: DeviceRole
+    profile: str | None = None
+    host: str | None = None
+    port: int | None = None
+    unit: int | None = None
+    registers: str | None = None
+    power_entity: str | None = None
+    import_entity: str | None = None
+    export_entity: str | None = None
+    quantities: tuple[str, ...] = ()
+    """Quantities found by the test read: the entities created even while it sleeps."""
+    manufacturer: str | None = None
+    model: str | None = None
+    serial_number: str | None = None
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> DeviceConfig:
+        """Read a device from the entry options."""
+        return cls(
+            device_id=raw[CONF_DEVICE_ID],
+            name=raw[CONF_NAME],
+            source=DeviceSource(raw[CONF_SOURCE]),
+            role=DeviceRole(raw[CONF_ROLE]),
+            profile=raw.get(CONF_PROFILE),
+            host=raw.get(CONF_HOST),
+            port=raw.get(CONF_PORT),
+            unit=raw.get(CONF_UNIT),
+            registers=raw.get(CONF_REGISTERS),
+            power_entity=raw.get(CONF_POWER_ENTITY),
+            import_entity=raw.get(CONF_IMPORT_ENTITY),
+            export_entity=raw.get(CONF_EXPORT_ENTITY),
+            quantities=tuple(raw.get(CONF_QUANTITIES, ())),
+            manufacturer=raw.get(CONF_MANUFACTURER),
+            model=raw.get(CONF_MODEL),
+            serial_number=raw.get(CONF_SERIAL_NUMBER),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """The form stored in the entry options (keys without a value left out)."""
+        raw: dict[str, Any] = {
+            CONF_DEVICE_ID: self.device_id,
+            CONF_NAME: self.name,
+            CONF_SOURCE: str(self.source),
+            CONF_ROLE: str(self.role),
+            CONF_PROFILE: self.profile,
+            CONF_HOST: self.host,
+            CONF_PORT: self.port,
+            CONF_UNIT: self.unit,
+            CONF_REGISTERS: self.registers,
+            CONF_POWER_ENTITY: self.power_entity,
+            CONF_IMPORT_ENTITY: self.import_entity,
+            CONF_EXPORT_ENTITY: self.export_entity,
+            CONF_QUANTITIES: list(self.quantities) or None,
+            CONF_MANUFACTURER: self.manufacturer,
+            CONF_MODEL: self.model,
+            CONF_SERIAL_NUMBER: self.serial_number,
+        }
+        return {key: value for key, value in raw.items() if value is not None}
+
+    @property
+    def connection_key(self) -> tuple[str, int, int] | None:
+        """Host, port and unit of a Modbus device: what makes it the same device."""
+        if self.source is DeviceSource.MODBUS and self.host is not None:
+            return (self.host.lower(), self.port or 0, self.unit or 0)
+        return None
+
+
+def devices_of(options: Mapping[str, Any]) -> list[DeviceConfig]:
+    """The devices stored in an entry's options."""
+    return [DeviceConfig.from_dict(raw) for raw in options.get(CONF_DEVICES, [])]
+
+
+@dataclass(slots=True)
+class SiteRuntimeData:
+    """What a loaded site entry holds (``entry.runtime_data``)."""
+
+    devices: dict[str, DeviceCoordinator]
+    site: SiteCoordinator
+    uploader: SiteUploader
+    community: CommunityCoordinator
+
+
+@dataclass(slots=True)
+class CommunityRuntimeData:
+    """What a loaded community entry holds (``entry.runtime_data``)."""
+
+    community: CommunityCoordinator

@@ -1,0 +1,380 @@
+"""Sensors: device readings, the site's hour so far and uploads, community figures."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import (
+    EntityCategory,
+    UnitOfElectricCurrent,
+    UnitOfElectricPotential,
+    UnitOfEnergy,
+    UnitOfFrequency,
+    UnitOfPower,
+    UnitOfTemperature,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.typing import StateType
+
+from .api import CommunityLive
+from .compat import get_runtime_data
+from .coordinator import Reading
+from .data import CommunityRuntimeData, SiteRuntimeData
+from .entity import CerCommunityEntity, CerDeviceEntity, CerSiteEntity
+from .modbus.quantities import Quantity
+
+# Entities only read coordinator data: no limit on parallel updates.
+PARALLEL_UPDATES = 0
+
+#: SunSpec operating states (model 101-103 ``St``) as enum options.
+INVERTER_STATES: dict[int, str] = {
+    1: "off",
+    2: "sleeping",
+    3: "starting",
+    4: "mppt",
+    5: "throttled",
+    6: "shutting_down",
+    7: "fault",
+    8: "standby",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class CerDeviceSensorDescription(SensorEntityDescription):
+    """A quantity of a device reading."""
+
+    value_fn: Callable[[Reading], StateType]
+
+
+def _quantity(quantity: Quantity) -> Callable[[Reading], StateType]:
+    return lambda reading: reading.get(quantity)
+
+
+def _inverter_state(reading: Reading) -> StateType:
+    state = reading.get(Quantity.INVERTER_STATE)
+    return None if state is None else INVERTER_STATES.get(int(state))
+
+
+def _energy(quantity: Quantity) -> CerDeviceSensorDescription:
+    return CerDeviceSensorDescription(
+        key=str(quantity),
+        translation_key=str(quantity),
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        value_fn=_quantity(quantity),
+    )
+
+
+def _phase(
+    quantity: Quantity, device_class: SensorDeviceClass, unit: str, precision: int
+) -> CerDeviceSensorDescription:
+    return CerDeviceSensorDescription(
+        key=str(quantity),
+        translation_key=str(quantity),
+        device_class=device_class,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=unit,
+        suggested_display_precision=precision,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=_quantity(quantity),
+    )
+
+
+_V = UnitOfElectricPotential.VOLT
+_A = UnitOfElectricCurrent.AMPERE
+_W = UnitOfPower.WATT
+Q = Quantity
+
+DEVICE_SENSORS: tuple[CerDeviceSensorDescription, ...] = (
+    CerDeviceSensorDescription(
+        key=str(Q.ACTIVE_POWER),
+        translation_key=str(Q.ACTIVE_POWER),
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=_W,
+        suggested_display_precision=0,
+        value_fn=_quantity(Q.ACTIVE_POWER),
+    ),
+    _energy(Q.ENERGY_IMPORTED),
+    _energy(Q.ENERGY_EXPORTED),
+    _energy(Q.ENERGY_PRODUCED),
+    _phase(Q.VOLTAGE_L1, SensorDeviceClass.VOLTAGE, _V, 1),
+    _phase(Q.VOLTAGE_L2, SensorDeviceClass.VOLTAGE, _V, 1),
+    _phase(Q.VOLTAGE_L3, SensorDeviceClass.VOLTAGE, _V, 1),
+    _phase(Q.CURRENT_L1, SensorDeviceClass.CURRENT, _A, 2),
+    _phase(Q.CURRENT_L2, SensorDeviceClass.CURRENT, _A, 2),
+    _phase(Q.CURRENT_L3, SensorDeviceClass.CURRENT, _A, 2),
+    _phase(Q.POWER_L1, SensorDeviceClass.POWER, _W, 0),
+    _phase(Q.POWER_L2, SensorDeviceClass.POWER, _W, 0),
+    _phase(Q.POWER_L3, SensorDeviceClass.POWER, _W, 0),
+    CerDeviceSensorDescription(
+        key=str(Q.FREQUENCY),
+        translation_key=str(Q.FREQUENCY),
+        device_class=SensorDeviceClass.FREQUENCY,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfFrequency.HERTZ,
+        suggested_display_precision=2,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_quantity(Q.FREQUENCY),
+    ),
+    CerDeviceSensorDescription(
+        key=str(Q.DC_POWER),
+        translation_key=str(Q.DC_POWER),
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=_W,
+        suggested_display_precision=0,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_quantity(Q.DC_POWER),
+    ),
+    CerDeviceSensorDescription(
+        key=str(Q.TEMPERATURE),
+        translation_key=str(Q.TEMPERATURE),
+        device_class=SensorDeviceClass.TEMPERATURE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        suggested_display_precision=1,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_quantity(Q.TEMPERATURE),
+    ),
+    CerDeviceSensorDescription(
+        key=str(Q.INVERTER_STATE),
+        translation_key=str(Q.INVERTER_STATE),
+        device_class=SensorDeviceClass.ENUM,
+        options=list(INVERTER_STATES.values()),
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_inverter_state,
+    ),
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CerSiteSensorDescription(SensorEntityDescription):
+    """A figure of the site: its hour so far or its uploads."""
+
+    value_fn: Callable[[SiteRuntimeData], StateType | datetime]
+    last_reset_fn: Callable[[SiteRuntimeData], datetime | None] | None = None
+    needs_backend: bool = False
+
+
+def _hour_start(runtime: SiteRuntimeData) -> datetime | None:
+    figures = runtime.site.data
+    return None if figures is None else figures.hour_start
+
+
+def _hour(attribute: str) -> Callable[[SiteRuntimeData], StateType]:
+    def value(runtime: SiteRuntimeData) -> StateType:
+        figures = runtime.site.data
+        if figures is None:
+            return None
+        result: StateType = getattr(figures, attribute)
+        return None if result is None else round(float(result), 1)
+
+    return value
+
+
+def _hour_energy(key: str, attribute: str) -> CerSiteSensorDescription:
+    return CerSiteSensorDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL,
+        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+        suggested_display_precision=0,
+        value_fn=_hour(attribute),
+        last_reset_fn=_hour_start,
+    )
+
+
+def _site_power(key: str, attribute: str) -> CerSiteSensorDescription:
+    return CerSiteSensorDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=_W,
+        suggested_display_precision=0,
+        value_fn=_hour(attribute),
+    )
+
+
+SITE_SENSORS: tuple[CerSiteSensorDescription, ...] = (
+    _hour_energy("hour_injected_energy", "injected_wh"),
+    _hour_energy("hour_withdrawn_energy", "withdrawn_wh"),
+    _hour_energy("hour_self_consumed_energy", "self_consumed_wh"),
+    _site_power("injection_power", "injection_w"),
+    _site_power("withdrawal_power", "withdrawal_w"),
+    CerSiteSensorDescription(
+        key="last_upload",
+        translation_key="last_upload",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda runtime: runtime.uploader.status.last_success,
+        needs_backend=True,
+    ),
+    CerSiteSensorDescription(
+        key="pending_hours",
+        translation_key="pending_hours",
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda runtime: runtime.uploader.status.pending_hours,
+        needs_backend=True,
+    ),
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CerCommunitySensorDescription(SensorEntityDescription):
+    """A live figure of the community."""
+
+    value_fn: Callable[[CommunityLive], StateType]
+    resets_hourly: bool = False
+
+
+def _community_energy(key: str, value_fn: Callable[[CommunityLive], StateType]) -> Any:
+    return CerCommunitySensorDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL,
+        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+        suggested_display_precision=0,
+        value_fn=value_fn,
+        resets_hourly=True,
+    )
+
+
+COMMUNITY_SENSORS: tuple[CerCommunitySensorDescription, ...] = (
+    _community_energy("community_shared_energy", lambda live: live.shared_wh),
+    _community_energy("community_injected_energy", lambda live: live.injected_wh),
+    _community_energy("community_withdrawn_energy", lambda live: live.withdrawn_wh),
+    CerCommunitySensorDescription(
+        key="community_surplus_power",
+        translation_key="community_surplus_power",
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=_W,
+        suggested_display_precision=0,
+        value_fn=lambda live: live.surplus_w,
+    ),
+    CerCommunitySensorDescription(
+        key="tip_estimate",
+        translation_key="tip_estimate",
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement="€/MWh",
+        suggested_display_precision=2,
+        value_fn=lambda live: live.tip_estimate_eur_mwh,
+    ),
+    CerCommunitySensorDescription(
+        key="sites_reporting",
+        translation_key="sites_reporting",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda live: live.sites_reporting,
+    ),
+    CerCommunitySensorDescription(
+        key="sites_total",
+        translation_key="sites_total",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda live: live.sites_total,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant, entry: ConfigEntry, async_add_entities: AddEntitiesCallback
+) -> None:
+    """Create the sensors of a site or of a community entry."""
+    runtime = get_runtime_data(entry)
+    entities: list[SensorEntity] = []
+    if isinstance(runtime, CommunityRuntimeData):
+        entities.extend(
+            CerCommunitySensor(runtime.community, description) for description in COMMUNITY_SENSORS
+        )
+        async_add_entities(entities)
+        return
+    assert isinstance(runtime, SiteRuntimeData)
+    for coordinator in runtime.devices.values():
+        quantities = set(coordinator.device.quantities) or {str(q) for q in coordinator.data or {}}
+        entities.extend(
+            CerDeviceSensor(coordinator, description)
+            for description in DEVICE_SENSORS
+            if description.key in quantities
+        )
+    has_backend = runtime.uploader.api is not None
+    entities.extend(
+        CerSiteSensor(runtime, description)
+        for description in SITE_SENSORS
+        if has_backend or not description.needs_backend
+    )
+    entities.extend(
+        CerCommunitySensor(runtime.community, description) for description in COMMUNITY_SENSORS
+    )
+    async_add_entities(entities)
+
+
+class CerDeviceSensor(CerDeviceEntity, SensorEntity):
+    """A quantity read from a device."""
+
+    entity_description: CerDeviceSensorDescription
+
+    @property
+    def native_value(self) -> StateType:
+        """The value of the last good reading."""
+        return self.entity_description.value_fn(self.coordinator.data or {})
+
+
+class CerSiteSensor(CerSiteEntity, SensorEntity):
+    """The site's hour so far, power now, or upload health."""
+
+    entity_description: CerSiteSensorDescription
+
+    def __init__(self, runtime: SiteRuntimeData, description: CerSiteSensorDescription) -> None:
+        """Keep the runtime data: upload figures come from the uploader."""
+        super().__init__(runtime.site, description)
+        self._runtime = runtime
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """The figure now."""
+        return self.entity_description.value_fn(self._runtime)
+
+    @property
+    def last_reset(self) -> datetime | None:
+        """Start of the hour for the hour-so-far energies."""
+        if self.entity_description.last_reset_fn is None:
+            return None
+        return self.entity_description.last_reset_fn(self._runtime)
+
+
+class CerCommunitySensor(CerCommunityEntity, SensorEntity):
+    """A live figure of the community."""
+
+    entity_description: CerCommunitySensorDescription
+
+    @property
+    def native_value(self) -> StateType:
+        """The figure of the last answer."""
+        data: CommunityLive | None = self.coordinator.data
+        return None if data is None else self.entity_description.value_fn(data)
+
+    @property
+    def last_reset(self) -> datetime | None:
+        """Start of the hour for this hour's energies."""
+        if not self.entity_description.resets_hourly or self.coordinator.data is None:
+            return None
+        return self.coordinator.data.hour_start
