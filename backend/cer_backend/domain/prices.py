@@ -133,6 +133,10 @@ class HourlyPrices:
     def __len__(self) -> int:
         return sum(len(v) for v in self.values.values())
 
+    def __iter__(self) -> Iterator[PriceRow]:
+        """Iterating gives :meth:`rows`."""
+        return self.rows()
+
     def eur_mwh(self, zone: str, hour_start: dt.datetime) -> Decimal | None:
         """Pz of ``zone`` in the hour starting at ``hour_start``, or None."""
         micro = self.values.get(zone, {}).get(int(hour_start.timestamp()) // SECONDS_PER_HOUR)
