@@ -100,9 +100,14 @@ class ModbusSimulator:
         input: Mapping[int, int] | None = None,
         *,
         port: int | None = None,
+        unit: int | None = None,
     ) -> None:
-        """Prepare the image; nothing listens until :meth:`start`."""
+        """Prepare the image; nothing listens until :meth:`start`.
+
+        ``unit``: answer only this unit id (others get no data); ``None`` answers every id.
+        """
         self.host = HOST
+        self.unit = unit
         self.port = port or free_port()
         self.tables: dict[int, dict[int, int]] = {3: dict(holding or {}), 4: dict(input or {})}
         self.requests = 0  # read requests answered (any function), for tests of the planner
@@ -163,7 +168,7 @@ class ModbusSimulator:
             ]
             bits = [SimData(0, values=[False] * 16, datatype=SimDataType.BITS)]
             return SimDevice(
-                0, simdata=(bits, list(bits), holding, inputs), action=self._on_request
+                self.unit or 0, simdata=(bits, list(bits), holding, inputs), action=self._on_request
             )
         from pymodbus import datastore  # noqa: PLC0415 - version-dependent names
 
@@ -191,7 +196,9 @@ class ModbusSimulator:
             return original(fc_as_hex, address, count)
 
         context.getValues = get_values
-        return datastore.ModbusServerContext(context, single=True)
+        if self.unit is None:
+            return datastore.ModbusServerContext(context, single=True)
+        return datastore.ModbusServerContext({self.unit: context}, single=False)
 
     async def _on_request(  # noqa: PLR0917 - pymodbus calls it positionally
         self,

@@ -357,6 +357,8 @@ def acquire_serial_connection(
 
 async def release_connection(connection: ModbusConnection) -> None:
     """Give back one acquisition; the last one closes the connection."""
+    if connection._users <= 0:  # released twice: nothing left to give back
+        return
     connection._users -= 1
     if connection._users > 0:
         return

@@ -87,6 +87,7 @@ class ModbusDevice:
         info: DeviceInfo,
         *,
         invert_power: bool = False,
+        swap_energy: bool = False,
         name: str | None = None,
     ) -> None:
         """Bind ``fields`` of ``profile`` to ``unit`` on ``connection``."""
@@ -95,6 +96,7 @@ class ModbusDevice:
         self.profile = profile
         self.info = info
         self.invert_power = invert_power
+        self.swap_energy = swap_energy
         self.name = name or f"{profile.name} {connection.key} unit {unit}"
         self._fields = tuple(fields)
         self._missing: set[Field] = set()
@@ -161,20 +163,15 @@ class ModbusDevice:
         return self._normalise(reading)
 
     def _normalise(self, reading: Reading) -> Reading:
-        """Apply the ``invert_power`` option: negate powers, swap import and export."""
-        if not self.invert_power:
-            return reading
-        for quantity in _SIGNED_POWERS:
-            value = reading.get(quantity)
-            if value is not None:
-                reading[quantity] = -value
-        imported = Quantity.ENERGY_IMPORTED
-        exported = Quantity.ENERGY_EXPORTED
-        if imported in reading or exported in reading:
-            reading[imported], reading[exported] = reading.get(exported), reading.get(imported)
-            for quantity in (imported, exported):
-                if quantity not in self.quantities:
-                    del reading[quantity]
+        """Apply the options ``invert_power`` (negate powers) and ``swap_energy``."""
+        if self.invert_power:
+            for quantity in _SIGNED_POWERS:
+                value = reading.get(quantity)
+                if value is not None:
+                    reading[quantity] = -value
+        imported, exported = Quantity.ENERGY_IMPORTED, Quantity.ENERGY_EXPORTED
+        if self.swap_energy and imported in reading and exported in reading:
+            reading[imported], reading[exported] = reading[exported], reading[imported]
         return reading
 
     def _set_available(self, available: bool, error: ModbusError | None) -> None:
@@ -296,8 +293,10 @@ async def build_device(
 
     Options (all optional unless stated):
 
-    * ``invert_power`` (bool): negate powers and swap import/export counters (reversed CT,
-      or a vendor sign convention; SolarEdge meters default to ``True``).
+    * ``invert_power`` (bool): negate the powers (a vendor sign convention: SolarEdge meters
+      default to ``True``; or a meter/CT wired the other way round).
+    * ``swap_energy`` (bool): swap the import and export counters (a meter wired the other
+      way round counts export as import: set both options then).
     * ``name`` (str): used in log lines.
     * sunspec: ``model_id``, ``model_address``, ``model_length``, ``common_address`` as
       given by :meth:`SunSpecInfo.device_options` (no scan at start-up); only ``model_id``
@@ -329,6 +328,7 @@ async def build_device(
         fields,
         info,
         invert_power=bool(options.get("invert_power", invert_default)),
+        swap_energy=bool(options.get("swap_energy", False)),
         name=options.get("name"),
     )
 

@@ -328,6 +328,9 @@ SUNSPEC = Profile(
     name="SunSpec inverter or meter",
     manufacturer=None,
     model=None,
+    # every register of a model answers: read a model's points in one request, as
+    # pysunspec2, solaredge-modbus-multi and the ABB integration do (MODBUS-MAPS §6)
+    max_gap=MAX_REGISTERS_PER_READ,
     description=(
         "Auto-detected: base 40000, 0 or 50000; inverter models 101–103, 111–113, "
         "meter models 201–204, 211–214; identity from common model 1."
@@ -355,7 +358,9 @@ def parse_generic_registers(rows: Sequence[Mapping[str, Any]]) -> tuple[Field, .
     ``data_type`` (``u16``, ``s16``, ``u32``, ``s32``, ``u64``, ``s64``, ``f32``), optional
     ``scale`` (default 1; negative inverts the sign), ``word_order`` (``big``/``little``,
     default big), ``function`` (``holding``/``input``, default holding) and
-    ``not_implemented`` (list of raw values meaning "no value"). Raises ``ValueError``.
+    ``not_implemented`` (list of raw values meaning "no value") and ``optional`` (the device
+    may refuse it with "illegal data address": then ``None``, not an error). Raises
+    ``ValueError``.
     """
     functions = {"holding": HOLDING, "input": INPUT}
     fields: list[Field] = []
@@ -376,6 +381,7 @@ def parse_generic_registers(rows: Sequence[Mapping[str, Any]]) -> tuple[Field, .
                     WordOrder(row.get("word_order", WordOrder.BIG)),
                     scale=float(row.get("scale", 1.0)),
                     not_implemented=frozenset(int(v) for v in row.get("not_implemented", ())),
+                    optional=bool(row.get("optional", False)),
                 )
             )
         except (KeyError, TypeError, ValueError) as err:
