@@ -51,7 +51,8 @@ ROME = ZoneInfo("Europe/Rome")
 
 SURPLUS = "sensor.comunita_surplus_power"
 SURPLUS_FLAG = "binary_sensor.comunita_community_surplus"
-HOUR_BALANCE = "sensor.comunita_hour_energy_balance"
+HOUR_INJECTED = "sensor.comunita_community_energy_injected_this_hour"
+HOUR_WITHDRAWN = "sensor.comunita_community_energy_withdrawn_this_hour"
 RUNTIME = "input_number.boiler_runtime_today"
 LOAD = "switch.boiler"
 NOTIFY = "notify.cer_test"
@@ -528,6 +529,21 @@ async def test_window_and_days(
     assert _load_state(hass) == STATE_ON
 
 
+def _hour_energy(hass: HomeAssistant, injected_wh: float, withdrawn_wh: float, hour: int) -> None:
+    """The community's energies of the hour from ``hour``, as the integration shows them."""
+    attributes = {
+        "unit_of_measurement": "Wh",
+        "device_class": "energy",
+        "state_class": "total",
+        "last_reset": _at(hour).isoformat(),
+    }
+    hass.states.async_set(HOUR_INJECTED, str(injected_wh), attributes)
+    hass.states.async_set(HOUR_WITHDRAWN, str(withdrawn_wh), attributes)
+
+
+HOURLY_INPUTS = {"hour_injected_entity": HOUR_INJECTED, "hour_withdrawn_entity": HOUR_WITHDRAWN}
+
+
 async def test_hourly_balance_uses_surplus_banked_earlier_in_the_hour(
     blueprint_hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -537,27 +553,46 @@ async def test_hourly_balance_uses_surplus_banked_earlier_in_the_hour(
     """The GSE nets each clock hour: surplus at 09:10 can be shared with a load at 09:50."""
     hass = blueprint_hass
     _surplus(hass, 0.5)
-    hass.states.async_set(HOUR_BALANCE, "1000", {"unit_of_measurement": "Wh"})
     await _advance(hass, freezer, _at(9, 49))
+    _hour_energy(hass, injected_wh=6000, withdrawn_wh=5000, hour=9)
     await setup_automation(
         "load_shifting.yaml",
-        _load_shifting_inputs(
-            hour_balance_entity=HOUR_BALANCE, min_on_minutes=5, min_off_minutes=0
-        ),
+        _load_shifting_inputs(**HOURLY_INPUTS, min_on_minutes=5, min_off_minutes=0),
     )
     await _advance(hass, freezer, _at(9, 50))
     # 0.5 kW now + 1 kWh banked over the last 10 minutes = 6.5 kW available: start
     assert _load_state(hass) == STATE_ON
     _surplus(hass, -1.5)  # the 2 kW load runs: the instant balance is negative...
-    hass.states.async_set(HOUR_BALANCE, "900", {"unit_of_measurement": "Wh"})
+    _hour_energy(hass, injected_wh=6400, withdrawn_wh=5500, hour=9)
     await _advance(hass, freezer, _at(9, 59))
     assert _load_state(hass) == STATE_ON  # ...but the hour as a whole still has surplus
-    hass.states.async_set(HOUR_BALANCE, "0", {"unit_of_measurement": "Wh"})  # a new hour
+    _hour_energy(hass, injected_wh=0, withdrawn_wh=0, hour=10)  # a new hour, nothing banked
     await _advance(hass, freezer, _at(10, 0))
     assert _load_state(hass) == STATE_OFF
 
 
-async def test_without_the_hour_balance_only_the_instant_counts(
+async def test_figures_of_the_hour_before_bank_nothing(
+    blueprint_hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    setup_automation: SetupAutomation,
+    boiler: str,
+) -> None:
+    """Right after the hour the sensors may still hold the last hour: they must not count."""
+    hass = blueprint_hass
+    _surplus(hass, 0.5)
+    await _advance(hass, freezer, _at(10, 0))
+    _hour_energy(hass, injected_wh=9000, withdrawn_wh=5000, hour=9)  # 09:00-10:00, final
+    await setup_automation(
+        "load_shifting.yaml", _load_shifting_inputs(**HOURLY_INPUTS, min_off_minutes=0)
+    )
+    await _advance(hass, freezer, _at(10, 5))
+    assert _load_state(hass) == STATE_OFF
+    _hour_energy(hass, injected_wh=1500, withdrawn_wh=0, hour=10)  # refreshed: 1.5 kWh banked
+    await _advance(hass, freezer, _at(10, 10))
+    assert _load_state(hass) == STATE_ON  # at 10:01: 0.5 kW + 1.5 kWh / 59 min > 2 kW
+
+
+async def test_without_the_hourly_sensors_only_the_instant_counts(
     blueprint_hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     setup_automation: SetupAutomation,
@@ -565,8 +600,8 @@ async def test_without_the_hour_balance_only_the_instant_counts(
 ) -> None:
     hass = blueprint_hass
     _surplus(hass, 0.5)
-    hass.states.async_set(HOUR_BALANCE, "1000", {"unit_of_measurement": "Wh"})
     await _advance(hass, freezer, _at(9, 49))
+    _hour_energy(hass, injected_wh=6000, withdrawn_wh=5000, hour=9)
     await setup_automation("load_shifting.yaml", _load_shifting_inputs(min_off_minutes=0))
     await _advance(hass, freezer, _at(9, 55))
     assert _load_state(hass) == STATE_OFF
@@ -659,7 +694,7 @@ async def test_repair_issue_of_the_integration_is_notified(
     ir.async_create_issue(
         hass,
         "cer_community",
-        "counter_reset_municipio_grid",
+        "counter_01JD0000000000000000000000_grid_energy_imported",
         is_fixable=False,
         severity=ir.IssueSeverity.WARNING,
         translation_key="counter_reset",
@@ -667,7 +702,10 @@ async def test_repair_issue_of_the_integration_is_notified(
     await hass.async_block_till_done()
     assert len(notifications) == 1
     assert notifications[0].data["title"] == "CER: Energy counter reset or gone backwards"
-    assert "counter_reset_municipio_grid" in notifications[0].data["message"]
+    assert (
+        "counter_01JD0000000000000000000000_grid_energy_imported"
+        in notifications[0].data["message"]
+    )
     assert "Repairs" in notifications[0].data["message"]
 
     # another integration's issue is not ours to report
@@ -686,9 +724,14 @@ async def test_repair_issue_of_the_integration_is_notified(
 @pytest.mark.parametrize(
     ("issue_id", "title"),
     [
-        ("meter_offline_municipio_sdm630", "CER: Contatore o inverter non raggiungibile"),
-        ("readings_rejected_it001e00000001", "CER: Letture orarie rifiutate dal backend"),
-        ("upload_failing_it001e00000001", "CER: Invio delle letture al backend non riuscito"),
+        (
+            "upload_rejected_01JD0000000000000000000000",
+            "CER: Letture orarie rifiutate dal backend",
+        ),
+        (
+            "upload_refused_01JD0000000000000000000000",
+            "CER: Invio delle letture al backend non riuscito",
+        ),
         ("something_new", "CER: Nuovo avviso dell'integrazione CER"),
     ],
 )
@@ -749,6 +792,31 @@ async def test_entity_unavailable_and_problem_sensor_are_notified(
     await hass.async_block_till_done()
     assert len(notifications) == 2
     assert notifications[1].data["title"] == "CER: Problem reported"
+
+
+async def test_pending_hours_growing_is_notified(
+    blueprint_hass: HomeAssistant,
+    setup_automation: SetupAutomation,
+    notifications: list[ServiceCall],
+) -> None:
+    hass = blueprint_hass
+    pending = "sensor.municipio_pending_hours"
+    hass.states.async_set(pending, "1", {"friendly_name": "Municipio Pending hours"})
+    await setup_automation(
+        "alert_notification.yaml",
+        {"notify_service": NOTIFY, "pending_entities": [pending], "pending_threshold": 6},
+    )
+    hass.states.async_set(pending, "6", {"friendly_name": "Municipio Pending hours"})
+    await hass.async_block_till_done()
+    assert notifications == []
+    hass.states.async_set(pending, "7", {"friendly_name": "Municipio Pending hours"})
+    await hass.async_block_till_done()
+    assert [call.data["message"] for call in notifications] == [
+        "Ore non ancora inviate al backend: Municipio Pending hours (7)."
+    ]
+    hass.states.async_set(pending, "8", {"friendly_name": "Municipio Pending hours"})
+    await hass.async_block_till_done()
+    assert len(notifications) == 1  # once when crossing the threshold, not every hour
 
 
 async def test_alert_blueprint_with_no_entities_chosen_still_loads(
