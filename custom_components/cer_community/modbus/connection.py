@@ -41,7 +41,7 @@ _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT: Final = 3.0
 DEFAULT_RECONNECT_DELAY: Final = 1.0
-DEFAULT_RECONNECT_DELAY_MAX: Final = 300.0
+DEFAULT_RECONNECT_DELAY_MAX: Final = 120.0
 
 #: Modbus exception codes meaning "the gateway could not reach the device": unavailable,
 #: not a configuration error (0x0A gateway path unavailable, 0x0B target failed to respond).
