@@ -8,8 +8,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..database import create_engine
 from ..settings import resolve_database_url
 from .errors import UsageError
@@ -78,12 +76,17 @@ def load_community_file(path: Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise UsageError(f"cannot read {path}: {err.strerror}") from err
+    from ..domain.errors import InvalidInput
+    from ..files import load_yaml
+
     try:
         if path.suffix == ".json":
             return json.loads(text)
-        return yaml.safe_load(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as err:
-        raise UsageError(f"{path} is not valid YAML/JSON: {err}") from err
+        return load_yaml(text, str(path))  # floats as exact decimals
+    except json.JSONDecodeError as err:
+        raise UsageError(f"{path} is not valid JSON: {err}") from err
+    except InvalidInput as err:
+        raise UsageError(str(err)) from err
 
 
 def import_community_file(url: str, path: Path) -> tuple[str, bool]:

@@ -37,28 +37,20 @@ def detect_kind(data: bytes, name: str = "", content_type: str = "") -> str:
 
 
 def parse_price_file(data: bytes, name: str = "", content_type: str = "") -> list[Any]:
-    """Rows ``(zone, hour_start aware, Decimal €/MWh)`` of a price file."""
-    from .. import files
+    """Rows ``(zone, hour_start aware, Decimal €/MWh)`` of a price file (hourly; quarter-hours
+    are made hourly by the engine's reader)."""
     from ..domain.errors import InvalidInput
+    from ..files.prices import parse_price_file as parse
 
     kind = detect_kind(data, name, content_type)
     try:
-        if kind == "xlsx":
-            rows = files.parse_gme_xlsx(data)
-        elif kind == "xml":
-            rows = files.parse_gme_xml(data)
-        else:
-            try:
-                text = data.decode("utf-8-sig")
-            except UnicodeDecodeError as err:
-                raise PriceError("a CSV price file must be UTF-8") from err
-            rows = files.parse_prices_csv(text)
+        prices = parse(data, name if "." in name else f"{name or 'prices'}.{kind}")
     except InvalidInput as err:
         raise PriceError(
             f"the {kind} price file is invalid",
             [{"field": p.path, "message": p.message} for p in err.problems],
         ) from err
-    return list(rows)
+    return list(prices.rows())
 
 
 async def store_prices(

@@ -12,7 +12,9 @@ import time
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time as dtime
+from datetime import UTC, date, datetime
+from datetime import time as dtime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -87,8 +89,8 @@ async def import_community(engine: AsyncEngine, data: Mapping[str, Any]) -> tupl
         community.cabina_primaria = str(header["cabina_primaria"])
         community.constituted = _date(header["constituted"])  # type: ignore[assignment]
         community.timezone = str(header.get("timezone") or DEFAULT_TIMEZONE)
-        community.cu_afa_eur_mwh = {str(k): v for k, v in (header.get("cu_afa_eur_mwh") or {}).items()}
-        community.statute = dict(header.get("statute") or {})
+        community.cu_afa_eur_mwh = jsonable(dict(header.get("cu_afa_eur_mwh") or {}))
+        community.statute = jsonable(dict(header.get("statute") or {}))
         community.updated_at = utcnow()
         cid = community.community_id
         await session.flush()
@@ -123,7 +125,7 @@ async def import_community(engine: AsyncEngine, data: Mapping[str, Any]) -> tupl
             plant.voltage = str(plant_data.get("voltage") or "lv")
             known = {"id", "pod", "owner", "power_kw", "source", "commissioned",
                      "capital_grant_pct", "voltage"}
-            plant.extra = {k: v for k, v in plant_data.items() if k not in known}
+            plant.extra = jsonable({k: v for k, v in plant_data.items() if k not in known})
     return cid, created
 
 
@@ -228,6 +230,8 @@ def jsonable(value: Any) -> Any:
         return [jsonable(v) for v in value]
     if isinstance(value, (date, datetime)):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)  # exact; the engine reads numbers from strings
     return value
 
 

@@ -1,0 +1,144 @@
+"""``cer-backend prices import`` and ``cer-backend demo``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from ..database import create_engine
+from ..settings import resolve_database_url
+from .admin import import_community_file, migrate_database
+from .errors import UsageError
+from .serve import add_database_option
+
+
+def _import_prices(url: str, path: Path, community: str | None) -> dict[str, Any]:
+    from ..domain.errors import InvalidInput
+    from ..files import load_prices
+    from ..service.prices import store_prices
+
+    try:
+        rows = list(load_prices(path).rows())
+    except InvalidInput as err:
+        raise UsageError(str(err).replace("\n", "; ")) from err
+    migrate_database(url)
+
+    async def run() -> dict[str, Any]:
+        engine = create_engine(url)
+        try:
+            return await store_prices(
+                engine, rows, None if community is None else [community], str(path)
+            )
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _prices_import(args: argparse.Namespace) -> int:
+    url = resolve_database_url(args.database)
+    answer = _import_prices(url, Path(args.file), args.community)
+    if not answer["communities"]:
+        raise UsageError("there is no community to import prices for: import a community first")
+    print(
+        f"{answer['rows']} hourly prices ({', '.join(answer['zones'])}) from "
+        f"{answer['first_hour']} to {answer['last_hour']} for {', '.join(answer['communities'])}"
+    )
+    return 0
+
+
+def find_example(root: Path) -> tuple[Path, list[Path], list[Path]]:
+    """The community file, readings CSVs and price files of an example folder."""
+    community = None
+    readings: list[Path] = []
+    prices: list[Path] = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        suffix = path.suffix.lower()
+        if suffix in (".yaml", ".yml") and community is None:
+            head = path.read_text(encoding="utf-8", errors="replace")
+            if head.lstrip().startswith("community:") or "\ncommunity:" in head:
+                community = path
+        elif suffix == ".csv":
+            with path.open(encoding="utf-8", errors="replace") as handle:
+                header = handle.readline().lstrip("\ufeff").strip().replace(" ", "")
+            if header.startswith("pod,"):
+                readings.append(path)
+            elif set(header.split(",")) == {"hour_start", "zone", "eur_mwh"}:
+                prices.append(path)
+        elif suffix in (".xml", ".xlsx"):
+            prices.append(path)
+    if community is None or not readings:
+        raise UsageError(f"{root} has no example community (a community YAML and readings CSV)")
+    return community, readings, prices
+
+
+def _default_examples() -> Path:
+    for base in (Path.cwd(), Path(__file__).resolve().parents[3]):
+        if (base / "examples").is_dir():
+            return base / "examples"
+    raise UsageError("no examples/ folder here: run from the repository or give --example DIR")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from ..domain.errors import InvalidInput
+    from ..files import load_community, load_readings
+    from ..service.bulk import store_energy
+    from ..service.tokens import create_token
+
+    url = resolve_database_url(args.database)
+    root = Path(args.example) if args.example else _default_examples()
+    community_file, readings_files, price_files = find_example(root)
+    community_id, _ = import_community_file(url, community_file)
+    print(f"community {community_id} from {community_file}")
+    try:
+        community = load_community(community_file)
+        energies = [load_readings(path, community) for path in readings_files]
+    except InvalidInput as err:
+        raise UsageError(str(err).replace("\n", "; ")) from err
+    for path in price_files:
+        answer = _import_prices(url, path, community_id)
+        print(f"{answer['rows']} prices from {path}")
+
+    async def run() -> tuple[int, str, str]:
+        engine = create_engine(url)
+        try:
+            written = 0
+            for energy in energies:
+                written += await store_energy(engine, community_id, energy)
+            admin, _ = await create_token(engine, "admin", community_id, label="demo")
+            viewer, _ = await create_token(engine, "viewer", community_id, label="demo")
+            return written, admin, viewer
+        finally:
+            await engine.dispose()
+
+    written, admin, viewer = asyncio.run(run())
+    print(f"{written} hourly readings stored")
+    print(f"viewer token: {viewer}")
+    print("try: cer-backend serve, then")
+    print(
+        '  curl -s -X POST -H "Authorization: Bearer $ADMIN" -H "Content-Type: application/json"'
+        ' -d \'{"period": "YEAR"}\' http://127.0.0.1:8080/api/v1/settlements'
+    )
+    print("admin token (ADMIN):")
+    print(admin)
+    return 0
+
+
+def register(commands: argparse._SubParsersAction[Any]) -> None:
+    """Add ``prices import`` and ``demo``."""
+    prices = commands.add_parser("prices", help="hourly zonal prices in the backend")
+    actions = prices.add_subparsers(dest="prices_command", metavar="ACTION", required=True)
+    imp = actions.add_parser("import", help="import a GME XML/XLSX or CSV file (or a folder)")
+    imp.add_argument("file", metavar="FILE")
+    imp.add_argument("--community", metavar="ID", help="only this community (default: all)")
+    add_database_option(imp)
+    imp.set_defaults(handler=_prices_import)
+
+    demo = commands.add_parser(
+        "demo", help="load the example community with a year of readings and prices"
+    )
+    demo.add_argument("--example", metavar="DIR", help="example folder (default: examples/)")
+    add_database_option(demo)
+    demo.set_defaults(handler=_demo)
