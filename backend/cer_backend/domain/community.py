@@ -18,6 +18,7 @@ from typing import Any, Final, Literal, TypeVar
 from . import rules
 from .errors import InvalidInput, Problem
 from .period import DEFAULT_TIMEZONE, add_years, zone
+from .tariff import fc_zonale
 
 ManagementFrom = Literal["tip", "total"]
 ValorisationTo = Literal["plant_owners", "pool"]
@@ -146,7 +147,7 @@ class Community:
 
     def fc_zonale(self, plant: Plant) -> Decimal:
         """FC_zonale of ``plant``: PV plants only, by the community's region."""
-        return rules.FC_ZONALE_EUR_MWH[self.area] if plant.source == "pv" else Decimal(0)
+        return fc_zonale(self.area, plant.source)
 
 
 # ---------------------------------------------------------------------------------------
@@ -269,6 +270,7 @@ class _Reader:
 
 
 def _statute(reader: _Reader, value: Any, path: str) -> Statute | None:
+    before = len(reader.problems)
     data = reader.mapping(
         value,
         path,
@@ -283,7 +285,6 @@ def _statute(reader: _Reader, value: Any, path: str) -> Statute | None:
     )
     if data is None:
         return None
-    before = len(reader.problems)
     zero = Decimal(0)
     management_pct = reader.field(data, path, "management_pct", reader.percent)
     management_from = reader.field(
@@ -424,10 +425,10 @@ def parse_community(data: Mapping[str, Any]) -> Community:
         raw_members = []
     for i, raw in enumerate(raw_members or []):
         path = f"members[{i}]"
+        before = len(reader.problems)
         item = reader.mapping(raw, path, ("id", "name", "type", "pods"), ("joined", "left"))
         if item is None:
             continue
-        before = len(reader.problems)
         member_id = reader.field(item, path, "id", reader.text)
         if member_id is not None and member_id in member_ids:
             reader.problem(f"{path}.id", f"duplicate member id {member_id!r}")
@@ -482,6 +483,7 @@ def parse_community(data: Mapping[str, Any]) -> Community:
         raw_plants = []
     for i, raw in enumerate(raw_plants or []):
         path = f"plants[{i}]"
+        before = len(reader.problems)
         item = reader.mapping(
             raw,
             path,
@@ -490,7 +492,6 @@ def parse_community(data: Mapping[str, Any]) -> Community:
         )
         if item is None:
             continue
-        before = len(reader.problems)
         plant_id = reader.field(item, path, "id", reader.text)
         if plant_id is not None and plant_id in plant_ids:
             reader.problem(f"{path}.id", f"duplicate plant id {plant_id!r}")

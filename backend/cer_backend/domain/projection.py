@@ -20,6 +20,7 @@ from . import rules
 from .community import _Reader
 from .errors import InvalidInput
 from .money import eur
+from .tariff import tip_eur_mwh
 
 KWH_PER_MWH = 1000
 
@@ -102,6 +103,7 @@ def parse_study(data: Mapping[str, Any]) -> Study:
         raw = []
     for i, item in enumerate(raw or []):
         path = f"plants[{i}]"
+        before = len(reader.problems)
         plant = reader.mapping(
             item,
             path,
@@ -110,7 +112,6 @@ def parse_study(data: Mapping[str, Any]) -> Study:
         )
         if plant is None:
             continue
-        before = len(reader.problems)
         pid = reader.field(plant, path, "id", reader.text)
         power = reader.field(
             plant,
@@ -162,24 +163,6 @@ def parse_study(data: Mapping[str, Any]) -> Study:
         cu_afa_eur_mwh=values["cu_afa_eur_mwh"],
         region=region,
         plants=tuple(plants),
-    )
-
-
-def tip_eur_mwh(
-    power_kw: Decimal,
-    zonal_price_eur_mwh: Decimal,
-    area: rules.Area,
-    source: str = "pv",
-    capital_grant_pct: Decimal = Decimal(0),
-) -> Fraction:
-    """TIP = {min[CAP; TP_base + max(0; 180 − Pz)] + FC_zonale} × (1 − F), in €/MWh."""
-    band = rules.power_band(power_kw)
-    premium = band.tp_base_eur_mwh + max(
-        Decimal(0), rules.TIP_PRICE_PIVOT_EUR_MWH - zonal_price_eur_mwh
-    )
-    fc = rules.FC_ZONALE_EUR_MWH[area] if source == "pv" else Decimal(0)
-    return Fraction(min(band.cap_eur_mwh, premium) + fc) * (
-        1 - Fraction(rules.grant_factor(capital_grant_pct))
     )
 
 

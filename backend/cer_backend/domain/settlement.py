@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Final, Literal
 
@@ -39,7 +40,9 @@ from .energy import HourlyEnergy
 from .errors import InvalidInput
 from .money import eur, largest_remainder
 from .period import Period
-from .prices import MICRO_PER_EUR, HourlyPrices
+from .prices import HourlyPrices
+from .surplus import excess_share, surplus_earmark
+from .tariff import tip_before_f_micro
 
 I64 = npt.NDArray[np.int64]
 FExemption = Literal["withdrawal_share", "none"]
@@ -473,20 +476,18 @@ def settle(
     exempt_h: I64 | None = None
     if options.f_exemption == "withdrawal_share" and any(p.grant_factor > 0 for p in plants):
         exempt_h = withdrawals([p for p in points if members[p.member].type_rules.f_exempt])
-    premium_by_room: dict[int, I64] = {}
+    tip_units: dict[tuple[int, Decimal], I64] = {}
     tip_months: list[list[Fraction]] = []
-    pivot = int(rules.TIP_PRICE_PIVOT_EUR_MWH * MICRO_PER_EUR)
     for k, plant in enumerate(plants):
         a, b = tip_windows[k]
         if b <= a:
             tip_months.append([Fraction(0)] * len(starts))
             continue
-        band = plant.band
-        room = int((band.cap_eur_mwh - band.tp_base_eur_mwh) * MICRO_PER_EUR)
-        if room not in premium_by_room:
-            premium_by_room[room] = np.clip(pivot - pz, 0, room)
-        base = int((band.tp_base_eur_mwh + community.fc_zonale(plant)) * MICRO_PER_EUR)
-        tip_unit = (premium_by_room[room] + base)[np.newaxis, :]  # TIP before F, micro-€/MWh
+        fc = community.fc_zonale(plant)
+        key = (plant.band.number, fc)
+        if key not in tip_units:
+            tip_units[key] = tip_before_f_micro(plant.band, fc, pz)
+        tip_unit = tip_units[key][np.newaxis, :]  # TIP before F, micro-€/MWh
         energy_k = (incentivised[k] * priced)[np.newaxis, :]
         factor = Fraction(plant.grant_factor)
         if factor == 0:
@@ -549,10 +550,8 @@ def settle(
         e_aci = sum(int(incentivised[k].sum()) for k in members_k)
         e_imm = sum(int(plant_inj[k, slice(*tip_windows[k])].sum()) for k in members_k)
         c_aci = sum((plant_tip[k] for k in members_k), Fraction(0))
-        excess = (
-            max(Fraction(0), Fraction(e_aci, e_imm) - Fraction(threshold)) if e_imm else Fraction(0)
-        )
-        earmark = excess * c_aci
+        excess = excess_share(e_aci, e_imm, threshold)
+        earmark = surplus_earmark(e_aci, e_imm, c_aci, threshold)
         surplus_total += earmark
         surplus_sets.append(
             {
