@@ -262,14 +262,14 @@ def _save_and_reload(
     """Update the entry and have it reloaded.
 
     A loaded entry is reloaded by its update listener; one whose setup failed (a rejected
-    token) has no listener, so the reload is scheduled here.
+    token, a backend down) has no listener, so the reload is scheduled here.
     """
-    loaded = entry.state is ConfigEntryState.LOADED
+    failed = entry.state in (ConfigEntryState.SETUP_ERROR, ConfigEntryState.SETUP_RETRY)
     if data is not None:
         hass.config_entries.async_update_entry(entry, data=data)
     if options is not None:
         hass.config_entries.async_update_entry(entry, options=options)
-    if not loaded and entry.disabled_by is None:
+    if failed:
         hass.config_entries.async_schedule_reload(entry.entry_id)
 
 

@@ -52,13 +52,15 @@ class CerDeviceEntity(CoordinatorEntity[DeviceCoordinator]):
         self.entity_description = description
         entry = coordinator.entry
         device = coordinator.device
+        identity = coordinator.identity  # what the device told at its first read
         self._attr_unique_id = f"{entry.data[CONF_POD]}_{device.device_id}_{description.key}"
         self._attr_device_info = DeviceInfo(
             identifiers={device_identifier(entry, device.device_id)},
             name=f"{entry.data.get(CONF_NAME, entry.title)} {device.name}",
-            manufacturer=device.manufacturer,
-            model=device.model or device.profile,
-            serial_number=device.serial_number,
+            manufacturer=device.manufacturer or identity.manufacturer,
+            model=device.model or identity.model or device.profile,
+            serial_number=device.serial_number or identity.serial_number,
+            sw_version=identity.sw_version,
             via_device=(DOMAIN, entry.data[CONF_POD]),
         )
 

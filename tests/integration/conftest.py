@@ -83,6 +83,7 @@ def modbus_device(
     role: str,
     profile: str,
     port: int,
+    *,
     quantities: Iterable[str] = (),
     **extra: Any,
 ) -> dict[str, Any]:

@@ -1,66 +1,198 @@
-"""Set up and unload a config entry on the Home Assistant under test."""
+"""Setup, unload, reload and removal of entries; the upload_now action; reauth on 401."""
 
 from __future__ import annotations
 
-from homeassistant import config_entries, data_entry_flow
+import pytest
+from homeassistant import config_entries
 from homeassistant.const import CONF_NAME
 from homeassistant.const import __version__ as HA_VERSION
 from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import device_registry as dr
 
-from custom_components.cer_community.const import CONF_POD, DOMAIN
-
-POD = "IT001E00000001"
-
-
-async def test_setup_and_unload_entry(hass: HomeAssistant) -> None:
-    entry = MockConfigEntry(
-        domain=DOMAIN, title="Municipio", data={CONF_NAME: "Municipio", CONF_POD: POD}
-    )
-    entry.add_to_hass(hass)
-
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    assert entry.state is config_entries.ConfigEntryState.LOADED
-
-    assert await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done()
-    assert entry.state is config_entries.ConfigEntryState.NOT_LOADED
+from custom_components.cer_community.compat import get_runtime_data
+from custom_components.cer_community.const import CONF_DEVICES, DOMAIN, SERVICE_UPLOAD_NOW
+from custom_components.cer_community.data import CommunityRuntimeData, SiteRuntimeData
+from tests.integration.backend_stub import BackendStub
+from tests.integration.conftest import (
+    POD,
+    SITE_TOKEN,
+    community_entry,
+    modbus_device,
+    setup_entry,
+    site_entry,
+    unload_entry,
+)
+from tests.modbus_sim import Sdm630Simulator, free_port
 
 
-async def test_user_flow_creates_a_site_and_rejects_a_bad_pod(hass: HomeAssistant) -> None:
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": config_entries.SOURCE_USER}
-    )
-    assert result["type"] is data_entry_flow.FlowResultType.FORM
-
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_NAME: "Municipio", CONF_POD: "IT001X0000"}
-    )
-    assert result["type"] is data_entry_flow.FlowResultType.FORM
-    assert result["errors"] == {CONF_POD: "invalid_pod"}
-
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_NAME: "Municipio", CONF_POD: " it001e00000001 "}
-    )
-    assert result["type"] is data_entry_flow.FlowResultType.CREATE_ENTRY
-    assert result["data"] == {CONF_NAME: "Municipio", CONF_POD: POD}
-    await hass.async_block_till_done()
-
-
-async def test_same_pod_twice_is_aborted(hass: HomeAssistant) -> None:
-    MockConfigEntry(domain=DOMAIN, unique_id=POD, data={CONF_POD: POD}).add_to_hass(hass)
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": config_entries.SOURCE_USER}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_NAME: "Municipio", CONF_POD: POD}
-    )
-    assert result["type"] is data_entry_flow.FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+def _device(hass: HomeAssistant, entry_id: str, identifier: str) -> dr.DeviceEntry | None:
+    """The device of an entry with this identifier (``async_get_device`` is deprecated)."""
+    for device in dr.async_entries_for_config_entry(dr.async_get(hass), entry_id):
+        if (DOMAIN, identifier) in device.identifiers:
+            return device
+    return None
 
 
 def test_reports_home_assistant_version() -> None:
     """Print the Home Assistant version under test, so the log shows which end ran."""
     print(f"Home Assistant {HA_VERSION}")
     assert HA_VERSION.startswith(("2024.3.", "2026.10."))
+
+
+async def test_site_setup_unload_reload(
+    hass: HomeAssistant, backend: BackendStub, sdm630: Sdm630Simulator
+) -> None:
+    entry = site_entry(
+        [modbus_device("grid", "Grid meter", "grid", "sdm630", sdm630.port)], backend=backend
+    )
+    await setup_entry(hass, entry)
+    assert entry.state is config_entries.ConfigEntryState.LOADED
+    runtime = get_runtime_data(entry)
+    assert isinstance(runtime, SiteRuntimeData)
+    assert list(runtime.devices) == ["grid"]
+    assert runtime.uploader.api is not None
+
+    site = _device(hass, entry.entry_id, POD)
+    assert site is not None
+    assert site.name == "Municipio"
+    meter = _device(hass, entry.entry_id, f"{POD}_grid")
+    assert meter is not None
+    assert meter.name == "Municipio Grid meter"
+    assert meter.via_device_id == site.id
+    assert meter.manufacturer == "Eastron"
+
+    # community figures come from the backend
+    shared = hass.states.get("sensor.municipio_community_shared_energy_this_hour")
+    assert shared is not None
+    assert shared.state != "unavailable"
+    assert hass.states.get("sensor.municipio_pending_hours") is not None
+    assert hass.states.get("sensor.municipio_last_upload") is not None
+
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is config_entries.ConfigEntryState.LOADED
+
+    await unload_entry(hass, entry)
+    assert entry.state is config_entries.ConfigEntryState.NOT_LOADED
+    assert hass.states.get("sensor.municipio_grid_meter_power").state == "unavailable"  # type: ignore[union-attr]
+
+
+async def test_site_loads_while_its_device_sleeps(
+    hass: HomeAssistant, socket_enabled: None
+) -> None:
+    """An inverter asleep at start-up does not stop the site: its entities wait."""
+    entry = site_entry(
+        [
+            modbus_device(
+                "inv",
+                "Inverter",
+                "production",
+                "sunspec",
+                free_port(),
+                quantities=["active_power", "energy_produced"],
+            )
+        ]
+    )
+    await setup_entry(hass, entry)
+    assert entry.state is config_entries.ConfigEntryState.LOADED
+    state = hass.states.get("sensor.municipio_inverter_power")
+    assert state is not None
+    assert state.state == "unavailable"
+    await unload_entry(hass, entry)
+
+
+async def test_removed_device_leaves_the_registry(
+    hass: HomeAssistant, sdm630: Sdm630Simulator
+) -> None:
+    entry = site_entry([modbus_device("grid", "Grid meter", "grid", "sdm630", sdm630.port)])
+    await setup_entry(hass, entry)
+    assert _device(hass, entry.entry_id, f"{POD}_grid") is not None
+
+    hass.config_entries.async_update_entry(entry, options={CONF_DEVICES: []})
+    await hass.async_block_till_done()
+    assert entry.state is config_entries.ConfigEntryState.LOADED
+    assert _device(hass, entry.entry_id, f"{POD}_grid") is None
+    assert _device(hass, entry.entry_id, POD) is not None
+    await unload_entry(hass, entry)
+
+
+async def test_community_entry(hass: HomeAssistant, backend: BackendStub) -> None:
+    entry = community_entry(backend)
+    await setup_entry(hass, entry)
+    assert entry.state is config_entries.ConfigEntryState.LOADED
+    assert isinstance(get_runtime_data(entry), CommunityRuntimeData)
+    sites = hass.states.get("sensor.cer_comune_community_sites")
+    assert sites is not None
+    assert sites.state == "2"
+    surplus = hass.states.get("binary_sensor.cer_comune_community_surplus")
+    assert surplus is not None
+    assert surplus.state in ("on", "off")
+    await unload_entry(hass, entry)
+
+
+async def test_community_entry_retries_while_the_backend_is_down(
+    hass: HomeAssistant, backend: BackendStub
+) -> None:
+    entry = community_entry(backend)
+    await backend.stop()
+    await setup_entry(hass, entry)
+    assert entry.state is config_entries.ConfigEntryState.SETUP_RETRY
+    await backend.start()
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def test_a_401_starts_reauth(hass: HomeAssistant, backend: BackendStub) -> None:
+    entry = site_entry(backend=backend)
+    await setup_entry(hass, entry)
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+
+    del backend.tokens[SITE_TOKEN]  # the administrator revoked the token
+    runtime = get_runtime_data(entry)
+    runtime.uploader.community_updated = None
+    await runtime.community.async_refresh()
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+    assert flows[0]["context"]["entry_id"] == entry.entry_id
+    await unload_entry(hass, entry)
+
+
+async def test_upload_now_action(
+    hass: HomeAssistant, backend: BackendStub, sdm630: Sdm630Simulator
+) -> None:
+    local = site_entry(pod="IT001E00000002", name="Scuola")
+    await setup_entry(hass, local)
+
+    # no site with a backend
+    with pytest.raises(ServiceValidationError):
+        await hass.services.async_call(DOMAIN, SERVICE_UPLOAD_NOW, {}, blocking=True)
+    # a site without backend, by id
+    with pytest.raises(HomeAssistantError):
+        await hass.services.async_call(
+            DOMAIN, SERVICE_UPLOAD_NOW, {"config_entry_id": local.entry_id}, blocking=True
+        )
+    # not a loaded site
+    with pytest.raises(ServiceValidationError):
+        await hass.services.async_call(
+            DOMAIN, SERVICE_UPLOAD_NOW, {"config_entry_id": "nope"}, blocking=True
+        )
+
+    entry = site_entry(
+        [modbus_device("grid", "Grid meter", "grid", "sdm630", sdm630.port)], backend=backend
+    )
+    await setup_entry(hass, entry)
+    await hass.services.async_call(DOMAIN, SERVICE_UPLOAD_NOW, {}, blocking=True)
+
+    await unload_entry(hass, entry)
+    await unload_entry(hass, local)
+
+
+async def test_removing_a_site_deletes_its_buffer(hass: HomeAssistant) -> None:
+    entry = site_entry()
+    await setup_entry(hass, entry)
+    assert entry.data[CONF_NAME] == "Municipio"
+    assert await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is config_entries.ConfigEntryState.NOT_LOADED

@@ -109,10 +109,14 @@ def _used_keys(path: Path) -> Iterator[tuple[str, str]]:
     """Yield (kind, key) for each translation key a module uses."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     flow = path.name == "config_flow.py"
+    repairs = path.name == "repairs.py"
     for node in ast.walk(tree):
         if isinstance(node, ast.AsyncFunctionDef) and node.name.startswith("async_step_"):
             step = node.name.removeprefix("async_step_")
-            if step not in {"import", "reauth", "zeroconf", "dhcp"}:
+            if repairs:
+                if step != "init":  # a fix flow's init step only forwards
+                    yield ("repair_step", step)
+            elif step not in {"import", "reauth", "zeroconf", "dhcp"}:
                 yield ("step", step)
         if isinstance(node, ast.Call):
             for keyword in node.keywords:
@@ -150,6 +154,8 @@ def test_every_key_used_in_code_is_translated(language: str) -> None:
         if kind == "step":
             sections = ("config.step", "options.step")
             ok = any(any(k.startswith(f"{s}.{key}.") for k in keys) for s in sections)
+        elif kind == "repair_step":
+            ok = any(k.startswith("issues.") and f".fix_flow.step.{key}." in k for k in keys)
         elif kind == "error":
             ok = f"config.error.{key}" in keys or f"options.error.{key}" in keys
         elif kind == "abort":
