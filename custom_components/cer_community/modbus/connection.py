@@ -230,7 +230,11 @@ class ModbusConnection:
                 f"{self._next_attempt - loop.time():.0f} s"
             )
         self._drop_client()
-        client = self._client_factory()
+        try:
+            client = self._client_factory()
+        except (RuntimeError, ImportError, OSError, ValueError) as err:
+            # e.g. a serial client without pyserial installed
+            raise ModbusUnavailable(f"{self.key}: cannot create the client: {err}") from err
         try:
             async with asyncio.timeout(self.timeout + 1):
                 ok = await client.connect()

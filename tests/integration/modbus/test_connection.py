@@ -9,12 +9,16 @@ import logging
 import pymodbus
 import pytest
 from pymodbus.client import AsyncModbusTcpClient
+from pymodbus.exceptions import ModbusIOException
+from pymodbus.pdu import ExceptionResponse
 
 from custom_components.cer_community.modbus import (
     UNIT_KEYWORD,
+    ModbusProtocolError,
     ModbusUnavailable,
     Quantity,
     acquire_connection,
+    acquire_serial_connection,
     build_device,
     release_connection,
 )
@@ -193,3 +197,44 @@ async def test_timeout_is_unavailable(socket_enabled: None, connect: Connect) ->
         server.close()
         await server.wait_closed()
         await asyncio.wait_for(asyncio.gather(*handlers), 5)
+
+
+async def test_serial_port_missing_is_unavailable() -> None:
+    """RTU on a serial port that does not exist (or without pyserial): unavailable."""
+    connection = acquire_serial_connection("/dev/ttyCER-missing", baudrate=9600, timeout=0.2)
+    try:
+        assert connection is acquire_serial_connection("/dev/ttyCER-missing")
+        assert connection.users == 2
+        with pytest.raises(ModbusUnavailable):
+            await connection.read_registers(1, 0, 2)
+    finally:
+        await release_connection(connection)
+        await release_connection(connection)
+    assert connection.users == 0
+
+
+@pytest.mark.parametrize(
+    ("response", "expected", "code"),
+    [
+        (ExceptionResponse(3, 2), ModbusProtocolError, 2),  # illegal data address
+        (ExceptionResponse(4, 1), ModbusProtocolError, 1),  # illegal function
+        (ExceptionResponse(3, 0x0B), ModbusUnavailable, None),  # gateway: target silent
+        (ExceptionResponse(3, 0x0A), ModbusUnavailable, None),  # gateway: no path
+        (ExceptionResponse(3, 6), ModbusUnavailable, None),  # device busy
+        (ModbusIOException("no response"), ModbusUnavailable, None),  # returned, not raised
+        (None, ModbusProtocolError, None),
+    ],
+)
+async def test_error_responses(
+    response: object, expected: type[Exception], code: int | None
+) -> None:
+    """Error *responses* (pymodbus' own objects) map to the same two exceptions as raised
+    errors do."""
+    connection = acquire_connection("127.0.0.1", 1)
+    try:
+        with pytest.raises(expected) as caught:
+            connection._registers_of(response, 1, 0, 2)
+        if expected is ModbusProtocolError:
+            assert caught.value.exception_code == code  # type: ignore[attr-defined]
+    finally:
+        await release_connection(connection)
