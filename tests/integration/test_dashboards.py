@@ -1,0 +1,224 @@
+"""The Lovelace dashboards of dashboards/lovelace against the entities the integration creates.
+
+The test's Home Assistant has what the dashboards were drawn for: the town hall's site
+"Municipio" (a SunSpec inverter, an SDM630 at the grid point, an EM24 on the public
+lighting line), the school's site "Scuola" (its own SDM630 and inverter) and the community
+dashboard entry "CER Comune", all on real pymodbus servers and a real backend stub. Every
+entity id a dashboard names must be one of the entities this setup creates, enabled by default.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.template import Template
+
+from custom_components.cer_community.const import DOMAIN
+from tests.integration.backend_stub import BackendStub, Token
+from tests.integration.conftest import (
+    OTHER_POD,
+    POD,
+    SITE_TOKEN,
+    VIEWER_TOKEN,
+    community_entry,
+    modbus_device,
+    setup_entry,
+    site_entry,
+    unload_entry,
+)
+from tests.modbus_sim import Em24Simulator, Sdm630Simulator, SunSpecSimulator
+
+REPO = Path(__file__).resolve().parents[2]
+LOVELACE = REPO / "dashboards" / "lovelace"
+DASHBOARDS = sorted(path.name for path in LOVELACE.glob("*.yaml"))
+SCHOOL_TOKEN = "site-token-scuola"
+
+#: Core cards of Home Assistant 2024.3 (no custom cards, nothing newer: e.g. no "heading").
+CORE_CARDS_2024_3 = {
+    "alarm-panel",
+    "area",
+    "button",
+    "calendar",
+    "conditional",
+    "entities",
+    "entity",
+    "entity-filter",
+    "gauge",
+    "glance",
+    "grid",
+    "history-graph",
+    "horizontal-stack",
+    "humidifier",
+    "iframe",
+    "light",
+    "logbook",
+    "map",
+    "markdown",
+    "media-control",
+    "picture",
+    "picture-elements",
+    "picture-entity",
+    "picture-glance",
+    "plant-status",
+    "sensor",
+    "shopping-list",
+    "statistic",
+    "statistics-graph",
+    "thermostat",
+    "tile",
+    "todo-list",
+    "vertical-stack",
+    "weather-forecast",
+}
+ENTITY_ID = re.compile(r"\b(?:sensor|binary_sensor)\.[a-z0-9_]+\b")
+
+
+def _load(name: str) -> dict[str, Any]:
+    data = yaml.safe_load((LOVELACE / name).read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def _cards(views: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Every card of a dashboard, nested ones (stacks, grids, conditionals) included."""
+
+    def walk(card: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        yield card
+        for child in card.get("cards", []):
+            yield from walk(child)
+        if "card" in card:
+            yield from walk(card["card"])
+
+    for view in views:
+        for card in view.get("cards", []):
+            yield from walk(card)
+
+
+def referenced_entity_ids(name: str) -> set[str]:
+    """Entity ids named anywhere in the file: card options, rows and markdown templates."""
+    return set(ENTITY_ID.findall((LOVELACE / name).read_text(encoding="utf-8")))
+
+
+@pytest.fixture
+async def community_hass(hass: HomeAssistant, socket_enabled: None) -> AsyncIterator[HomeAssistant]:
+    """The town hall's Home Assistant with two sites and the community dashboard entry."""
+    stub = BackendStub(
+        {POD, OTHER_POD},
+        {
+            SITE_TOKEN: Token("site", {POD}),
+            SCHOOL_TOKEN: Token("site", {OTHER_POD}),
+            VIEWER_TOKEN: Token("viewer"),
+        },
+    )
+    await stub.start()
+    async with (
+        SunSpecSimulator(meter_model=None) as town_hall_inverter,
+        Sdm630Simulator() as town_hall_grid,
+        Em24Simulator() as lighting,
+        SunSpecSimulator(meter_model=None) as school_inverter,
+        Sdm630Simulator() as school_grid,
+    ):
+        town_hall = site_entry(
+            [
+                modbus_device("inv", "Inverter", "production", "sunspec", town_hall_inverter.port),
+                modbus_device("grid", "Grid meter", "grid", "sdm630", town_hall_grid.port),
+                modbus_device("light", "Lighting", "load", "em24", lighting.port),
+            ],
+            backend=stub,
+        )
+        school = site_entry(
+            [
+                modbus_device("inv", "Inverter", "production", "sunspec", school_inverter.port),
+                modbus_device("grid", "Grid meter", "grid", "sdm630", school_grid.port),
+            ],
+            backend=stub,
+            token=SCHOOL_TOKEN,
+            pod=OTHER_POD,
+            name="Scuola",
+        )
+        community = community_entry(stub)
+        entries = (town_hall, school, community)
+        for entry in entries:
+            await setup_entry(hass, entry)
+        yield hass
+        for entry in entries:
+            await unload_entry(hass, entry)
+    await stub.stop()
+
+
+def test_both_dashboards_are_there() -> None:
+    assert DASHBOARDS == ["building.yaml", "municipal_staff.yaml"]
+
+
+@pytest.mark.parametrize("name", DASHBOARDS)
+def test_dashboard_uses_only_core_cards_of_home_assistant_2024_3(name: str) -> None:
+    dashboard = _load(name)
+    assert dashboard["title"]
+    assert dashboard["views"]
+    types = {card["type"] for card in _cards(dashboard["views"])}
+    assert types, name
+    assert types <= CORE_CARDS_2024_3, (
+        f"{name}: not core or not in 2024.3: {types - CORE_CARDS_2024_3}"
+    )
+
+
+async def test_every_entity_of_the_dashboards_is_created_by_the_integration(
+    community_hass: HomeAssistant,
+) -> None:
+    hass = community_hass
+    registry = er.async_get(hass)
+    created = {
+        entity.entity_id: entity
+        for entity in registry.entities.values()
+        if entity.platform == DOMAIN
+    }
+    for name in DASHBOARDS:
+        referenced = referenced_entity_ids(name)
+        assert referenced, name
+        missing = referenced - set(created)
+        assert not missing, f"{name} names entities the integration does not create: {missing}"
+        disabled = {e for e in referenced if created[e].disabled_by is not None}
+        assert not disabled, f"{name} names entities disabled by default: {disabled}"
+
+
+async def test_markdown_templates_render_on_this_version(community_hass: HomeAssistant) -> None:
+    """Markdown cards are Jinja templates rendered by Home Assistant: they must not fail."""
+    hass = community_hass
+    for name in DASHBOARDS:
+        for card in _cards(_load(name)["views"]):
+            if card["type"] != "markdown":
+                continue
+            rendered = Template(card["content"], hass).async_render(parse_result=False)
+            assert rendered.strip(), f"{name}: a markdown card renders empty"
+            assert "None" not in rendered, f"{name}: {rendered}"
+
+
+async def test_statistic_cards_use_entities_with_long_term_statistics(
+    community_hass: HomeAssistant,
+) -> None:
+    """Statistic cards need a state class, and 'change' needs an energy total."""
+    hass = community_hass
+    for name in DASHBOARDS:
+        for card in _cards(_load(name)["views"]):
+            if card["type"] == "statistic":
+                rows = [{"entity": card["entity"]}]
+                stat_types = [card["stat_type"]]
+            elif card["type"] == "statistics-graph":
+                rows = card["entities"]
+                stat_types = card["stat_types"]
+            else:
+                continue
+            for row in rows:
+                state = hass.states.get(row["entity"])
+                assert state is not None, row["entity"]
+                state_class = state.attributes.get("state_class")
+                assert state_class is not None, f"{name}: {row['entity']} has no statistics"
+                if "change" in stat_types:
+                    assert state_class in {"total", "total_increasing"}, row["entity"]
