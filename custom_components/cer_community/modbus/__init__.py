@@ -31,7 +31,8 @@ Public API (everything else in this package is internal)::
   raises like ``read``. Options are documented on the function.
 * :meth:`ModbusDevice.read` → ``dict[Quantity, float | int | None]``, signs as in
   :mod:`.quantities` (grid meter: import positive). ``device.quantities`` lists the keys,
-  ``device.available`` the state (one log line per transition, none while it stays down).
+  ``device.available`` the state (one log line per transition, none while it stays down),
+  ``device.diagnostics()`` the profile, requests, options and raw values (host not redacted).
 * :func:`detect_sunspec` → :class:`SunSpecInfo` (base address, model chain, identity).
 * :func:`parse_generic_registers` validates the generic profile's register rows
   (``ValueError``), for the options flow.

@@ -102,6 +102,8 @@ class ModbusDevice:
         self._missing: set[Field] = set()
         self.available = True
         self.last_reading: Reading = {}
+        #: the last values before ``invert_power`` / ``swap_energy`` (for diagnostics)
+        self.last_raw_reading: Reading = {}
         self._plan = self._make_plan()
 
     @property
@@ -160,6 +162,7 @@ class ModbusDevice:
         reading: Reading = {}
         for field in self._fields:
             reading[field.quantity] = None if field in self._missing else decode_field(field, words)
+        self.last_raw_reading = dict(reading)
         return self._normalise(reading)
 
     def _normalise(self, reading: Reading) -> Reading:
@@ -192,6 +195,30 @@ class ModbusDevice:
     def __str__(self) -> str:
         """The device's name."""
         return self.name
+
+    def diagnostics(self) -> dict[str, Any]:
+        """What an installer needs to check the configuration (no host redaction here)."""
+        return {
+            "profile": self.profile.id,
+            "connection": str(self.connection.key),
+            "unit": self.unit,
+            "info": {
+                "manufacturer": self.info.manufacturer,
+                "model": self.info.model,
+                "serial_number": self.info.serial_number,
+                "sw_version": self.info.sw_version,
+            },
+            "invert_power": self.invert_power,
+            "swap_energy": self.swap_energy,
+            "available": self.available,
+            "requests": [
+                {"function": int(b.function), "address": b.address, "count": b.count}
+                for b in self._plan
+            ],
+            "refused_optional": sorted(str(f.quantity) for f in self._missing),
+            "raw_values": {str(q): v for q, v in self.last_raw_reading.items()},
+            "values": {str(q): v for q, v in self.last_reading.items()},
+        }
 
 
 def _in_block(field: Field, block: ReadBlock) -> bool:

@@ -115,6 +115,15 @@ async def test_invert_and_swap_options(em24_sim: Em24Simulator, connect: Connect
     assert values[Q.ENERGY_IMPORTED] == 4_321_000
     assert values[Q.ENERGY_EXPORTED] == 9_876_500
     assert values[Q.VOLTAGE_L1] == 231.2
+    diagnostics = device.diagnostics()
+    assert diagnostics["raw_values"]["active_power"] == -1500.5
+    assert diagnostics["values"]["active_power"] == 1500.5
+    assert diagnostics["raw_values"]["energy_imported"] == 9_876_500
+    assert diagnostics["requests"] == [
+        {"function": 3, "address": 0, "count": 54},
+        {"function": 3, "address": 78, "count": 2},
+    ]
+    assert diagnostics["info"]["serial_number"] == "BX1234567"
 
 
 async def test_missing_info_register_is_tolerated(socket_enabled: None, connect: Connect) -> None:
