@@ -12,7 +12,7 @@ from datetime import timedelta
 import voluptuous as vol
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.core import HomeAssistant, ServiceCall, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
@@ -173,6 +173,15 @@ async def _async_setup_site(hass: HomeAssistant, entry: ConfigEntry) -> None:
     await site.async_config_entry_first_refresh()
     uploader.async_start()
     entry.async_on_unload(uploader.async_stop)
+    if client is None:
+        # local figures change at every poll of any site: follow them, not a timer
+        local = async_get_local_community(hass)
+
+        @callback
+        def local_changed() -> None:
+            community.async_set_updated_data(local.figures())
+
+        entry.async_on_unload(local.async_add_listener(local_changed))
     # The backend being down must not stop the site: the community sensors wait for it.
     await community.async_refresh()
 
