@@ -8,6 +8,7 @@ from typing import Final
 from aiohttp import web
 
 from . import __version__
+from .api.handlers import ROUTES as CORE_ROUTES
 from .api.keys import ENGINE_KEY, LIVE_KEY, REGISTRY_KEY
 from .api.routing import (
     API_PREFIX,
@@ -19,7 +20,9 @@ from .api.routing import (
     openapi_document,
     problem_middleware,
 )
+from .api.settlement_handlers import ROUTES as SETTLEMENT_ROUTES
 from .database import backend_name, create_engine, ping
+from .migrate import upgrade
 from .service.live import LiveStore
 from .service.registry import RegistryCache
 from .service.tokens import TokenStore
@@ -61,14 +64,19 @@ async def openapi(context: Context) -> web.StreamResponse:
 
 def all_routes() -> list[Route]:
     """Every route of API v1."""
-    from .api.handlers import ROUTES
-    from .api.settlement_handlers import ROUTES as SETTLEMENT_ROUTES
 
     return [
-        Route("GET", "/health", health, "Service and database health", None,
-              response=HEALTH_RESPONSE, tag="operations"),
+        Route(
+            "GET",
+            "/health",
+            health,
+            "Service and database health",
+            None,
+            response=HEALTH_RESPONSE,
+            tag="operations",
+        ),
         Route("GET", "/openapi.json", openapi, "This document", None, tag="operations"),
-        *ROUTES,
+        *CORE_ROUTES,
         *SETTLEMENT_ROUTES,
     ]
 
@@ -87,8 +95,6 @@ def create_app(database_url: str, *, migrate: bool = False) -> web.Application:
 
     async def _startup(app: web.Application) -> None:
         if migrate:
-            from .migrate import upgrade
-
             before, after = await upgrade(engine)
             if before != after:
                 _LOGGER.info("Database schema migrated from %s to %s", before, after)

@@ -7,7 +7,7 @@ decimal string as the engine produced it. These names are also the schema that G
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -76,9 +77,7 @@ class Member(Base):
     """A member of a community; ``left`` end-dates it (the first day no longer a member)."""
 
     __tablename__ = "members"
-    __table_args__ = (
-        ForeignKeyConstraint(["community_id"], ["communities.community_id"]),
-    )
+    __table_args__ = (ForeignKeyConstraint(["community_id"], ["communities.community_id"]),)
 
     community_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     member_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -112,9 +111,7 @@ class Plant(Base):
     """A production plant on its own POD."""
 
     __tablename__ = "plants"
-    __table_args__ = (
-        ForeignKeyConstraint(["community_id"], ["communities.community_id"]),
-    )
+    __table_args__ = (ForeignKeyConstraint(["community_id"], ["communities.community_id"]),)
 
     community_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     plant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -277,3 +274,8 @@ class Alert(Base):
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+def table(model: type[Base]) -> Table:
+    """The Core table of a mapped class (for bulk statements)."""
+    return cast(Table, model.__table__)

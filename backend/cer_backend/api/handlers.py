@@ -10,9 +10,16 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import Community, Member, Plant, Pod, Token, as_utc, utcnow
+from ..service.estimates import tip_estimate_now
 from ..service.ingest import CLOCK_SKEW, ingest_readings
 from ..service.live import Snapshot
-from ..service.registry import RegistryError, import_community, jsonable
+from ..service.registry import (
+    RegistryError,
+    check_community_file,
+    community_document,
+    import_community,
+    jsonable,
+)
 from ..service.tokens import TokenError, create_token, revoke_token
 from . import schemas as s
 from .keys import ENGINE_KEY, LIVE_KEY, REGISTRY_KEY
@@ -44,8 +51,11 @@ async def scoped_community(context: Context, requested: str | None = None) -> st
         ids = (await connection.scalars(select(Community.community_id).limit(2))).all()
     if len(ids) == 1:
         return ids[0]
-    raise ApiError(422, "say which community: ?community=ID", errors=[{"field": "community",
-                                                                         "message": "is required"}])
+    raise ApiError(
+        422,
+        "say which community: ?community=ID",
+        errors=[{"field": "community", "message": "is required"}],
+    )
 
 
 async def _rules(context: Context, community_id: str) -> Any:
@@ -59,12 +69,15 @@ def _check_site_pod(context: Context, rules: Any, pod: str) -> None:
     principal = context.require_principal()
     if pod not in principal.pods:
         raise ApiError(
-            403, f"this token may not write POD {pod}", errors=[{"field": "pod",
-                                                                  "message": "not in the token's scope"}]
+            403,
+            f"this token may not write POD {pod}",
+            errors=[{"field": "pod", "message": "not in the token's scope"}],
         )
     if pod not in rules.pods:
         raise ApiError(
-            422, f"the community has no POD {pod}", errors=[{"field": "pod", "message": "unknown POD"}]
+            422,
+            f"the community has no POD {pod}",
+            errors=[{"field": "pod", "message": "unknown POD"}],
         )
 
 
@@ -83,7 +96,7 @@ async def post_readings(context: Context) -> web.StreamResponse:
         community_id,
         body["pod"],
         body["readings"],
-        context.require_principal().token_id,
+        token_id=context.require_principal().token_id,
     )
     stored = outcome.accepted + outcome.duplicates + outcome.replaced
     if outcome.rejected and stored == 0:
@@ -92,9 +105,7 @@ async def post_readings(context: Context) -> web.StreamResponse:
         raise ApiError(
             status,
             f"all {len(outcome.rejected)} readings were rejected",
-            errors=[
-                {k: v for k, v in item.items() if k != "status"} for item in outcome.rejected
-            ],
+            errors=[{k: v for k, v in item.items() if k != "status"} for item in outcome.rejected],
             extra=outcome.as_dict(),
         )
     return json_response(outcome.as_dict())
@@ -109,7 +120,9 @@ async def post_live(context: Context) -> web.StreamResponse:
     ts = as_utc(s.parse_datetime(body["ts"]))  # type: ignore[arg-type]
     now = utcnow()
     if ts > now + CLOCK_SKEW:
-        raise ApiError(422, "ts is in the future", errors=[{"field": "ts", "message": "in the future"}])
+        raise ApiError(
+            422, "ts is in the future", errors=[{"field": "ts", "message": "in the future"}]
+        )
     await context.app[LIVE_KEY].put(
         community_id,
         body["pod"],
@@ -126,7 +139,6 @@ async def post_live(context: Context) -> web.StreamResponse:
 
 
 async def _community_live(context: Context, community_id: str, rules: Any) -> web.StreamResponse:
-    from ..service.estimates import tip_estimate_now
 
     tip = await tip_estimate_now(context.app[ENGINE_KEY], community_id)
     return json_response(
@@ -164,12 +176,24 @@ async def post_token(context: Context) -> web.StreamResponse:
         community = await scoped_community(context, community)
     try:
         secret, token_id = await create_token(
-            context.app[ENGINE_KEY], body["role"], community, body.get("pods") or (), body.get("label")
+            context.app[ENGINE_KEY],
+            body["role"],
+            community,
+            body.get("pods") or (),
+            body.get("label"),
         )
     except TokenError as err:
         raise ApiError(422, str(err)) from err
-    return json_response({"id": token_id, "token": secret, "role": body["role"],
-                          "community": community, "pods": sorted(set(body.get("pods") or []))}, 201)
+    return json_response(
+        {
+            "id": token_id,
+            "token": secret,
+            "role": body["role"],
+            "community": community,
+            "pods": sorted(set(body.get("pods") or [])),
+        },
+        201,
+    )
 
 
 async def get_tokens(context: Context) -> web.StreamResponse:
@@ -280,7 +304,6 @@ async def patch_community(context: Context) -> web.StreamResponse:
 
 async def _check_document(context: Context, community_id: str) -> None:
     """After a registry change, say (as warnings) what the engine finds wrong, if anything."""
-    from ..service.registry import check_community_file, community_document
 
     async with context.app[ENGINE_KEY].connect() as connection:
         document = await community_document(connection, community_id)
@@ -298,14 +321,32 @@ KEYS = {"members": "member_id", "pods": "pod", "plants": "plant_id"}
 
 def _entity_view(kind: str, row: Any) -> dict[str, Any]:
     if kind == "members":
-        return {"id": row.member_id, "name": row.name, "type": row.type, "joined": row.joined,
-                "left": row.left}
+        return {
+            "id": row.member_id,
+            "name": row.name,
+            "type": row.type,
+            "joined": row.joined,
+            "left": row.left,
+        }
     if kind == "pods":
-        return {"pod": row.pod, "member": row.member_id, "power_kw": row.power_kw,
-                "label": row.label, "ended": row.ended}
-    return {"id": row.plant_id, "pod": row.pod, "owner": row.owner, "power_kw": row.power_kw,
-            "source": row.source, "commissioned": row.commissioned,
-            "capital_grant_pct": row.capital_grant_pct, "voltage": row.voltage, "ended": row.ended}
+        return {
+            "pod": row.pod,
+            "member": row.member_id,
+            "power_kw": row.power_kw,
+            "label": row.label,
+            "ended": row.ended,
+        }
+    return {
+        "id": row.plant_id,
+        "pod": row.pod,
+        "owner": row.owner,
+        "power_kw": row.power_kw,
+        "source": row.source,
+        "commissioned": row.commissioned,
+        "capital_grant_pct": row.capital_grant_pct,
+        "voltage": row.voltage,
+        "ended": row.ended,
+    }
 
 
 def _list_handler(kind: str) -> Any:
@@ -315,9 +356,9 @@ def _list_handler(kind: str) -> Any:
         async with AsyncSession(context.app[ENGINE_KEY]) as session:
             rows = (
                 await session.scalars(
-                    select(model).where(model.community_id == community_id).order_by(
-                        getattr(model, KEYS[kind])
-                    )
+                    select(model)
+                    .where(model.community_id == community_id)
+                    .order_by(getattr(model, KEYS[kind]))
                 )
             ).all()
             return json_response([_entity_view(kind, row) for row in rows])
@@ -343,27 +384,50 @@ def _create_handler(kind: str) -> Any:
                 if await session.get(Member, (community_id, body["id"])) is not None:
                     raise ApiError(409, f"member {body['id']!r} exists")
                 data = _dates(body, "joined", "left")
-                row: Any = Member(community_id=community_id, member_id=data["id"], name=data["name"],
-                                  type=data["type"], joined=data.get("joined"), left=data.get("left"))
+                row: Any = Member(
+                    community_id=community_id,
+                    member_id=data["id"],
+                    name=data["name"],
+                    type=data["type"],
+                    joined=data.get("joined"),
+                    left=data.get("left"),
+                )
                 session.add(row)
                 await session.flush()
                 for position, pod in enumerate(body.get("pods") or []):
-                    await _new_pod(session, community_id, pod, data["id"], position)
+                    await _new_pod(session, community_id, pod, data["id"], position=position)
             elif kind == "pods":
                 if await session.get(Member, (community_id, body["member"])) is None:
-                    raise ApiError(422, f"no member {body['member']!r}",
-                                   errors=[{"field": "member", "message": "unknown member"}])
-                row = await _new_pod(session, community_id, body["pod"], body["member"], 99,
-                                     body.get("power_kw"), body.get("label"))
+                    raise ApiError(
+                        422,
+                        f"no member {body['member']!r}",
+                        errors=[{"field": "member", "message": "unknown member"}],
+                    )
+                row = await _new_pod(
+                    session,
+                    community_id,
+                    body["pod"],
+                    body["member"],
+                    position=99,
+                    power_kw=body.get("power_kw"),
+                    label=body.get("label"),
+                )
             else:
                 if await session.get(Plant, (community_id, body["id"])) is not None:
                     raise ApiError(409, f"plant {body['id']!r} exists")
                 data = _dates(body, "commissioned")
-                row = Plant(community_id=community_id, plant_id=data["id"], pod=data["pod"],
-                            owner=data["owner"], power_kw=float(data["power_kw"]),
-                            source=data["source"], commissioned=data["commissioned"],
-                            capital_grant_pct=float(data.get("capital_grant_pct") or 0),
-                            voltage=data.get("voltage") or "lv", extra={})
+                row = Plant(
+                    community_id=community_id,
+                    plant_id=data["id"],
+                    pod=data["pod"],
+                    owner=data["owner"],
+                    power_kw=float(data["power_kw"]),
+                    source=data["source"],
+                    commissioned=data["commissioned"],
+                    capital_grant_pct=float(data.get("capital_grant_pct") or 0),
+                    voltage=data.get("voltage") or "lv",
+                    extra={},
+                )
                 session.add(row)
             await session.flush()
             view = _entity_view(kind, row)
@@ -377,16 +441,32 @@ def _create_handler(kind: str) -> Any:
     return handler
 
 
-async def _new_pod(session: AsyncSession, community_id: str, pod: str, member_id: str,
-                   position: int, power_kw: float | None = None, label: str | None = None) -> Pod:
+async def _new_pod(
+    session: AsyncSession,
+    community_id: str,
+    pod: str,
+    member_id: str,
+    *,
+    position: int,
+    power_kw: float | None = None,
+    label: str | None = None,
+) -> Pod:
     existing = await session.get(Pod, (community_id, pod))
     if existing is not None:
         raise ApiError(409, f"POD {pod} exists")
-    taken = await session.scalar(select(Pod.community_id).where(Pod.pod == pod, Pod.ended.is_(None)))
+    taken = await session.scalar(
+        select(Pod.community_id).where(Pod.pod == pod, Pod.ended.is_(None))
+    )
     if taken is not None:
         raise ApiError(409, f"POD {pod} belongs to another community")
-    row = Pod(community_id=community_id, pod=pod, member_id=member_id, position=position,
-              power_kw=power_kw, label=label)
+    row = Pod(
+        community_id=community_id,
+        pod=pod,
+        member_id=member_id,
+        position=position,
+        power_kw=power_kw,
+        label=label,
+    )
     session.add(row)
     return row
 
@@ -458,35 +538,118 @@ _CREATE = {"members": s.MEMBER, "pods": s.POD_CREATE, "plants": s.PLANT}
 _PATCH = {"members": s.MEMBER_PATCH, "pods": s.POD_PATCH, "plants": s.PLANT_PATCH}
 
 ROUTES: list[Route] = [
-    Route("POST", "/readings", post_readings, "Upload closed hours of one POD", SITE,
-          s.READINGS_UPLOAD, s.READINGS_ANSWER, tag="ingest"),
-    Route("POST", "/live", post_live, "Upload a live snapshot; answers the community live figures",
-          SITE, s.LIVE_UPLOAD, s.COMMUNITY_LIVE, tag="ingest"),
-    Route("GET", "/community/live", get_community_live, "The community's current hour", READERS,
-          response=s.COMMUNITY_LIVE, query={"community": {"type": "string"}}, tag="community"),
+    Route(
+        "POST",
+        "/readings",
+        post_readings,
+        "Upload closed hours of one POD",
+        SITE,
+        s.READINGS_UPLOAD,
+        s.READINGS_ANSWER,
+        tag="ingest",
+    ),
+    Route(
+        "POST",
+        "/live",
+        post_live,
+        "Upload a live snapshot; answers the community live figures",
+        SITE,
+        s.LIVE_UPLOAD,
+        s.COMMUNITY_LIVE,
+        tag="ingest",
+    ),
+    Route(
+        "GET",
+        "/community/live",
+        get_community_live,
+        "The community's current hour",
+        READERS,
+        response=s.COMMUNITY_LIVE,
+        query={"community": {"type": "string"}},
+        tag="community",
+    ),
     Route("GET", "/tokens", get_tokens, "List tokens", ADMIN, tag="registry"),
-    Route("POST", "/tokens", post_token, "Create a token (the secret is shown once)", ADMIN,
-          s.TOKEN_CREATE, tag="registry"),
-    Route("POST", "/tokens/{token_id}/revoke", revoke, "Revoke (end-date) a token", ADMIN,
-          tag="registry"),
+    Route(
+        "POST",
+        "/tokens",
+        post_token,
+        "Create a token (the secret is shown once)",
+        ADMIN,
+        s.TOKEN_CREATE,
+        tag="registry",
+    ),
+    Route(
+        "POST",
+        "/tokens/{token_id}/revoke",
+        revoke,
+        "Revoke (end-date) a token",
+        ADMIN,
+        tag="registry",
+    ),
     Route("GET", "/communities", get_communities, "List communities", ADMIN, tag="registry"),
-    Route("POST", "/communities", post_community,
-          "Create or update (same name) a community from a community file", ADMIN,
-          s.COMMUNITY_FILE, tag="registry"),
+    Route(
+        "POST",
+        "/communities",
+        post_community,
+        "Create or update (same name) a community from a community file",
+        ADMIN,
+        s.COMMUNITY_FILE,
+        tag="registry",
+    ),
     Route("GET", "/communities/{community}", get_community, "A community", ADMIN, tag="registry"),
-    Route("PATCH", "/communities/{community}", patch_community, "Update a community's header",
-          ADMIN, s.COMMUNITY_PATCH, tag="registry"),
+    Route(
+        "PATCH",
+        "/communities/{community}",
+        patch_community,
+        "Update a community's header",
+        ADMIN,
+        s.COMMUNITY_PATCH,
+        tag="registry",
+    ),
 ]
 for _kind in ("members", "pods", "plants"):
     ROUTES += [
-        Route("GET", f"/communities/{{community}}/{_kind}", _list_handler(_kind), f"List {_kind}",
-              ADMIN, tag="registry"),
-        Route("POST", f"/communities/{{community}}/{_kind}", _create_handler(_kind),
-              f"Create a {_kind[:-1]}", ADMIN, _CREATE[_kind], tag="registry"),
-        Route("GET", f"/communities/{{community}}/{_kind}/{{key}}", _get_handler(_kind),
-              f"A {_kind[:-1]}", ADMIN, tag="registry"),
-        Route("PATCH", f"/communities/{{community}}/{_kind}/{{key}}", _patch_handler(_kind),
-              f"Update a {_kind[:-1]}", ADMIN, _PATCH[_kind], tag="registry"),
-        Route("POST", f"/communities/{{community}}/{_kind}/{{key}}/end", _end_handler(_kind),
-              f"End-date a {_kind[:-1]}", ADMIN, s.END_DATE, tag="registry"),
+        Route(
+            "GET",
+            f"/communities/{{community}}/{_kind}",
+            _list_handler(_kind),
+            f"List {_kind}",
+            ADMIN,
+            tag="registry",
+        ),
+        Route(
+            "POST",
+            f"/communities/{{community}}/{_kind}",
+            _create_handler(_kind),
+            f"Create a {_kind[:-1]}",
+            ADMIN,
+            _CREATE[_kind],
+            tag="registry",
+        ),
+        Route(
+            "GET",
+            f"/communities/{{community}}/{_kind}/{{key}}",
+            _get_handler(_kind),
+            f"A {_kind[:-1]}",
+            ADMIN,
+            tag="registry",
+        ),
+        Route(
+            "PATCH",
+            f"/communities/{{community}}/{_kind}/{{key}}",
+            _patch_handler(_kind),
+            f"Update a {_kind[:-1]}",
+            ADMIN,
+            _PATCH[_kind],
+            tag="registry",
+        ),
+        Route(
+            "POST",
+            f"/communities/{{community}}/{_kind}/{{key}}/end",
+            _end_handler(_kind),
+            f"End-date a {_kind[:-1]}",
+            ADMIN,
+            s.END_DATE,
+            tag="registry",
+        ),
     ]

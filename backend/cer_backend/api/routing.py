@@ -100,14 +100,18 @@ def _wrap(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]
                     "Authentication failed: no bearer token",
                     extra={"fields": {"path": request.path, "remote": request.remote}},
                 )
-                raise ApiError(401, "a bearer token is needed", headers={"WWW-Authenticate": "Bearer"})
+                raise ApiError(
+                    401, "a bearer token is needed", headers={"WWW-Authenticate": "Bearer"}
+                )
             principal = await request.app[TOKENS_KEY].authenticate(token)
             if principal is None:
                 _LOGGER.warning(
                     "Authentication failed: unknown or revoked token",
                     extra={"fields": {"path": request.path, "remote": request.remote}},
                 )
-                raise ApiError(401, "the token is unknown or revoked", headers={"WWW-Authenticate": "Bearer"})
+                raise ApiError(
+                    401, "the token is unknown or revoked", headers={"WWW-Authenticate": "Bearer"}
+                )
             request[PRINCIPAL_KEY] = principal
             if principal.role not in route.roles:
                 _LOGGER.warning(
@@ -218,7 +222,9 @@ def openapi_document(routes: Sequence[Route]) -> dict[str, Any]:
             ok["content"] = {route.response_type: {}}
         problem = {
             "description": "problem",
-            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            "content": {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            },
         }
         operation["responses"] = {"200": ok, "4XX": problem, "5XX": problem}
         paths.setdefault(API_PREFIX + route.path, {})[route.method.lower()] = operation

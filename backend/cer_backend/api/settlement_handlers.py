@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
-from ..models import Alert, as_utc
+from ..models import Alert, as_utc, table
 from ..service import reports
 from ..service.prices import PriceError, parse_price_file, store_prices
 from ..service.settlements import (
@@ -78,22 +78,28 @@ async def finalise(context: Context) -> web.StreamResponse:
 
 
 def _filename(run: dict[str, Any], suffix: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="cer-{run["community"]}-'
-                                   f'{run["period"]}-{suffix}"'}
+    return {
+        "Content-Disposition": f'attachment; filename="cer-{run["community"]}-'
+        f'{run["period"]}-{suffix}"'
+    }
 
 
 async def report_csv(context: Context) -> web.StreamResponse:
     """``GET /settlements/{run}/report.csv``."""
     run = await _run(context)
-    return web.Response(text=reports.run_csv(run), content_type="text/csv",
-                        headers=_filename(run, "report.csv"))
+    return web.Response(
+        text=reports.run_csv(run), content_type="text/csv", headers=_filename(run, "report.csv")
+    )
 
 
 async def report_pdf(context: Context) -> web.StreamResponse:
     """``GET /settlements/{run}/report.pdf``."""
     run = await _run(context)
-    return web.Response(body=reports.run_pdf(run), content_type="application/pdf",
-                        headers=_filename(run, "report.pdf"))
+    return web.Response(
+        body=reports.run_pdf(run),
+        content_type="application/pdf",
+        headers=_filename(run, "report.pdf"),
+    )
 
 
 def _member(run: dict[str, Any], member_id: str) -> dict[str, Any]:
@@ -107,8 +113,15 @@ async def statement(context: Context) -> web.StreamResponse:
     """``GET /settlements/{run}/members/{member}``: a member's statement."""
     run = await _run(context)
     member = _member(run, context.request.match_info["member"])
-    return json_response({"run": run["id"], "community": run["community"],
-                          "period": run["period"], "status": run["status"], **member})
+    return json_response(
+        {
+            "run": run["id"],
+            "community": run["community"],
+            "period": run["period"],
+            "status": run["status"],
+            **member,
+        }
+    )
 
 
 async def statement_pdf(context: Context) -> web.StreamResponse:
@@ -116,8 +129,11 @@ async def statement_pdf(context: Context) -> web.StreamResponse:
     run = await _run(context)
     member_id = context.request.match_info["member"]
     _member(run, member_id)
-    return web.Response(body=reports.member_pdf(run, member_id), content_type="application/pdf",
-                        headers=_filename(run, f"{member_id}.pdf"))
+    return web.Response(
+        body=reports.member_pdf(run, member_id),
+        content_type="application/pdf",
+        headers=_filename(run, f"{member_id}.pdf"),
+    )
 
 
 async def statement_csv(context: Context) -> web.StreamResponse:
@@ -125,8 +141,11 @@ async def statement_csv(context: Context) -> web.StreamResponse:
     run = await _run(context)
     member_id = context.request.match_info["member"]
     _member(run, member_id)
-    return web.Response(text=reports.member_csv(run, member_id), content_type="text/csv",
-                        headers=_filename(run, f"{member_id}.csv"))
+    return web.Response(
+        text=reports.member_csv(run, member_id),
+        content_type="text/csv",
+        headers=_filename(run, f"{member_id}.csv"),
+    )
 
 
 async def post_prices(context: Context) -> web.StreamResponse:
@@ -167,8 +186,11 @@ async def get_summary(context: Context) -> web.StreamResponse:
     period = context.request.query.get("period")
     community_id = await scoped_community(context, context.request.query.get("community"))
     if not period:
-        raise ApiError(422, "period is required (YYYY, YYYY-MM or YYYY-MM-DD)",
-                       errors=[{"field": "period", "message": "is required"}])
+        raise ApiError(
+            422,
+            "period is required (YYYY, YYYY-MM or YYYY-MM-DD)",
+            errors=[{"field": "period", "message": "is required"}],
+        )
     try:
         return json_response(await summary(context.app[ENGINE_KEY], community_id, period))
     except SettlementError as err:
@@ -181,49 +203,125 @@ async def get_alerts(context: Context) -> web.StreamResponse:
     async with context.app[ENGINE_KEY].connect() as connection:
         rows = (
             await connection.execute(
-                select(Alert.__table__)
+                select(table(Alert))
                 .where(Alert.community_id == community_id, Alert.resolved_at.is_(None))
                 .order_by(Alert.created_at.desc())
                 .limit(200)
             )
         ).all()
     return json_response(
-        [{"id": r.alert_id, "pod": r.pod, "kind": r.kind, "message": r.message,
-          "created_at": as_utc(r.created_at).isoformat()} for r in rows]
+        [
+            {
+                "id": r.alert_id,
+                "pod": r.pod,
+                "kind": r.kind,
+                "message": r.message,
+                "created_at": as_utc(r.created_at).isoformat(),
+            }
+            for r in rows
+        ]
     )
 
 
 COMMUNITY_QUERY = {"community": {"type": "string", "description": "for an admin of all"}}
 
 ROUTES: list[Route] = [
-    Route("GET", "/community/summary", get_summary,
-          "Shared energy and estimated money of a day, month or year", READERS,
-          query={"period": {"type": "string", "pattern": r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"},
-                 **COMMUNITY_QUERY}, tag="community"),
-    Route("GET", "/alerts", get_alerts, "Open alerts", READERS, query=COMMUNITY_QUERY,
-          tag="community"),
-    Route("POST", "/settlements", post_settlement, "Run a draft settlement of a month or year",
-          ADMIN, s.SETTLEMENT_REQUEST, tag="settlement"),
-    Route("GET", "/settlements", get_settlements, "List settlement runs", READERS,
-          tag="settlement"),
-    Route("GET", "/settlements/{run}", get_settlement, "A run with its result", READERS,
-          tag="settlement"),
-    Route("POST", "/settlements/{run}/finalise", finalise,
-          "Finalise a run: it and the readings of its period become immutable", ADMIN,
-          tag="settlement"),
-    Route("GET", "/settlements/{run}/report.csv", report_csv, "Run report (CSV)", READERS,
-          response_type="text/csv", tag="settlement"),
-    Route("GET", "/settlements/{run}/report.pdf", report_pdf,
-          "Community report (PDF, charts by hour of day and month)", READERS,
-          response_type="application/pdf", tag="settlement"),
-    Route("GET", "/settlements/{run}/members/{member}", statement, "A member's statement",
-          READERS, tag="settlement"),
-    Route("GET", "/settlements/{run}/members/{member}/statement.pdf", statement_pdf,
-          "A member's statement (PDF)", READERS, response_type="application/pdf",
-          tag="settlement"),
-    Route("GET", "/settlements/{run}/members/{member}/statement.csv", statement_csv,
-          "A member's statement (CSV)", READERS, response_type="text/csv", tag="settlement"),
-    Route("POST", "/prices", post_prices, "Import hourly zonal prices (GME XML/XLSX or CSV)",
-          ADMIN, body={"type": "string", "format": "binary"}, body_kind="file",
-          query={"filename": {"type": "string"}, **COMMUNITY_QUERY}, tag="prices"),
+    Route(
+        "GET",
+        "/community/summary",
+        get_summary,
+        "Shared energy and estimated money of a day, month or year",
+        READERS,
+        query={
+            "period": {"type": "string", "pattern": r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"},
+            **COMMUNITY_QUERY,
+        },
+        tag="community",
+    ),
+    Route(
+        "GET", "/alerts", get_alerts, "Open alerts", READERS, query=COMMUNITY_QUERY, tag="community"
+    ),
+    Route(
+        "POST",
+        "/settlements",
+        post_settlement,
+        "Run a draft settlement of a month or year",
+        ADMIN,
+        s.SETTLEMENT_REQUEST,
+        tag="settlement",
+    ),
+    Route(
+        "GET", "/settlements", get_settlements, "List settlement runs", READERS, tag="settlement"
+    ),
+    Route(
+        "GET",
+        "/settlements/{run}",
+        get_settlement,
+        "A run with its result",
+        READERS,
+        tag="settlement",
+    ),
+    Route(
+        "POST",
+        "/settlements/{run}/finalise",
+        finalise,
+        "Finalise a run: it and the readings of its period become immutable",
+        ADMIN,
+        tag="settlement",
+    ),
+    Route(
+        "GET",
+        "/settlements/{run}/report.csv",
+        report_csv,
+        "Run report (CSV)",
+        READERS,
+        response_type="text/csv",
+        tag="settlement",
+    ),
+    Route(
+        "GET",
+        "/settlements/{run}/report.pdf",
+        report_pdf,
+        "Community report (PDF, charts by hour of day and month)",
+        READERS,
+        response_type="application/pdf",
+        tag="settlement",
+    ),
+    Route(
+        "GET",
+        "/settlements/{run}/members/{member}",
+        statement,
+        "A member's statement",
+        READERS,
+        tag="settlement",
+    ),
+    Route(
+        "GET",
+        "/settlements/{run}/members/{member}/statement.pdf",
+        statement_pdf,
+        "A member's statement (PDF)",
+        READERS,
+        response_type="application/pdf",
+        tag="settlement",
+    ),
+    Route(
+        "GET",
+        "/settlements/{run}/members/{member}/statement.csv",
+        statement_csv,
+        "A member's statement (CSV)",
+        READERS,
+        response_type="text/csv",
+        tag="settlement",
+    ),
+    Route(
+        "POST",
+        "/prices",
+        post_prices,
+        "Import hourly zonal prices (GME XML/XLSX or CSV)",
+        ADMIN,
+        body={"type": "string", "format": "binary"},
+        body_kind="file",
+        query={"filename": {"type": "string"}, **COMMUNITY_QUERY},
+        tag="prices",
+    ),
 ]

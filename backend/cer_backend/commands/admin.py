@@ -9,13 +9,17 @@ from pathlib import Path
 from typing import Any
 
 from ..database import create_engine
+from ..domain.errors import InvalidInput
+from ..files import load_yaml
+from ..migrate import upgrade
+from ..service.registry import RegistryError, import_community
+from ..service.tokens import TokenError, create_token
 from ..settings import resolve_database_url
 from .errors import UsageError
 from .serve import add_database_option
 
 
 async def _migrate(url: str) -> tuple[str | None, str | None]:
-    from ..migrate import upgrade
 
     engine = create_engine(url)
     try:
@@ -33,7 +37,7 @@ def migrate_database(url: str) -> tuple[str | None, str | None]:
 
 
 def _safe(url: str) -> str:
-    return url.split("@")[-1]
+    return url.rsplit("@", maxsplit=1)[-1]
 
 
 def _migrate_command(args: argparse.Namespace) -> int:
@@ -47,7 +51,6 @@ def _migrate_command(args: argparse.Namespace) -> int:
 
 
 def _token_create(args: argparse.Namespace) -> int:
-    from ..service.tokens import TokenError, create_token
 
     url = resolve_database_url(args.database)
     migrate_database(url)
@@ -76,8 +79,6 @@ def load_community_file(path: Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise UsageError(f"cannot read {path}: {err.strerror}") from err
-    from ..domain.errors import InvalidInput
-    from ..files import load_yaml
 
     try:
         if path.suffix == ".json":
@@ -91,7 +92,6 @@ def load_community_file(path: Path) -> Any:
 
 def import_community_file(url: str, path: Path) -> tuple[str, bool]:
     """Create or update the community of a file; returns (id, created)."""
-    from ..service.registry import RegistryError, import_community
 
     data = load_community_file(path)
     if not isinstance(data, dict):

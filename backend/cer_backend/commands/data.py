@@ -8,6 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from ..database import create_engine
+from ..domain.errors import InvalidInput
+from ..files import load_community, load_prices, load_readings
+from ..service.bulk import store_energy
+from ..service.prices import store_prices
+from ..service.tokens import create_token
 from ..settings import resolve_database_url
 from .admin import import_community_file, migrate_database
 from .errors import UsageError
@@ -15,9 +20,6 @@ from .serve import add_database_option
 
 
 def _import_prices(url: str, path: Path, community: str | None) -> dict[str, Any]:
-    from ..domain.errors import InvalidInput
-    from ..files import load_prices
-    from ..service.prices import store_prices
 
     try:
         rows = list(load_prices(path).rows())
@@ -82,10 +84,6 @@ def _default_examples() -> Path:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from ..domain.errors import InvalidInput
-    from ..files import load_community, load_readings
-    from ..service.bulk import store_energy
-    from ..service.tokens import create_token
 
     url = resolve_database_url(args.database)
     root = Path(args.example) if args.example else _default_examples()

@@ -27,7 +27,7 @@ def add_database_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .admin import migrate_database
+    from .admin import migrate_database  # noqa: PLC0415 (admin imports this module)
 
     configure_logging(
         args.log_format,

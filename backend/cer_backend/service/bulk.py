@@ -8,7 +8,7 @@ import numpy as np
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ..models import Reading, utcnow
+from ..models import Reading, table, utcnow
 
 BATCH = 20_000
 
@@ -44,7 +44,7 @@ async def store_energy(engine: AsyncEngine, community_id: str, energy: Any) -> i
 async def _flush(connection: Any, insert: Any, batch: list[dict[str, Any]]) -> int:
     if not batch:
         return 0
-    statement = insert(Reading.__table__).on_conflict_do_nothing(
+    statement = insert(table(Reading)).on_conflict_do_nothing(
         index_elements=["community_id", "pod", "hour_start"]
     )
     await connection.execute(statement, batch)

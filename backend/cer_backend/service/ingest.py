@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..api.schemas import READING, parse_datetime, validate
-from ..models import Reading, ReadingAudit, as_utc, utcnow
+from ..models import Reading, ReadingAudit, as_utc, table, utcnow
 from .registry import CommunityRules, PodRule
 
 CLOCK_SKEW = timedelta(minutes=5)
@@ -52,8 +52,13 @@ class IngestOutcome:
         }
 
 
-def _reject(outcome: IngestOutcome, index: int, message: str, field_name: str | None = None,
-            status: int = 422) -> None:
+def _reject(
+    outcome: IngestOutcome,
+    index: int,
+    message: str,
+    field_name: str | None = None,
+    status: int = 422,
+) -> None:
     item: dict[str, Any] = {"index": index, "message": message, "status": status}
     if field_name:
         item["field"] = field_name
@@ -125,6 +130,7 @@ async def ingest_readings(
     community_id: str,
     pod: str,
     items: Sequence[Any],
+    *,
     token_id: int | None,
     now: datetime | None = None,
 ) -> IngestOutcome:
@@ -146,7 +152,7 @@ async def ingest_readings(
         return outcome
     for attempt in range(2):
         try:
-            counts = await _store(engine, community_id, pod, rows, token_id, now)
+            counts = await _store(engine, community_id, pod, rows, token_id=token_id, now=now)
         except IntegrityError:  # a concurrent upload inserted the same hour: classify again
             if attempt:
                 raise
@@ -165,18 +171,21 @@ async def _store(
     community_id: str,
     pod: str,
     rows: dict[datetime, dict[str, Any]],
+    *,
     token_id: int | None,
     now: datetime,
 ) -> tuple[int, int, int]:
-    table = Reading.__table__
+    readings = table(Reading)
     insert = _insert_for(engine.dialect.name)
-    values = [{"community_id": community_id, "pod": pod, "received_at": now, **row}
-              for row in rows.values()]
+    values = [
+        {"community_id": community_id, "pod": pod, "received_at": now, **row}
+        for row in rows.values()
+    ]
     async with engine.begin() as connection:
         statement = (
-            insert(table)
+            insert(readings)
             .on_conflict_do_nothing(index_elements=["community_id", "pod", "hour_start"])
-            .returning(table.c.hour_start)
+            .returning(readings.c.hour_start)
         )
         result = await connection.execute(statement, values)
         inserted = {as_utc(hour) for hour in result.scalars().all()}
@@ -184,18 +193,22 @@ async def _store(
         if not rest:
             return len(inserted), 0, 0
         existing = (
-            await connection.execute(
-                select(table).where(
-                    and_(
-                        table.c.community_id == community_id,
-                        table.c.pod == pod,
-                        tuple_(table.c.hour_start).in_([(h,) for h in rest])
-                        if len(rest) < 50
-                        else table.c.hour_start.between(min(rest), max(rest)),
+            (
+                await connection.execute(
+                    select(readings).where(
+                        and_(
+                            readings.c.community_id == community_id,
+                            readings.c.pod == pod,
+                            tuple_(readings.c.hour_start).in_([(h,) for h in rest])
+                            if len(rest) < 50
+                            else readings.c.hour_start.between(min(rest), max(rest)),
+                        )
                     )
                 )
             )
-        ).mappings().all()
+            .mappings()
+            .all()
+        )
         changed_old: list[dict[str, Any]] = []
         changed_new: list[dict[str, Any]] = []
         duplicates = 0
@@ -220,13 +233,13 @@ async def _store(
             )
             changed_new.append({**{f"new_{k}": v for k, v in new.items()}, "received_at_": now})
         if changed_old:
-            await connection.execute(ReadingAudit.__table__.insert(), changed_old)
+            await connection.execute(table(ReadingAudit).insert(), changed_old)
             await connection.execute(
-                update(table)
+                update(readings)
                 .where(
-                    table.c.community_id == community_id,
-                    table.c.pod == pod,
-                    table.c.hour_start == bindparam("new_hour_start"),
+                    readings.c.community_id == community_id,
+                    readings.c.pod == pod,
+                    readings.c.hour_start == bindparam("new_hour_start"),
                 )
                 .values(
                     {

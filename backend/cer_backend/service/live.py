@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ..models import LiveSnapshot, as_utc, utcnow
+from ..models import LiveSnapshot, as_utc, table, utcnow
 from .registry import CommunityRules
 
 _LOGGER = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ class LiveStore:
     async def load(self) -> int:
         """Fill memory from the database (at start-up); returns the number of snapshots."""
         async with self._engine.connect() as connection:
-            rows = (await connection.execute(select(LiveSnapshot.__table__))).mappings().all()
+            rows = (await connection.execute(select(table(LiveSnapshot)))).mappings().all()
         for row in rows:
             self._snapshots.setdefault(row["community_id"], {})[row["pod"]] = Snapshot(
                 ts=as_utc(row["ts"]),
@@ -70,7 +70,7 @@ class LiveStore:
             "hour_withdrawn_wh": snapshot.hour_withdrawn_wh,
             "received_at": snapshot.received_at,
         }
-        statement = insert(LiveSnapshot.__table__).values(values)
+        statement = insert(table(LiveSnapshot)).values(values)
         statement = statement.on_conflict_do_update(
             index_elements=["community_id", "pod"],
             set_={k: statement.excluded[k] for k in values if k not in ("community_id", "pod")},

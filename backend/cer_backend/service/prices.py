@@ -10,7 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ..models import Community, Price, as_utc, utcnow
+from ..domain.errors import InvalidInput
+from ..files.prices import parse_price_file as parse
+from ..models import Community, Price, as_utc, table, utcnow
 
 BATCH = 5_000
 
@@ -39,8 +41,6 @@ def detect_kind(data: bytes, name: str = "", content_type: str = "") -> str:
 def parse_price_file(data: bytes, name: str = "", content_type: str = "") -> list[Any]:
     """Rows ``(zone, hour_start aware, Decimal €/MWh)`` of a price file (hourly; quarter-hours
     are made hourly by the engine's reader)."""
-    from ..domain.errors import InvalidInput
-    from ..files.prices import parse_price_file as parse
 
     kind = detect_kind(data, name, content_type)
     try:
@@ -75,7 +75,7 @@ async def store_prices(
                 for zone, hour, eur in rows
             ]
             for start in range(0, len(values), BATCH):
-                statement = insert(Price.__table__)
+                statement = insert(table(Price))
                 statement = statement.on_conflict_do_update(
                     index_elements=["community_id", "zone", "hour_start"],
                     set_={

@@ -21,7 +21,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from ..models import Community, Member, Plant, Pod, SettlementRun, as_utc, utcnow
+from ..domain.community import parse_community
+from ..domain.errors import InvalidInput
+from ..models import Community, Member, Plant, Pod, SettlementRun, as_utc, table, utcnow
 
 #: a reading may exceed the nameplate power of its point by this factor (meter and rating
 #: tolerances); above it, it is rejected as implausible.
@@ -56,8 +58,6 @@ def slugify(name: str) -> str:
 
 def check_community_file(data: Mapping[str, Any]) -> Any:
     """The engine's parse of a community file; raises RegistryError(422) naming each problem."""
-    from ..domain.community import parse_community
-    from ..domain.errors import InvalidInput
 
     try:
         return parse_community(data)
@@ -123,8 +123,16 @@ async def import_community(engine: AsyncEngine, data: Mapping[str, Any]) -> tupl
             plant.commissioned = _date(plant_data["commissioned"])  # type: ignore[assignment]
             plant.capital_grant_pct = float(plant_data.get("capital_grant_pct") or 0)
             plant.voltage = str(plant_data.get("voltage") or "lv")
-            known = {"id", "pod", "owner", "power_kw", "source", "commissioned",
-                     "capital_grant_pct", "voltage"}
+            known = {
+                "id",
+                "pod",
+                "owner",
+                "power_kw",
+                "source",
+                "commissioned",
+                "capital_grant_pct",
+                "voltage",
+            }
             plant.extra = jsonable({k: v for k, v in plant_data.items() if k not in known})
     return cid, created
 
@@ -137,36 +145,29 @@ async def community_document(
     PODs and plants end-dated on or before ``in_force_on`` are left out.
     """
     community = (
-        await connection.execute(select(Community).where(Community.community_id == community_id))
-    ).scalar_one_or_none() if isinstance(connection, AsyncSession) else None
+        await connection.execute(
+            select(table(Community)).where(Community.community_id == community_id)
+        )
+    ).first()
     if community is None:
-        row = (
-            await connection.execute(
-                select(Community.__table__).where(Community.community_id == community_id)
-            )
-        ).first()
-        if row is None:
-            raise RegistryError(404, f"no community {community_id!r}")
-        community = row  # type: ignore[assignment]
+        raise RegistryError(404, f"no community {community_id!r}")
     members = (
         await connection.execute(
-            select(Member.__table__).where(Member.community_id == community_id).order_by(
-                Member.member_id
-            )
+            select(table(Member))
+            .where(Member.community_id == community_id)
+            .order_by(Member.member_id)
         )
     ).all()
     pods = (
         await connection.execute(
-            select(Pod.__table__).where(Pod.community_id == community_id).order_by(
-                Pod.member_id, Pod.position, Pod.pod
-            )
+            select(table(Pod))
+            .where(Pod.community_id == community_id)
+            .order_by(Pod.member_id, Pod.position, Pod.pod)
         )
     ).all()
     plants = (
         await connection.execute(
-            select(Plant.__table__).where(Plant.community_id == community_id).order_by(
-                Plant.plant_id
-            )
+            select(table(Plant)).where(Plant.community_id == community_id).order_by(Plant.plant_id)
         )
     ).all()
 
@@ -320,14 +321,14 @@ async def load_rules(connection: AsyncConnection, community_id: str) -> Communit
         ).all()
     }
     plant_power: dict[str, float] = {}
-    for row in (
+    for plant_row in (
         await connection.execute(
             select(Plant.pod, Plant.power_kw).where(
                 Plant.community_id == community_id, Plant.ended.is_(None)
             )
         )
     ).all():
-        plant_power[row.pod] = plant_power.get(row.pod, 0.0) + float(row.power_kw)
+        plant_power[plant_row.pod] = plant_power.get(plant_row.pod, 0.0) + float(plant_row.power_kw)
     pods: dict[str, PodRule] = {}
     for row in (
         await connection.execute(
@@ -351,9 +352,9 @@ async def load_rules(connection: AsyncConnection, community_id: str) -> Communit
         )
     finals = (
         await connection.execute(
-            select(SettlementRun.period_start, SettlementRun.period_end, SettlementRun.period).where(
-                SettlementRun.community_id == community_id, SettlementRun.status == "final"
-            )
+            select(
+                SettlementRun.period_start, SettlementRun.period_end, SettlementRun.period
+            ).where(SettlementRun.community_id == community_id, SettlementRun.status == "final")
         )
     ).all()
     return CommunityRules(

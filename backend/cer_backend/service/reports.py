@@ -26,18 +26,47 @@ def run_csv(run: dict[str, Any]) -> str:
     result = run["result"]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["section", "id", "shared_wh", "allocated_wh", "incentivised_wh",
-                     "tip_eur", "valorisation_eur", "amount_eur"])
-    writer.writerow(["community", run["community"], result["shared_wh"], "",
-                     result["incentivised_wh"], result["tip_eur"], result["valorisation_eur"],
-                     ""])
+    writer.writerow(
+        [
+            "section",
+            "id",
+            "shared_wh",
+            "allocated_wh",
+            "incentivised_wh",
+            "tip_eur",
+            "valorisation_eur",
+            "amount_eur",
+        ]
+    )
+    writer.writerow(
+        [
+            "community",
+            run["community"],
+            result["shared_wh"],
+            "",
+            result["incentivised_wh"],
+            result["tip_eur"],
+            result["valorisation_eur"],
+            "",
+        ]
+    )
     for plant in result["plants"]:
-        writer.writerow(["plant", plant["id"], "", plant["allocated_wh"],
-                         plant["incentivised_wh"], plant["tip_eur"],
-                         plant.get("valorisation_eur", ""), ""])
+        writer.writerow(
+            [
+                "plant",
+                plant["id"],
+                "",
+                plant["allocated_wh"],
+                plant["incentivised_wh"],
+                plant["tip_eur"],
+                plant.get("valorisation_eur", ""),
+                "",
+            ]
+        )
     for member in result["members"]:
-        writer.writerow(["member", member["id"], member["shared_wh"], "", "", "", "",
-                         member["amount_eur"]])
+        writer.writerow(
+            ["member", member["id"], member["shared_wh"], "", "", "", "", member["amount_eur"]]
+        )
     return out.getvalue()
 
 
@@ -46,10 +75,30 @@ def member_csv(run: dict[str, Any], member_id: str) -> str:
     member = member_of(run, member_id)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["community", "period", "run", "status", "member", "withdrawn_wh",
-                     "shared_wh", "amount_eur"])
-    writer.writerow([run["community"], run["period"], run["id"], run["status"], member["id"],
-                     member.get("withdrawn_wh", ""), member["shared_wh"], member["amount_eur"]])
+    writer.writerow(
+        [
+            "community",
+            "period",
+            "run",
+            "status",
+            "member",
+            "withdrawn_wh",
+            "shared_wh",
+            "amount_eur",
+        ]
+    )
+    writer.writerow(
+        [
+            run["community"],
+            run["period"],
+            run["id"],
+            run["status"],
+            member["id"],
+            member.get("withdrawn_wh", ""),
+            member["shared_wh"],
+            member["amount_eur"],
+        ]
+    )
     return out.getvalue()
 
 
@@ -151,8 +200,13 @@ def run_pdf(run: dict[str, Any]) -> bytes:
         _table(
             [["plant", "allocated kWh", "incentivised kWh", "TIP €", "valorisation €"]]
             + [
-                [p["id"], _kwh(p["allocated_wh"]), _kwh(p["incentivised_wh"]), p["tip_eur"],
-                 p.get("valorisation_eur", "")]
+                [
+                    p["id"],
+                    _kwh(p["allocated_wh"]),
+                    _kwh(p["incentivised_wh"]),
+                    p["tip_eur"],
+                    p.get("valorisation_eur", ""),
+                ]
                 for p in result["plants"]
             ]
         )
@@ -180,8 +234,12 @@ def member_pdf(run: dict[str, Any], member_id: str) -> bytes:
         _table(
             [
                 ["member", "withdrawn kWh", "shared kWh", "amount €"],
-                [member["id"], _kwh(member.get("withdrawn_wh", 0)), _kwh(member["shared_wh"]),
-                 member["amount_eur"]],
+                [
+                    member["id"],
+                    _kwh(member.get("withdrawn_wh", 0)),
+                    _kwh(member["shared_wh"]),
+                    member["amount_eur"],
+                ],
             ]
         )
     )
@@ -199,8 +257,13 @@ def member_pdf(run: dict[str, Any], member_id: str) -> bytes:
 def _build(story: list[Any]) -> bytes:
     out = io.BytesIO()
     document = SimpleDocTemplate(
-        out, pagesize=A4, leftMargin=2 * cm, rightMargin=2 * cm, topMargin=1.5 * cm,
-        bottomMargin=1.5 * cm, title="CER report",
+        out,
+        pagesize=A4,
+        leftMargin=2 * cm,
+        rightMargin=2 * cm,
+        topMargin=1.5 * cm,
+        bottomMargin=1.5 * cm,
+        title="CER report",
     )
     document.build(story)
     return out.getvalue()

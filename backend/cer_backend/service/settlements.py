@@ -15,9 +15,15 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
+from psycopg import sql
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from ..domain.energy import HourlyEnergy
+from ..domain.errors import InvalidInput
+from ..domain.period import Period
+from ..domain.prices import HourlyPrices
+from ..domain.settlement import settle
 from ..models import (
     Alert,
     Price,
@@ -26,6 +32,7 @@ from ..models import (
     SettlementPlantResult,
     SettlementRun,
     as_utc,
+    table,
     utcnow,
 )
 from .registry import RegistryError, check_community_file, community_document, jsonable
@@ -56,7 +63,6 @@ class Inputs:
 async def _load_energy(
     connection: AsyncConnection, community_id: str, pods: list[str], period: Any
 ) -> Any:
-    from ..domain.energy import HourlyEnergy
 
     hours = period.hours
     start_hour = period.start_epoch_hour
@@ -67,7 +73,12 @@ async def _load_energy(
     if pods:
         if connection.dialect.name == "postgresql":
             pod_i, hour_i, inj, wd = await _copy_readings(
-                connection, community_id, pods, start_hour, start, end
+                connection,
+                community_id=community_id,
+                pods=pods,
+                start_hour=start_hour,
+                start=start,
+                end=end,
             )
         else:
             index = {pod: i for i, pod in enumerate(pods)}
@@ -85,8 +96,10 @@ async def _load_energy(
             rows = [r for r in rows if r.pod in index]
             pod_i = np.fromiter((index[r.pod] for r in rows), dtype=np.int64, count=len(rows))
             hour_i = np.fromiter(
-                (int(as_utc(r.hour_start).timestamp()) // SECONDS_PER_HOUR - start_hour
-                 for r in rows),
+                (
+                    int(as_utc(r.hour_start).timestamp()) // SECONDS_PER_HOUR - start_hour
+                    for r in rows
+                ),
                 dtype=np.int64,
                 count=len(rows),
             )
@@ -101,10 +114,14 @@ async def _load_energy(
 _COPY_ROW = np.dtype(
     [
         ("fields", ">i2"),
-        ("l1", ">i4"), ("pod", ">i4"),
-        ("l2", ">i4"), ("hour", ">i4"),
-        ("l3", ">i4"), ("injected", ">i8"),
-        ("l4", ">i4"), ("withdrawn", ">i8"),
+        ("l1", ">i4"),
+        ("pod", ">i4"),
+        ("l2", ">i4"),
+        ("hour", ">i4"),
+        ("l3", ">i4"),
+        ("injected", ">i8"),
+        ("l4", ">i4"),
+        ("withdrawn", ">i8"),
     ]
 )
 _COPY_HEADER = 19  # signature (11), flags (4), header extension length (4)
@@ -112,6 +129,7 @@ _COPY_HEADER = 19  # signature (11), flags (4), header extension length (4)
 
 async def _copy_readings(
     connection: AsyncConnection,
+    *,
     community_id: str,
     pods: list[str],
     start_hour: int,
@@ -119,7 +137,6 @@ async def _copy_readings(
     end: datetime,
 ) -> tuple[Any, Any, Any, Any]:
     """PostgreSQL: the period's readings as arrays, through one binary COPY."""
-    from psycopg import sql
 
     raw = await connection.get_raw_connection()
     driver = raw.driver_connection
@@ -154,7 +171,6 @@ async def _copy_readings(
 
 
 async def _load_prices(connection: AsyncConnection, community_id: str, period: Any) -> Any:
-    from ..domain.prices import HourlyPrices
 
     rows = (
         await connection.execute(
@@ -172,8 +188,6 @@ async def _load_prices(connection: AsyncConnection, community_id: str, period: A
 
 async def load_inputs(engine: AsyncEngine, community_id: str, period_text: str) -> Inputs:
     """The community (as in force at the period's start), readings and prices of a period."""
-    from ..domain.errors import InvalidInput
-    from ..domain.period import Period
 
     async with engine.connect() as connection:
         try:
@@ -212,7 +226,6 @@ def _spans(hours: list[int] | np.ndarray, period: Any) -> list[list[str]]:
 
 def settle_inputs(inputs: Inputs) -> tuple[dict[str, Any], dict[str, Any], Any]:
     """Run the engine: (result JSON with missing data per POD and hour, hourly profile, raw)."""
-    from ..domain.settlement import settle
 
     result = settle(inputs.community, inputs.energy, inputs.prices, inputs.period)
     data = result.to_json_dict()
@@ -225,9 +238,7 @@ def settle_inputs(inputs: Inputs) -> tuple[dict[str, Any], dict[str, Any], Any]:
     no_price = np.flatnonzero(~np.asarray(hourly.price_present))
     data["missing_prices"] = {"hours": len(no_price), "ranges": _spans(no_price, period)}
     shared = np.asarray(hourly.shared_wh, dtype=np.int64)
-    local_hours = np.array(
-        [period.hour_start(i).hour for i in range(period.hours)], dtype=np.int64
-    )
+    local_hours = np.array([period.hour_start(i).hour for i in range(period.hours)], dtype=np.int64)
     profile = {
         "shared_wh_by_hour_of_day": np.bincount(local_hours, weights=shared, minlength=24)
         .astype(np.int64)
@@ -354,7 +365,7 @@ def run_view(row: Any, full: bool = True) -> dict[str, Any]:
 
 async def get_run_row(engine: AsyncEngine, run_id: str, community_id: str | None) -> Any:
     """The stored run (404 when absent or of another community)."""
-    statement = select(SettlementRun.__table__).where(SettlementRun.run_id == run_id)
+    statement = select(table(SettlementRun)).where(SettlementRun.run_id == run_id)
     if community_id is not None:
         statement = statement.where(SettlementRun.community_id == community_id)
     async with engine.connect() as connection:
@@ -371,7 +382,7 @@ async def get_run(engine: AsyncEngine, run_id: str, community_id: str | None) ->
 
 async def list_runs(engine: AsyncEngine, community_id: str | None) -> list[dict[str, Any]]:
     """Runs, newest first, without their result bodies."""
-    statement = select(SettlementRun.__table__).order_by(SettlementRun.created_at.desc())
+    statement = select(table(SettlementRun)).order_by(SettlementRun.created_at.desc())
     if community_id is not None:
         statement = statement.where(SettlementRun.community_id == community_id)
     async with engine.connect() as connection:
@@ -379,7 +390,9 @@ async def list_runs(engine: AsyncEngine, community_id: str | None) -> list[dict[
     return [run_view(row, full=False) for row in rows]
 
 
-async def finalise_run(engine: AsyncEngine, run_id: str, community_id: str | None) -> dict[str, Any]:
+async def finalise_run(
+    engine: AsyncEngine, run_id: str, community_id: str | None
+) -> dict[str, Any]:
     """Freeze a draft; 409 when it is final already or another final run overlaps."""
     row = await get_run_row(engine, run_id, community_id)
     if row.status == "final":
@@ -405,7 +418,7 @@ async def finalise_run(engine: AsyncEngine, run_id: str, community_id: str | Non
 async def summary(engine: AsyncEngine, community_id: str, period_text: str) -> dict[str, Any]:
     """Shared energy and estimated money of a day, month or year, per site and in total."""
     inputs = await load_inputs(engine, community_id, period_text)
-    data, _, result = await asyncio.to_thread(settle_inputs, inputs)
+    data, _, _ = await asyncio.to_thread(settle_inputs, inputs)
     energy = inputs.energy
     plants_by_pod = {p["pod"]: p["id"] for p in inputs.document["plants"]}
     plant_figures = {p["id"]: p for p in data["plants"]}

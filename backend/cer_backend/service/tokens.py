@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ..models import Community, Token, utcnow
+from ..models import Community, Pod, Token, utcnow
 
 ROLES = ("admin", "site", "viewer")
 TOKEN_PREFIX = "cer_"
@@ -67,8 +67,6 @@ async def create_token(
             if found is None:
                 raise TokenError(f"no community {community_id!r}")
             if pod_list:
-                from ..models import Pod
-
                 known = set(
                     (
                         await connection.scalars(
@@ -80,9 +78,7 @@ async def create_token(
                 )
                 unknown = [pod for pod in pod_list if pod not in known]
                 if unknown:
-                    raise TokenError(
-                        f"community {community_id!r} has no POD {', '.join(unknown)}"
-                    )
+                    raise TokenError(f"community {community_id!r} has no POD {', '.join(unknown)}")
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         result = await connection.execute(
             insert(Token)

@@ -37,14 +37,24 @@ COMMUNITY_A: dict[str, Any] = {
         },
     },
     "members": [
-        {"id": "comune", "name": "Comune", "type": "municipality",
-         "pods": [POD_HOME, POD_PLANT]},
-        {"id": "famiglia", "name": "Famiglia Rossi", "type": "person", "pods": [POD_FAMILY],
-         "joined": "2025-01-01"},
+        {"id": "comune", "name": "Comune", "type": "municipality", "pods": [POD_HOME, POD_PLANT]},
+        {
+            "id": "famiglia",
+            "name": "Famiglia Rossi",
+            "type": "person",
+            "pods": [POD_FAMILY],
+            "joined": "2025-01-01",
+        },
     ],
     "plants": [
-        {"id": "scuola", "pod": POD_PLANT, "owner": "comune", "power_kw": 80, "source": "pv",
-         "commissioned": "2024-09-01"},
+        {
+            "id": "scuola",
+            "pod": POD_PLANT,
+            "owner": "comune",
+            "power_kw": 80,
+            "source": "pv",
+            "commissioned": "2024-09-01",
+        },
     ],
 }
 
@@ -53,8 +63,16 @@ def community_b() -> dict[str, Any]:
     data = copy.deepcopy(COMMUNITY_A)
     data["community"]["name"] = "CER Test B"
     data["members"] = [{"id": "ente", "name": "Ente", "type": "municipality", "pods": [POD_B]}]
-    data["plants"] = [{"id": "tetto", "pod": POD_B, "owner": "ente", "power_kw": 50,
-                       "source": "pv", "commissioned": "2024-09-01"}]
+    data["plants"] = [
+        {
+            "id": "tetto",
+            "pod": POD_B,
+            "owner": "ente",
+            "power_kw": 50,
+            "source": "pv",
+            "commissioned": "2024-09-01",
+        }
+    ]
     return data
 
 
@@ -71,13 +89,15 @@ class Api:
     def url(self, path: str) -> str:
         return str(self.server.make_url(f"/api/v1{path}"))
 
-    async def call(self, method: str, path: str, token: str | None = None,
-                   **kwargs: Any) -> tuple[int, Any, aiohttp.ClientResponse]:
+    async def call(
+        self, method: str, path: str, token: str | None = None, **kwargs: Any
+    ) -> tuple[int, Any, aiohttp.ClientResponse]:
         headers = dict(kwargs.pop("headers", {}))
         if token is not None:
             headers["Authorization"] = f"Bearer {self.tokens.get(token, token)}"
-        async with self.session.request(method, self.url(path), headers=headers,
-                                        **kwargs) as response:
+        async with self.session.request(
+            method, self.url(path), headers=headers, **kwargs
+        ) as response:
             if response.content_type in ("application/json", "application/problem+json"):
                 body = await response.json(content_type=None)
             else:

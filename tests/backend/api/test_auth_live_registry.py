@@ -16,12 +16,12 @@ async def test_no_token_or_unknown_token_is_401_and_the_token_is_not_logged(
     api: Api, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING)
-    status, problem, response = await api.call("GET", "/community/live")
+    status, _, response = await api.call("GET", "/community/live")
     assert status == 401 and response.content_type == "application/problem+json"
     assert response.headers["WWW-Authenticate"] == "Bearer"
     secret = "cer_not-a-real-token-0123456789"
     status, problem, _ = await api.call("GET", "/community/live", secret)
-    assert status == 401
+    assert status == 401 and problem["status"] == 401
     assert "Authentication failed" in caplog.text
     assert secret not in caplog.text
 
@@ -29,8 +29,17 @@ async def test_no_token_or_unknown_token_is_401_and_the_token_is_not_logged(
 async def test_a_viewer_cannot_write(api: Api) -> None:
     for path, body in (
         ("/readings", {"pod": POD_PLANT, "readings": []}),
-        ("/live", {"pod": POD_PLANT, "ts": datetime.now(UTC).isoformat(), "injection_w": 1,
-                   "withdrawal_w": 1, "hour_injected_wh": 1, "hour_withdrawn_wh": 1}),
+        (
+            "/live",
+            {
+                "pod": POD_PLANT,
+                "ts": datetime.now(UTC).isoformat(),
+                "injection_w": 1,
+                "withdrawal_w": 1,
+                "hour_injected_wh": 1,
+                "hour_withdrawn_wh": 1,
+            },
+        ),
         ("/communities", COMMUNITY_A),
         ("/settlements", {"period": "2025-06"}),
     ):
@@ -40,8 +49,12 @@ async def test_a_viewer_cannot_write(api: Api) -> None:
 
 
 async def test_a_site_token_writes_only_its_own_pods(api: Api) -> None:
-    body = {"pod": POD_FAMILY, "readings": [{"hour_start": "2025-06-01T10:00:00+02:00",
-                                             "injected_wh": 0, "withdrawn_wh": 10}]}
+    body = {
+        "pod": POD_FAMILY,
+        "readings": [
+            {"hour_start": "2025-06-01T10:00:00+02:00", "injected_wh": 0, "withdrawn_wh": 10}
+        ],
+    }
     assert (await api.call("POST", "/readings", "site_plant", json=body))[0] == 403
     assert (await api.call("POST", "/readings", "site_b", json=body))[0] == 403
     assert (await api.call("POST", "/readings", "site_family", json=body))[0] == 200
@@ -52,8 +65,9 @@ async def test_a_token_of_community_a_reads_nothing_of_b(api: Api) -> None:
     for token in ("viewer_a", "admin_a", "site_plant"):
         status, _, _ = await api.call("GET", f"/community/live?community={b}", token)
         assert status == 403, token
-        status, _, _ = await api.call("GET", f"/community/summary?period=2025-06&community={b}",
-                                      token)
+        status, _, _ = await api.call(
+            "GET", f"/community/summary?period=2025-06&community={b}", token
+        )
         assert status == 403, token
     for path in (f"/communities/{b}", f"/communities/{b}/members", f"/communities/{b}/pods"):
         assert (await api.call("GET", path, "admin_a"))[0] == 403
@@ -65,10 +79,22 @@ async def test_a_token_of_community_a_reads_nothing_of_b(api: Api) -> None:
 
 async def test_live_snapshots_make_the_community_live_figures(api: Api) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
-    plant = {"pod": POD_PLANT, "ts": now.isoformat(), "injection_w": 30_000.0,
-             "withdrawal_w": 0, "hour_injected_wh": 12_000, "hour_withdrawn_wh": 0}
-    family = {"pod": POD_FAMILY, "ts": now.isoformat(), "injection_w": 0,
-              "withdrawal_w": 2_000.0, "hour_injected_wh": 0, "hour_withdrawn_wh": 900}
+    plant = {
+        "pod": POD_PLANT,
+        "ts": now.isoformat(),
+        "injection_w": 30_000.0,
+        "withdrawal_w": 0,
+        "hour_injected_wh": 12_000,
+        "hour_withdrawn_wh": 0,
+    }
+    family = {
+        "pod": POD_FAMILY,
+        "ts": now.isoformat(),
+        "injection_w": 0,
+        "withdrawal_w": 2_000.0,
+        "hour_injected_wh": 0,
+        "hour_withdrawn_wh": 900,
+    }
     status, live, _ = await api.call("POST", "/live", "site_plant", json=plant)
     assert status == 200
     assert live["sites_reporting"] == 1
@@ -78,8 +104,16 @@ async def test_live_snapshots_make_the_community_live_figures(api: Api) -> None:
     assert live["shared_wh"] == 900
     assert live["surplus_w"] == 28_000.0
     assert live["sites_reporting"] == 2 and live["sites_total"] == 3
-    assert set(live) == {"hour_start", "injected_wh", "withdrawn_wh", "shared_wh", "surplus_w",
-                         "sites_reporting", "sites_total", "tip_estimate_eur_mwh"}
+    assert set(live) == {
+        "hour_start",
+        "injected_wh",
+        "withdrawn_wh",
+        "shared_wh",
+        "surplus_w",
+        "sites_reporting",
+        "sites_total",
+        "tip_estimate_eur_mwh",
+    }
     status, viewed, _ = await api.call("GET", "/community/live", "viewer_a")
     assert status == 200 and viewed["shared_wh"] == 900
     status, other, _ = await api.call("GET", "/community/live", "viewer_b")
@@ -91,25 +125,26 @@ async def test_live_snapshots_make_the_community_live_figures(api: Api) -> None:
 async def test_registry_create_read_update_end_date(api: Api) -> None:
     a = api.community_a
     member = {"id": "bar", "name": "Bar Centrale", "type": "sme", "pods": ["IT001E00000077"]}
-    status, created, _ = await api.call("POST", f"/communities/{a}/members", "admin_a",
-                                        json=member)
+    status, created, _ = await api.call("POST", f"/communities/{a}/members", "admin_a", json=member)
     assert status == 201 and created["id"] == "bar"
     status, pods, _ = await api.call("GET", f"/communities/{a}/pods", "admin_a")
     assert "IT001E00000077" in [p["pod"] for p in pods]
-    status, patched, _ = await api.call("PATCH", f"/communities/{a}/pods/IT001E00000077",
-                                        "admin_a", json={"power_kw": 6})
+    status, patched, _ = await api.call(
+        "PATCH", f"/communities/{a}/pods/IT001E00000077", "admin_a", json={"power_kw": 6}
+    )
     assert status == 200 and patched["power_kw"] == 6
-    status, ended, _ = await api.call("POST", f"/communities/{a}/members/bar/end", "admin_a",
-                                      json={"date": "2026-01-01"})
+    status, ended, _ = await api.call(
+        "POST", f"/communities/{a}/members/bar/end", "admin_a", json={"date": "2026-01-01"}
+    )
     assert status == 200 and ended["left"] == "2026-01-01"
     status, got, _ = await api.call("GET", f"/communities/{a}/members/bar", "root")
     assert got["left"] == "2026-01-01"
     assert (await api.call("DELETE", f"/communities/{a}/members/bar", "root"))[0] == 405
-    status, problem, _ = await api.call("POST", f"/communities/{a}/members", "admin_a",
-                                        json={"id": "x"})
+    status, problem, _ = await api.call(
+        "POST", f"/communities/{a}/members", "admin_a", json={"id": "x"}
+    )
     assert status == 422 and {e["field"] for e in problem["errors"]} == {"name", "type"}
-    status, again, _ = await api.call("POST", f"/communities/{a}/members", "admin_a",
-                                      json=member)
+    status, _, _ = await api.call("POST", f"/communities/{a}/members", "admin_a", json=member)
     assert status == 409
 
 
@@ -126,8 +161,9 @@ async def test_community_post_creates_then_updates_by_name(api: Api) -> None:
 
 
 async def test_tokens_by_api(api: Api) -> None:
-    status, made, _ = await api.call("POST", "/tokens", "admin_a",
-                                     json={"role": "site", "pods": [POD_FAMILY]})
+    status, made, _ = await api.call(
+        "POST", "/tokens", "admin_a", json={"role": "site", "pods": [POD_FAMILY]}
+    )
     assert status == 201 and made["community"] == api.community_a
     assert (await api.call("GET", "/community/live", made["token"]))[0] == 200
     status, _, _ = await api.call("POST", f"/tokens/{made['id']}/revoke", "admin_a")
@@ -148,5 +184,5 @@ async def test_openapi_is_public_and_matches_the_routes(api: Api) -> None:
 
 
 async def test_unknown_paths_are_problems(api: Api) -> None:
-    status, problem, response = await api.call("GET", "/nothing-here")
+    status, _, response = await api.call("GET", "/nothing-here")
     assert status == 404 and response.content_type == "application/problem+json"

@@ -20,10 +20,10 @@ def hour(day: int, h: int) -> str:
     return f"2025-06-{day:02d}T{h:02d}:00:00+02:00"
 
 
-def reading(day: int = 1, h: int = 10, injected: int = 12_345, withdrawn: int = 500,
-            **extra: object) -> dict[str, object]:
-    return {"hour_start": hour(day, h), "injected_wh": injected, "withdrawn_wh": withdrawn,
-            **extra}
+def reading(
+    day: int = 1, h: int = 10, injected: int = 12_345, withdrawn: int = 500, **extra: object
+) -> dict[str, object]:
+    return {"hour_start": hour(day, h), "injected_wh": injected, "withdrawn_wh": withdrawn, **extra}
 
 
 async def stored(api: Api) -> list[Reading]:
@@ -33,10 +33,13 @@ async def stored(api: Api) -> list[Reading]:
 
 
 async def test_a_batch_is_accepted_and_stored(api: Api) -> None:
-    body = {"pod": POD_PLANT, "readings": [
-        reading(h=10, produced_wh=15_100, consumed_wh=3_255, quality="measured", samples=360),
-        reading(h=11, quality="estimated"),
-    ]}
+    body = {
+        "pod": POD_PLANT,
+        "readings": [
+            reading(h=10, produced_wh=15_100, consumed_wh=3_255, quality="measured", samples=360),
+            reading(h=11, quality="estimated"),
+        ],
+    }
     status, answer, _ = await api.call("POST", "/readings", "site_plant", json=body)
     assert status == 200
     assert answer == {"accepted": 2, "duplicates": 0, "replaced": 0, "rejected": []}
@@ -58,20 +61,33 @@ async def test_the_same_batch_twice_is_all_duplicates(api: Api) -> None:
 
 
 async def test_a_changed_value_replaces_and_is_audited(api: Api) -> None:
-    await api.call("POST", "/readings", "site_plant",
-                   json={"pod": POD_PLANT, "readings": [reading(h=9), reading(h=10)]})
+    await api.call(
+        "POST",
+        "/readings",
+        "site_plant",
+        json={"pod": POD_PLANT, "readings": [reading(h=9), reading(h=10)]},
+    )
     status, answer, _ = await api.call(
-        "POST", "/readings", "site_plant",
-        json={"pod": POD_PLANT, "readings": [reading(h=9), reading(h=10, injected=999),
-                                             reading(h=11)]})
+        "POST",
+        "/readings",
+        "site_plant",
+        json={
+            "pod": POD_PLANT,
+            "readings": [reading(h=9), reading(h=10, injected=999), reading(h=11)],
+        },
+    )
     assert status == 200
     assert answer == {"accepted": 1, "duplicates": 1, "replaced": 1, "rejected": []}
     engine = api.server.app[ENGINE_KEY]
     async with engine.connect() as connection:
         audit = (await connection.execute(select(ReadingAudit.__table__))).all()
-        current = (await connection.execute(
-            select(Reading.injected_wh).where(Reading.hour_start == datetime(2025, 6, 1, 8,
-                                                                             tzinfo=UTC)))).all()
+        current = (
+            await connection.execute(
+                select(Reading.injected_wh).where(
+                    Reading.hour_start == datetime(2025, 6, 1, 8, tzinfo=UTC)
+                )
+            )
+        ).all()
     assert len(audit) == 1
     assert audit[0].injected_wh == 12_345 and audit[0].pod == POD_PLANT
     assert current == [(999,)]
@@ -80,7 +96,11 @@ async def test_a_changed_value_replaces_and_is_audited(api: Api) -> None:
 @pytest.mark.parametrize(
     ("item", "field", "words"),
     [
-        (reading(h=10) | {"hour_start": "2025-06-01T10:30:00+02:00"}, "hour_start", "start of an hour"),
+        (
+            reading(h=10) | {"hour_start": "2025-06-01T10:30:00+02:00"},
+            "hour_start",
+            "start of an hour",
+        ),
         (reading(h=10) | {"hour_start": "2025-06-01T10:00:00"}, "hour_start", "offset"),
         (reading(h=10) | {"injected_wh": -1}, "injected_wh", "≥ 0"),
         (reading(h=10) | {"injected_wh": "12"}, "injected_wh", "integer"),
@@ -108,10 +128,13 @@ async def test_a_bad_item_is_rejected_and_the_good_ones_stored(
 
 async def test_a_batch_of_only_bad_items_is_a_422_problem_naming_them(api: Api) -> None:
     future = (datetime.now(UTC) + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
-    body = {"pod": POD_PLANT, "readings": [
-        reading(injected=-5),
-        {"hour_start": future.isoformat(), "injected_wh": 1, "withdrawn_wh": 1},
-    ]}
+    body = {
+        "pod": POD_PLANT,
+        "readings": [
+            reading(injected=-5),
+            {"hour_start": future.isoformat(), "injected_wh": 1, "withdrawn_wh": 1},
+        ],
+    }
     status, problem, response = await api.call("POST", "/readings", "site_plant", json=body)
     assert status == 422
     assert response.content_type == "application/problem+json"
@@ -122,10 +145,13 @@ async def test_a_batch_of_only_bad_items_is_a_422_problem_naming_them(api: Api) 
 
 
 async def test_an_hour_before_the_pod_joined_is_rejected(api: Api) -> None:
-    body = {"pod": POD_FAMILY, "readings": [
-        {"hour_start": "2024-12-31T23:00:00+01:00", "injected_wh": 0, "withdrawn_wh": 100},
-        {"hour_start": "2025-01-01T00:00:00+01:00", "injected_wh": 0, "withdrawn_wh": 100},
-    ]}
+    body = {
+        "pod": POD_FAMILY,
+        "readings": [
+            {"hour_start": "2024-12-31T23:00:00+01:00", "injected_wh": 0, "withdrawn_wh": 100},
+            {"hour_start": "2025-01-01T00:00:00+01:00", "injected_wh": 0, "withdrawn_wh": 100},
+        ],
+    }
     status, answer, _ = await api.call("POST", "/readings", "site_family", json=body)
     assert status == 200
     assert answer["accepted"] == 1
@@ -136,10 +162,13 @@ async def test_the_current_hour_is_refused_until_it_ends(api: Api) -> None:
     now = datetime.now(UTC)
     current = now.replace(minute=0, second=0, microsecond=0)
     previous = current - timedelta(hours=1)
-    body = {"pod": POD_PLANT, "readings": [
-        {"hour_start": previous.isoformat(), "injected_wh": 1, "withdrawn_wh": 1},
-        {"hour_start": current.isoformat(), "injected_wh": 1, "withdrawn_wh": 1},
-    ]}
+    body = {
+        "pod": POD_PLANT,
+        "readings": [
+            {"hour_start": previous.isoformat(), "injected_wh": 1, "withdrawn_wh": 1},
+            {"hour_start": current.isoformat(), "injected_wh": 1, "withdrawn_wh": 1},
+        ],
+    }
     status, answer, _ = await api.call("POST", "/readings", "site_plant", json=body)
     assert status == 200
     if now - current < timedelta(minutes=55):  # within 5 minutes of its end it is accepted
@@ -149,23 +178,31 @@ async def test_the_current_hour_is_refused_until_it_ends(api: Api) -> None:
 
 async def test_745_readings_are_refused_whole(api: Api) -> None:
     start = datetime(2025, 3, 1, tzinfo=UTC)
-    items = [{"hour_start": (start + timedelta(hours=i)).isoformat(), "injected_wh": 1,
-              "withdrawn_wh": 1} for i in range(745)]
-    status, problem, _ = await api.call("POST", "/readings", "site_plant",
-                                        json={"pod": POD_PLANT, "readings": items})
+    items = [
+        {
+            "hour_start": (start + timedelta(hours=i)).isoformat(),
+            "injected_wh": 1,
+            "withdrawn_wh": 1,
+        }
+        for i in range(745)
+    ]
+    status, problem, _ = await api.call(
+        "POST", "/readings", "site_plant", json={"pod": POD_PLANT, "readings": items}
+    )
     assert status == 422
     assert problem["errors"][0]["field"] == "readings"
     assert "at most 744" in problem["errors"][0]["message"]
-    status, answer, _ = await api.call("POST", "/readings", "site_plant",
-                                       json={"pod": POD_PLANT, "readings": items[:744]})
+    status, answer, _ = await api.call(
+        "POST", "/readings", "site_plant", json={"pod": POD_PLANT, "readings": items[:744]}
+    )
     assert status == 200 and answer["accepted"] == 744
 
 
 async def test_a_body_over_1_mib_is_413(api: Api) -> None:
     body = json.dumps({"pod": POD_PLANT, "readings": [], "pad": "x" * (1024 * 1024)})
     status, problem, response = await api.call(
-        "POST", "/readings", "site_plant", data=body,
-        headers={"Content-Type": "application/json"})
+        "POST", "/readings", "site_plant", data=body, headers={"Content-Type": "application/json"}
+    )
     assert status == 413
     assert response.content_type == "application/problem+json"
     assert "1 MiB" in problem["detail"]
@@ -185,8 +222,12 @@ async def test_malformed_requests_are_problems(
     api: Api, payload: str, status: int, field: str | None
 ) -> None:
     got, problem, response = await api.call(
-        "POST", "/readings", "site_plant", data=payload,
-        headers={"Content-Type": "application/json"})
+        "POST",
+        "/readings",
+        "site_plant",
+        data=payload,
+        headers={"Content-Type": "application/json"},
+    )
     assert got == status
     assert response.content_type == "application/problem+json"
     assert problem["status"] == status and problem["title"] and problem["detail"]
@@ -195,14 +236,17 @@ async def test_malformed_requests_are_problems(
 
 
 async def test_unknown_pod_is_422_and_foreign_pod_403(api: Api) -> None:
-    status, problem, _ = await api.call("POST", "/readings", "root",
-                                        json={"pod": POD_PLANT, "readings": []})
+    status, problem, _ = await api.call(
+        "POST", "/readings", "root", json={"pod": POD_PLANT, "readings": []}
+    )
     assert status == 403  # an admin does not upload
-    status, problem, _ = await api.call("POST", "/readings", "site_plant",
-                                        json={"pod": POD_FAMILY, "readings": [reading()]})
+    status, problem, _ = await api.call(
+        "POST", "/readings", "site_plant", json={"pod": POD_FAMILY, "readings": [reading()]}
+    )
     assert status == 403
     assert problem["errors"][0]["field"] == "pod"
-    status, _, _ = await api.call("POST", "/readings", "site_plant",
-                                  json={"pod": POD_B, "readings": [reading()]})
+    status, _, _ = await api.call(
+        "POST", "/readings", "site_plant", json={"pod": POD_B, "readings": [reading()]}
+    )
     assert status == 403
     assert await stored(api) == []

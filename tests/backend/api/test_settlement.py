@@ -46,11 +46,13 @@ async def upload_june(api: Api, skip: int | None = None) -> list[tuple[str, date
                 continue
             injected, withdrawn = energy_of(pod, i)
             hour = START + timedelta(hours=i)
-            items.append({"hour_start": hour.isoformat(), "injected_wh": injected,
-                          "withdrawn_wh": withdrawn})
+            items.append(
+                {"hour_start": hour.isoformat(), "injected_wh": injected, "withdrawn_wh": withdrawn}
+            )
             rows.append((pod, hour, injected, withdrawn))
-        status, answer, _ = await api.call("POST", "/readings", token,
-                                           json={"pod": pod, "readings": items})
+        status, answer, _ = await api.call(
+            "POST", "/readings", token, json={"pod": pod, "readings": items}
+        )
         assert status == 200 and answer["accepted"] == len(items), answer
     return rows
 
@@ -71,18 +73,33 @@ async def test_a_run_gives_the_engine_figures_on_the_same_data(api: Api) -> None
     period = Period.parse("2025-06")
     community = parse_community(COMMUNITY_A)
     pods = [POD_HOME, POD_PLANT, POD_FAMILY]
-    expected = settle(community, HourlyEnergy.from_rows(rows, period, pods),
-                      HourlyPrices.from_rows(prices), period).to_json_dict()
+    expected = settle(
+        community,
+        HourlyEnergy.from_rows(rows, period, pods),
+        HourlyPrices.from_rows(prices),
+        period,
+    ).to_json_dict()
     result = run["result"]
-    for key in ("hours", "injected_wh", "withdrawn_wh", "shared_wh", "incentivised_wh",
-                "tip_eur", "valorisation_eur", "plants", "members", "missing"):
+    for key in (
+        "hours",
+        "injected_wh",
+        "withdrawn_wh",
+        "shared_wh",
+        "incentivised_wh",
+        "tip_eur",
+        "valorisation_eur",
+        "plants",
+        "members",
+        "missing",
+    ):
         assert result[key] == expected[key], key
     assert Decimal(result["tip_eur"]) > 0
     # the skipped hour and the POD that never uploaded are missing, per POD and hour
     missing = {item["pod"]: item for item in result["missing_readings"]}
     assert missing[POD_FAMILY]["hours"] == 1
-    assert missing[POD_FAMILY]["ranges"] == [[(START + timedelta(hours=100)).astimezone(
-        period.tz).isoformat()] * 2]
+    assert missing[POD_FAMILY]["ranges"] == [
+        [(START + timedelta(hours=100)).astimezone(period.tz).isoformat()] * 2
+    ]
     assert missing[POD_HOME]["hours"] == HOURS
     assert run["missing_prices"] == 0
     assert sum(run["hourly_profile"]["shared_wh_by_hour_of_day"]) == result["shared_wh"]
@@ -106,20 +123,28 @@ async def test_finalised_runs_and_their_readings_are_immutable(api: Api) -> None
     assert status == 200 and final["status"] == "final" and final["finalised_at"]
     status, problem, _ = await api.call("POST", f"/settlements/{run['id']}/finalise", "admin_a")
     assert status == 409 and problem["status"] == 409
-    status, problem, _ = await api.call("POST", "/settlements", "admin_a",
-                                        json={"period": "2025-06"})
+    status, problem, _ = await api.call(
+        "POST", "/settlements", "admin_a", json={"period": "2025-06"}
+    )
     assert status == 409
-    status, problem, _ = await api.call("POST", "/settlements", "admin_a",
-                                        json={"period": "2025"})
+    status, problem, _ = await api.call("POST", "/settlements", "admin_a", json={"period": "2025"})
     assert status == 409
-    changed = {"pod": POD_PLANT, "readings": [
-        {"hour_start": "2025-06-10T12:00:00+02:00", "injected_wh": 1, "withdrawn_wh": 1}]}
+    changed = {
+        "pod": POD_PLANT,
+        "readings": [
+            {"hour_start": "2025-06-10T12:00:00+02:00", "injected_wh": 1, "withdrawn_wh": 1}
+        ],
+    }
     status, problem, _ = await api.call("POST", "/readings", "site_plant", json=changed)
     assert status == 409
     assert "finalised" in problem["errors"][0]["message"]
-    mixed = {"pod": POD_PLANT, "readings": [
-        changed["readings"][0],
-        {"hour_start": "2025-07-01T12:00:00+02:00", "injected_wh": 1, "withdrawn_wh": 1}]}
+    mixed = {
+        "pod": POD_PLANT,
+        "readings": [
+            changed["readings"][0],
+            {"hour_start": "2025-07-01T12:00:00+02:00", "injected_wh": 1, "withdrawn_wh": 1},
+        ],
+    }
     status, answer, _ = await api.call("POST", "/readings", "site_plant", json=mixed)
     assert status == 200 and answer["accepted"] == 1
     assert answer["rejected"][0]["status"] == 409
