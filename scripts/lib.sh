@@ -84,6 +84,7 @@ ensure_ha_current_env() {
   if [ ! -x "$SID_ROOT/usr/bin/python3.14" ]; then
     command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
     log "Building a Debian sid root filesystem with Python 3.14 in $SID_ROOT (about 30 s)"
+    mkdir -p "$HA_CURRENT_DIR"
     as_root rm -rf "$SID_ROOT.partial"
     as_root debootstrap --variant=minbase \
       --include=python3.14,python3.14-venv,ca-certificates sid "$SID_ROOT.partial" "$SID_MIRROR" \
