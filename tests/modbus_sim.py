@@ -56,7 +56,7 @@ from custom_components.cer_community.modbus.decode import (
 
 HOST = "127.0.0.1"
 
-try:  # pymodbus ≥ 3.13: servers run SimDevice/SimData (SimCore copies the datastore)
+try:  # newer pymodbus: servers run SimDevice/SimData (SimCore copies the datastore)
     from pymodbus.simulator import DataType as SimDataType
     from pymodbus.simulator import SimData, SimDevice
     from pymodbus.simulator.simcore import SimCore  # noqa: F401
@@ -128,7 +128,7 @@ class ModbusSimulator:
         for addr, word in zip(addresses, words, strict=True):
             self.tables[fc][addr] = word
         if self.running and not _SIMDEVICE:
-            # pymodbus < 3.13 serves our block objects directly; block address = wire + 1
+            # older pymodbus serves our block objects directly; block address = wire + 1
             self._blocks[fc].setValues(address + 1, words)
 
     def set_value(
@@ -209,7 +209,7 @@ class ModbusSimulator:
         registers: list[int],
         set_values: list[int] | list[bool] | None,
     ) -> None:
-        """pymodbus ≥ 3.13 ``SimDevice.action``: copy the current image into the answer."""
+        """Newer pymodbus' ``SimDevice.action``: copy the current image into the answer."""
         table = self.tables.get(function_code)
         if table is None or set_values is not None:
             return
@@ -380,6 +380,8 @@ class SunSpecSimulator(ModbusSimulator):
     ``base``: 40000, 50000 or 0. ``common_length``: 65 (SolarEdge, Fronius) or 66 (with Pad).
     ``inverter_model`` (101–103, 111–113) / ``meter_model`` (201–204, 211–214): ``None``
     leaves the model out. Identity strings: ``manufacturer``, ``model``, ``serial``.
+    ``meter_identity``: (model, serial) of a common model 1 (L = 65) placed right before the
+    meter model, as SolarEdge does for the meters behind its inverters.
     """
 
     def __init__(
@@ -393,6 +395,7 @@ class SunSpecSimulator(ModbusSimulator):
         model: str = "SunSpec Sim 6000",
         serial: str = "SIM-INV-0001",
         version: str = "1.2.3",
+        meter_identity: tuple[str, str] | None = None,
         port: int | None = None,
     ) -> None:
         """Lay out the model chain and fill realistic values."""
@@ -401,17 +404,16 @@ class SunSpecSimulator(ModbusSimulator):
         self.set_registers(base, [0x5375, 0x6E53])  # "SunS"
         address = base + 2
         self.common_address = address
-        common = [1, common_length, *encode_string(manufacturer, 16)]
-        common += encode_string(model, 16) + encode_string("", 8) + encode_string(version, 8)
-        common += [*encode_string(serial, 16), 1]  # SN, DA
-        common += [0] * (common_length + 2 - len(common))  # Pad when L = 66
-        self.set_registers(address, common)
+        self._common(address, common_length, manufacturer, model, serial, version)
         address += common_length + 2
         self.inverter: SunSpecModelImage | None = None
         self.meter: SunSpecModelImage | None = None
         for model_id, kind in ((inverter_model, "inverter"), (meter_model, "meter")):
             if model_id is None:
                 continue
+            if kind == "meter" and meter_identity is not None:
+                self._common(address, 65, manufacturer, *meter_identity, version)
+                address += 65 + 2
             image = SunSpecModelImage(self, model_id, address)
             length = image.length
             self.set_registers(address, [model_id, length, *([0] * length)])
@@ -425,6 +427,16 @@ class SunSpecSimulator(ModbusSimulator):
         self.end_address = address
         self.set_registers(address, [0xFFFF, 0])
         self._fill_defaults()
+
+    def _common(  # noqa: PLR0917 - the five strings of model 1
+        self, address: int, length: int, manufacturer: str, model: str, serial: str, version: str
+    ) -> None:
+        """A common model 1 at ``address`` with ``L = length`` (65, or 66 with Pad)."""
+        common = [1, length, *encode_string(manufacturer, 16)]
+        common += encode_string(model, 16) + encode_string("", 8) + encode_string(version, 8)
+        common += [*encode_string(serial, 16), 1]  # SN, DA
+        common += [0] * (length + 2 - len(common))  # Pad when L = 66
+        self.set_registers(address, common)
 
     def _fill_defaults(self) -> None:
         """A sunny afternoon: 3-phase 230 V, inverter producing, grid exporting."""

@@ -209,3 +209,24 @@ async def test_no_readable_model(socket_enabled: None, connect: Connect) -> None
     async with SunSpecSimulator(inverter_model=None, meter_model=None) as sim:
         with pytest.raises(ModbusProtocolError, match="no readable SunSpec model"):
             await build_device(connect(sim), 1, "sunspec")
+
+
+async def test_meter_with_its_own_common_model(socket_enabled: None, connect: Connect) -> None:
+    """SolarEdge layout: the meter's own model 1 precedes it and gives its identity."""
+    async with SunSpecSimulator(
+        manufacturer="SolarEdge", common_length=65, meter_identity=("SE-RGMTR-3D", "M-42")
+    ) as sim:
+        connection = connect(sim)
+        info = await detect_sunspec(connection, 1)
+        assert [m.model_id for m in info.models] == [1, 103, 1, 203]
+        meter_model = info.readable_models[1]
+        assert meter_model.address == 40000 + 2 + 67 + 52 + 67  # 40188, as on SolarEdge
+        options = info.device_options(meter_model)
+        assert options["common_address"] == 40121
+        meter = await build_device(connection, 1, "sunspec", options)
+        inverter = await build_device(connection, 1, "sunspec")
+        values = await meter.read()
+    assert meter.info.model == "SE-RGMTR-3D"
+    assert meter.info.serial_number == "M-42"
+    assert inverter.info.serial_number == "SIM-INV-0001"
+    assert values[Q.ENERGY_IMPORTED] == 2_500_000
