@@ -12,21 +12,24 @@ The order is fixed, one step per statute key (``FORMATS.md``):
    consumer weight) or to the social fund (topping it up to at least ``C_ecc``); if the pool
    cannot cover it, a warning says the statute breaks the rule;
 5. of what remains, ``producers_pct`` to plant owners pro-rata to incentivised energy;
-6. the rest to consumers by ``consumers_by`` (weights computed by the settlement).
+6. the rest to consumers by ``consumers_by`` (integer weights computed by the settlement:
+   coincident withdrawal in Wh, withdrawal in Wh, or days of membership).
 
-Amounts are exact; at the end every recipient's amount is turned into cents by largest
+Amounts are exact. At the end every recipient's amount is turned into cents by largest
 remainder, so members + management + funds add up exactly to the reported
-``tip_eur + valorisation_eur``.
+``tip_eur + valorisation_eur``. The arithmetic is on integers over a common denominator, so
+ten thousand members cost milliseconds.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 from .community import Member, Statute
-from .money import eur, largest_remainder, to_cents
+from .money import eur, to_cents
 
 _HUNDRED = Fraction(100)
 
@@ -41,13 +44,13 @@ class DistributionInput:
     plant_tip: Sequence[Fraction]
     plant_valorisation: Sequence[Fraction]
     plant_incentivised_wh: Sequence[int]
-    consumer_weights: Mapping[str, Fraction]
+    consumer_weights: Mapping[str, int]
     surplus: Fraction = Fraction(0)
 
 
 @dataclass(frozen=True)
 class Distribution:
-    """The statute's shares, in cents adding up to ``total_cents``, and the exact amounts."""
+    """The statute's shares in cents, adding up to ``total_cents``."""
 
     total_cents: int
     management_cents: int
@@ -58,6 +61,18 @@ class Distribution:
     warnings: list[str] = field(default_factory=list)
 
 
+@dataclass
+class _Pot:
+    """Money shared pro-rata to integer weights (member id → weight)."""
+
+    amount: Fraction
+    weights: dict[str, int]
+
+    @property
+    def total_weight(self) -> int:
+        return sum(self.weights.values())
+
+
 def distribute(data: DistributionInput) -> Distribution:
     """Share TIP + valorisation by the statute (see the module docstring for the order)."""
     statute = data.statute
@@ -66,7 +81,8 @@ def distribute(data: DistributionInput) -> Distribution:
     valorisation = sum(data.plant_valorisation, Fraction(0))
     total = tip + valorisation
     total_cents = to_cents(tip) + to_cents(valorisation)
-    members: dict[str, Fraction] = {m.id: Fraction(0) for m in data.members}
+    direct: dict[str, Fraction] = {}
+    pots: list[_Pot] = []
 
     # 1. management
     rate = Fraction(statute.management_pct) / _HUNDRED
@@ -82,14 +98,13 @@ def distribute(data: DistributionInput) -> Distribution:
     else:
         from_tip, from_valorisation = rate * tip, rate * valorisation
         management = from_tip + from_valorisation
-    net_tip = tip - from_tip
     net_valorisation = valorisation - from_valorisation
 
     # 2. valorisation
-    pool = net_tip
+    pool = tip - from_tip
     if statute.valorisation_to == "plant_owners" and valorisation > 0:
         for owner, value in zip(data.plant_owners, data.plant_valorisation, strict=True):
-            members[owner] += value * net_valorisation / valorisation
+            direct[owner] = direct.get(owner, Fraction(0)) + value * net_valorisation / valorisation
     else:
         pool += net_valorisation
 
@@ -105,22 +120,19 @@ def distribute(data: DistributionInput) -> Distribution:
         eligible = {
             mid: w for mid, w in data.consumer_weights.items() if w > 0 and mid not in business
         }
-        to_social = statute.surplus_to == "social_fund" or not eligible
         if statute.surplus_to == "non_business_consumers" and not eligible:
             warnings.append(
                 "no non-business consumer can receive the surplus earmark: it goes to the "
                 "social fund"
             )
-        if to_social:
+        if statute.surplus_to == "social_fund" or not eligible:
             topping = min(max(Fraction(0), surplus - social), rest)
             social += topping
             rest -= topping
             covered = social >= surplus
         else:
             given = min(surplus, rest)
-            weight = sum(eligible.values(), Fraction(0))
-            for mid, w in eligible.items():
-                members[mid] += given * w / weight
+            pots.append(_Pot(given, eligible))
             rest -= given
             covered = given == surplus
         if not covered:
@@ -130,32 +142,82 @@ def distribute(data: DistributionInput) -> Distribution:
             )
 
     # 5. producers
-    incentivised = sum(data.plant_incentivised_wh)
-    if statute.producers_pct and incentivised > 0:
+    producer_weights: dict[str, int] = {}
+    for owner, energy in zip(data.plant_owners, data.plant_incentivised_wh, strict=True):
+        if energy > 0:
+            producer_weights[owner] = producer_weights.get(owner, 0) + energy
+    if statute.producers_pct and producer_weights:
         producers = Fraction(statute.producers_pct) / _HUNDRED * rest
-        for owner, energy in zip(data.plant_owners, data.plant_incentivised_wh, strict=True):
-            members[owner] += producers * energy / incentivised
+        pots.append(_Pot(producers, producer_weights))
         rest -= producers
 
     # 6. consumers
-    weight = sum(data.consumer_weights.values(), Fraction(0))
-    if rest > 0 and weight > 0:
-        for mid, w in data.consumer_weights.items():
-            members[mid] += rest * w / weight
+    consumer_weights = {mid: w for mid, w in data.consumer_weights.items() if w > 0}
+    if rest > 0 and consumer_weights:
+        pots.append(_Pot(rest, consumer_weights))
     elif rest > 0:
         warnings.append(f"no consumer to share {eur(rest)} € with: it goes to the social fund")
         social += rest
 
-    names = ["management", "social_fund", "investment_fund", *members]
-    exact = [management, social, investment, *members.values()]
-    assert sum(exact, Fraction(0)) == total, "distribution must share exactly the income"
-    cents = largest_remainder(total_cents, exact) if total else [0] * len(exact)
+    member_ids = [m.id for m in data.members]
+    cents = _largest_remainder_cents(
+        total_cents,
+        total,
+        [management, social, investment],
+        member_ids=member_ids,
+        direct=direct,
+        pots=pots,
+    )
     return Distribution(
         total_cents=total_cents,
         management_cents=cents[0],
         social_fund_cents=cents[1],
         investment_fund_cents=cents[2],
-        member_cents=dict(zip(list(members), cents[3:], strict=True)),
-        exact=dict(zip(names, exact, strict=True)),
+        member_cents=dict(zip(member_ids, cents[3:], strict=True)),
+        exact={"management": management, "social_fund": social, "investment_fund": investment},
         warnings=warnings,
     )
+
+
+def _largest_remainder_cents(
+    total_cents: int,
+    total: Fraction,
+    fixed: list[Fraction],
+    *,
+    member_ids: list[str],
+    direct: Mapping[str, Fraction],
+    pots: list[_Pot],
+) -> list[int]:
+    """Cents of ``fixed`` recipients then members, by largest remainder, exactly.
+
+    Each recipient's exact amount (fixed, or direct + Σ pot × weight / total weight) is
+    scaled so the amounts add up to ``total_cents``; integer numerators over one common
+    denominator give floors and remainders without per-member fractions.
+    """
+    count = len(fixed) + len(member_ids)
+    if total == 0:
+        if total_cents:
+            raise ValueError("nothing to share but a nonzero total")
+        return [0] * count
+    scale = Fraction(total_cents) / total
+    fixed_scaled = [f * scale for f in fixed]
+    direct_scaled = {mid: v * scale for mid, v in direct.items()}
+    coefficients = [pot.amount * scale / pot.total_weight for pot in pots]
+    denominator = 1
+    for value in (*fixed_scaled, *direct_scaled.values(), *coefficients):
+        denominator = math.lcm(denominator, value.denominator)
+    numerators = [int(v * denominator) for v in fixed_scaled]
+    index = {mid: len(fixed) + i for i, mid in enumerate(member_ids)}
+    numerators += [0] * len(member_ids)
+    for mid, value in direct_scaled.items():
+        numerators[index[mid]] += int(value * denominator)
+    for pot, coefficient in zip(pots, coefficients, strict=True):
+        factor = int(coefficient * denominator)
+        for mid, weight in pot.weights.items():
+            numerators[index[mid]] += factor * weight
+    floors = [n // denominator for n in numerators]
+    left = total_cents - sum(floors)
+    order = sorted(range(count), key=lambda i: (-(numerators[i] % denominator), i))
+    for i in order[:left]:
+        floors[i] += 1
+    return floors

@@ -110,41 +110,51 @@ class Period:
         """The aware local start of ``day``."""
         return dt.datetime.combine(day, dt.time(0), tzinfo=self.tz)
 
-    @property
+    @cached_property
     def start_utc(self) -> dt.datetime:
         """Start of the first hour, in UTC."""
         return self.local_midnight(self.first_day).astimezone(dt.UTC)
 
-    @property
+    @cached_property
     def end_utc(self) -> dt.datetime:
         """End of the last hour (exclusive), in UTC."""
         return self.local_midnight(self.end_day).astimezone(dt.UTC)
 
-    @property
+    @cached_property
     def start_epoch_hour(self) -> int:
         """``epoch_hour`` of the first hour."""
         return epoch_hour(self.start_utc)
 
-    @property
+    @cached_property
     def hours(self) -> int:
         """Number of calendar hours (745 for October 2025, 8760 for 2025)."""
         return epoch_hour(self.end_utc) - self.start_epoch_hour
 
-    @property
+    @cached_property
     def days(self) -> list[dt.date]:
         """The local days of the period."""
         count = (self.end_day - self.first_day).days
         return [self.first_day + dt.timedelta(days=i) for i in range(count)]
 
+    def days_between(self, first: dt.date | None, end: dt.date | None) -> int:
+        """How many local days of the period are in [``first``, ``end``) (None: open)."""
+        a = self.first_day if first is None else min(max(first, self.first_day), self.end_day)
+        b = self.end_day if end is None else min(max(end, self.first_day), self.end_day)
+        return max(0, (b - a).days)
+
     def hour_index(self, day: dt.date) -> int:
         """Index of the first hour of local ``day`` (clamped to the period's bounds)."""
         day = min(max(day, self.first_day), self.end_day)
-        return epoch_hour(self.local_midnight(day)) - self.start_epoch_hour
+        return int(self.day_starts[(day - self.first_day).days])
 
     @cached_property
     def day_starts(self) -> npt.NDArray[np.int64]:
         """Index of the first hour of each local day, plus ``hours`` at the end."""
-        return np.array([self.hour_index(d) for d in [*self.days, self.end_day]], dtype=np.int64)
+        start = self.start_epoch_hour
+        return np.array(
+            [epoch_hour(self.local_midnight(d)) - start for d in [*self.days, self.end_day]],
+            dtype=np.int64,
+        )
 
     @cached_property
     def months(self) -> list[str]:

@@ -166,9 +166,10 @@ class HourlyPrices:
         start = period.start_epoch_hour
         values = np.zeros(period.hours, dtype=np.int64)
         present = np.zeros(period.hours, dtype=np.bool_)
-        for hour, micro in self.values.get(zone, {}).items():
-            i = hour - start
-            if 0 <= i < period.hours:
-                values[i] = micro
-                present[i] = True
+        series = self.values.get(zone, {})
+        hours = np.fromiter(series.keys(), dtype=np.int64, count=len(series)) - start
+        micro = np.fromiter(series.values(), dtype=np.int64, count=len(series))
+        inside = (hours >= 0) & (hours < period.hours)
+        values[hours[inside]] = micro[inside]
+        present[hours[inside]] = True
         return values, present

@@ -38,8 +38,8 @@ from .community import Community, Member, Plant
 from .distribution import Distribution, DistributionInput, distribute
 from .energy import HourlyEnergy
 from .errors import InvalidInput
-from .money import eur, largest_remainder
-from .period import Period
+from .money import eur
+from .period import Period, next_month
 from .prices import HourlyPrices
 from .surplus import excess_share, surplus_earmark
 from .tariff import tip_before_f_micro
@@ -50,6 +50,9 @@ PICO_EUR: Final = 10**12  # micro-€/MWh × Wh = 1e-12 €
 WH_PER_MWH: Final = 10**6
 _INT64_SAFE: Final = 2**62
 _CHUNK_ROWS: Final = 256
+_GEMV_ROWS: Final = 32
+_PASS_ROWS: Final = 8
+_RATIO_BITS: Final = 24
 
 
 @dataclass(frozen=True)
@@ -274,28 +277,60 @@ def _latest(*days: dt.date | None) -> dt.date | None:
     return max(present) if present else None
 
 
-def _earliest(*days: dt.date | None) -> dt.date | None:
-    present = [d for d in days if d is not None]
-    return min(present) if present else None
+class _RowSums:
+    """Sums of a PODs × hours matrix: per hour over sets of rows, and per row.
 
+    One pass over the matrix, in chunks of rows that stay in cache, gives both the column
+    total and every row's total; a set of rows is then the total minus the complement when
+    that is cheaper.
+    """
 
-def _sum_rows(matrix: I64, rows: list[int]) -> I64:
-    """Column sums of ``matrix`` over ``rows`` (each row once), in chunks, no big copy."""
-    n = matrix.shape[0]
-    if not rows:
-        return np.zeros(matrix.shape[1], dtype=np.int64)
-    if len(rows) > n // 2:
-        everything: I64 = matrix.sum(axis=0, dtype=np.int64)
+    def __init__(self, matrix: I64) -> None:
+        self.matrix = matrix
+        self._everything: I64 | None = None
+        self._per_row: I64 | None = None
+
+    def _pass(self) -> None:
+        n, hours = self.matrix.shape
+        everything = np.zeros(hours, dtype=np.int64)
+        per_row = np.zeros(n, dtype=np.int64)
+        for c in range(0, n, _PASS_ROWS):
+            chunk = self.matrix[c : c + _PASS_ROWS]
+            everything += chunk.sum(axis=0, dtype=np.int64)
+            per_row[c : c + chunk.shape[0]] = chunk.sum(axis=1, dtype=np.int64)
+        self._everything, self._per_row = everything, per_row
+
+    def everything(self) -> I64:
+        """Σ over all rows, per hour."""
+        if self._everything is None:
+            self._pass()
+        assert self._everything is not None
+        return self._everything
+
+    def per_row(self) -> I64:
+        """Σ over all hours, per row."""
+        if self._per_row is None:
+            self._pass()
+        assert self._per_row is not None
+        return self._per_row
+
+    def rows(self, rows: list[int]) -> I64:
+        """Σ over ``rows`` (distinct): the total minus the complement when that is cheaper."""
+        n = self.matrix.shape[0]
         if len(rows) == n:
-            return everything
-        chosen = set(rows)
-        complement = [r for r in range(n) if r not in chosen]
-        return everything - _sum_rows(matrix, complement)
-    total = np.zeros(matrix.shape[1], dtype=np.int64)
-    ordered = sorted(rows)
-    for i in range(0, len(ordered), _CHUNK_ROWS):
-        total += matrix[np.array(ordered[i : i + _CHUNK_ROWS])].sum(axis=0, dtype=np.int64)
-    return total
+            return self.everything().copy()
+        if len(rows) > n // 2:
+            chosen = set(rows)
+            return self.everything() - self._gather([r for r in range(n) if r not in chosen])
+        return self._gather(rows)
+
+    def _gather(self, rows: list[int]) -> I64:
+        total = np.zeros(self.matrix.shape[1], dtype=np.int64)
+        ordered = sorted(rows)
+        for i in range(0, len(ordered), _CHUNK_ROWS):
+            chunk = self.matrix[np.array(ordered[i : i + _CHUNK_ROWS], dtype=np.intp)]
+            total += chunk.sum(axis=0, dtype=np.int64)
+        return total
 
 
 def _monthly_dot(a: I64, b: I64, starts: I64) -> list[list[int]]:
@@ -312,7 +347,7 @@ def _monthly_dot(a: I64, b: I64, starts: I64) -> list[list[int]]:
 
 
 def _mul_div_half_up(a: I64, b: I64, c: I64) -> I64:
-    """round_half_up(a × b / c) elementwise for a, b ≥ 0 and c > 0, exact."""
+    """round_half_up(a × b / c) elementwise (broadcasting) for a, b ≥ 0 and c > 0, exact."""
     bound = int(a.max(initial=0)) * int(b.max(initial=0)) * 2 + int(c.max(initial=0))
     if bound < _INT64_SAFE:
         exact: I64 = (2 * a * b + c) // (2 * c)
@@ -320,6 +355,18 @@ def _mul_div_half_up(a: I64, b: I64, c: I64) -> I64:
     out = (2 * a.astype(object) * b.astype(object) + c.astype(object)) // (2 * c.astype(object))
     result: I64 = out.astype(np.int64)
     return result
+
+
+def _row_dot(matrix: I64, rows: list[int], vector: I64) -> I64:
+    """``matrix[rows] @ vector``, exact int64 (all rows at once when ``rows`` is all)."""
+    if len(rows) == matrix.shape[0]:
+        whole: I64 = matrix @ vector
+        return whole
+    out = np.zeros(len(rows), dtype=np.int64)
+    ordered = np.array(rows, dtype=np.intp)
+    for i in range(0, len(rows), _GEMV_ROWS):
+        out[i : i + _GEMV_ROWS] = matrix[ordered[i : i + _GEMV_ROWS]] @ vector
+    return out
 
 
 def hour_ranges(period: Period, hours: Iterable[int], limit: int = 8) -> str:
@@ -333,9 +380,10 @@ def hour_ranges(period: Period, hours: Iterable[int], limit: int = 8) -> str:
     text = []
     for first, last in spans[:limit]:
         a = period.hour_start(first).isoformat(timespec="minutes")
-        text.append(
-            a if first == last else f"{a}…{period.hour_start(last).isoformat(timespec='minutes')}"
-        )
+        if first == last:
+            text.append(a)
+        else:
+            text.append(f"{a}…{period.hour_start(last).isoformat(timespec='minutes')}")
     more = f" and {len(spans) - limit} more ranges" if len(spans) > limit else ""
     return ", ".join(text) + more
 
@@ -348,6 +396,38 @@ class _Point:
     member: int
     start: int
     end: int
+
+
+def _withdrawal(sums: _RowSums, points: list[_Point], hours: int) -> I64:
+    """Σ withdrawals of ``points`` per hour, each within its membership window."""
+    full = sorted({p.row for p in points if p.start == 0 and p.end == hours})
+    total = sums.rows(full)
+    for p in points:
+        if not (p.start == 0 and p.end == hours):
+            total[p.start : p.end] += sums.matrix[p.row, p.start : p.end]
+    return total
+
+
+def _round_scaled_to_total(numerators: list[int], bits: int, total: int) -> list[int]:
+    """Whole numbers near ``numerators / 2**bits`` adding up to ``total`` (largest remainder)."""
+    mask = (1 << bits) - 1
+    floors = [n >> bits for n in numerators]
+    left = total - sum(floors)
+    if left > 0 and numerators:
+        order = sorted(range(len(numerators)), key=lambda i: (-(numerators[i] & mask), i))
+        while left > 0:
+            for i in order[:left]:
+                floors[i] += 1
+            left -= min(left, len(order))
+    elif left < 0:  # the rounded ratios may add a hair above the exact total
+        order = sorted(range(len(numerators)), key=lambda i: (numerators[i] & mask, i))
+        for i in order:
+            if left == 0:
+                break
+            if floors[i] > 0:
+                floors[i] -= 1
+                left += 1
+    return floors
 
 
 # ---------------------------------------------------------------------------------------
@@ -376,19 +456,20 @@ def settle(
         raise InvalidInput.single(
             "period", f"the readings cover {energy.period}, which does not contain {period}"
         )
-    injected = energy.injected[:, offset : offset + hours]
-    withdrawn = energy.withdrawn[:, offset : offset + hours]
-    present = energy.present[:, offset : offset + hours]
+    if offset == 0 and hours == energy.period.hours:
+        injected, withdrawn, present = energy.injected, energy.withdrawn, energy.present
+    else:
+        injected = energy.injected[:, offset : offset + hours]
+        withdrawn = energy.withdrawn[:, offset : offset + hours]
+        present = energy.present[:, offset : offset + hours]
     row_of = {pod: i for i, pod in enumerate(energy.pods)}
     members = list(community.members)
     member_index = {m.id: i for i, m in enumerate(members)}
     starts = period.month_starts
+    n_months = len(starts)
 
-    # membership windows --------------------------------------------------------------
-    def member_window(member: Member) -> tuple[int, int]:
-        return _window(period, _latest(member.joined, community.constituted), member.left)
-
-    windows = [member_window(m) for m in members]
+    # membership windows (members count only for the days they are members) ------------
+    windows = [_window(period, _latest(m.joined, community.constituted), m.left) for m in members]
     points: list[_Point] = []
     missing: dict[str, list[int]] = {}
     for mi, member in enumerate(members):
@@ -398,8 +479,8 @@ def settle(
             if row is None:
                 if b > a:
                     missing[pod] = list(range(a, b))
-                continue
-            points.append(_Point(row, mi, a, b))
+            elif b > a:
+                points.append(_Point(row, mi, a, b))
     known = {p for m in members for p in m.pods} | {p.pod for p in community.plants}
     unknown = [pod for pod in energy.pods if pod not in known]
     if unknown:
@@ -407,18 +488,11 @@ def settle(
             f"readings of {len(unknown)} PODs that are in no member and no plant were ignored"
         )
 
-    # E_prel,h and the exempt members' part of it ---------------------------------------
-    def withdrawals(selected: list[_Point]) -> I64:
-        full = sorted({p.row for p in selected if p.start == 0 and p.end == hours})
-        total = _sum_rows(withdrawn, full)
-        for p in selected:
-            if not (p.start == 0 and p.end == hours):
-                total[p.start : p.end] += withdrawn[p.row, p.start : p.end]
-        return total
+    # E_prel,h: withdrawals of the members' points ---------------------------------------
+    sums = _RowSums(withdrawn)
+    withdrawn_h = _withdrawal(sums, points, hours)
 
-    withdrawn_h = withdrawals(points)
-
-    # plants, first in ------------------------------------------------------------------
+    # E_imm,h: injections of the plants, first in ----------------------------------------
     plants = community.plants_first_in()
     n_plants = len(plants)
     plant_inj = np.zeros((n_plants, hours), dtype=np.int64)
@@ -427,9 +501,7 @@ def settle(
     for k, plant in enumerate(plants):
         owner = members[member_index[plant.owner]]
         a, b = _window(
-            period,
-            _latest(plant.commissioned, community.constituted, owner.joined),
-            owner.left,
+            period, _latest(plant.commissioned, community.constituted, owner.joined), owner.left
         )
         plant_windows.append((a, b))
         row = row_of.get(plant.pod)
@@ -439,15 +511,19 @@ def settle(
         else:
             plant_inj[k, a:b] = injected[row, a:b]
         if _tip_eligible(community, plant):
-            tip_windows.append((a, min(b, max(a, _window(period, None, plant.incentive_end)[1]))))
+            end = _window(period, None, plant.incentive_end)[1]
+            tip_windows.append((a, max(a, min(b, end))))
         else:
             tip_windows.append((a, a))
     injected_h = plant_inj.sum(axis=0, dtype=np.int64)
-    shared_h = np.minimum(injected_h, withdrawn_h)
 
-    cumulative = np.cumsum(plant_inj, axis=0)
-    np.minimum(cumulative, shared_h, out=cumulative)
-    allocated = np.diff(cumulative, axis=0, prepend=np.zeros((1, hours), dtype=np.int64))
+    # E_cond,h = E_ACV,h; first-in allocation; E_ACI,h -----------------------------------
+    shared_h = np.minimum(injected_h, withdrawn_h)
+    allocated = np.zeros_like(plant_inj)
+    remaining = shared_h.copy()
+    for k in range(n_plants):  # first in: each plant in order takes what is left
+        np.minimum(plant_inj[k], remaining, out=allocated[k])
+        remaining -= allocated[k]
     incentivised = np.zeros_like(allocated)
     for k, (a, b) in enumerate(tip_windows):
         incentivised[k, a:b] = allocated[k, a:b]
@@ -472,91 +548,113 @@ def settle(
         )
     priced = pz_ok.astype(np.int64)
 
-    # TIP -------------------------------------------------------------------------------
-    exempt_h: I64 | None = None
-    if options.f_exemption == "withdrawal_share" and any(p.grant_factor > 0 for p in plants):
-        exempt_h = withdrawals([p for p in points if members[p.member].type_rules.f_exempt])
-    tip_units: dict[tuple[int, Decimal], I64] = {}
-    tip_months: list[list[Fraction]] = []
+    # TIP (C_ACI): per plant, TIP before F on all E_ACI, F on the non-exempt part --------
+    unit_rows: dict[tuple[int, Decimal], int] = {}
+    unit_list: list[I64] = []
+    plant_unit = np.zeros(n_plants, dtype=np.intp)
     for k, plant in enumerate(plants):
-        a, b = tip_windows[k]
-        if b <= a:
-            tip_months.append([Fraction(0)] * len(starts))
-            continue
         fc = community.fc_zonale(plant)
         key = (plant.band.number, fc)
-        if key not in tip_units:
-            tip_units[key] = tip_before_f_micro(plant.band, fc, pz)
-        tip_unit = tip_units[key][np.newaxis, :]  # TIP before F, micro-€/MWh
-        energy_k = (incentivised[k] * priced)[np.newaxis, :]
-        factor = Fraction(plant.grant_factor)
-        if factor == 0:
-            full = _monthly_dot(tip_unit, energy_k, starts)[0]
-            tip_months.append([Fraction(v, PICO_EUR) for v in full])
-            continue
-        if exempt_h is not None:
-            exempt_k = _mul_div_half_up(energy_k[0], exempt_h, np.maximum(withdrawn_h, 1))
+        if key not in unit_rows:
+            unit_rows[key] = len(unit_list)
+            unit_list.append(tip_before_f_micro(plant.band, fc, pz))
+        plant_unit[k] = unit_rows[key]
+    tip_unit = np.stack(unit_list)[plant_unit] if n_plants else np.zeros((0, hours), dtype=np.int64)
+    tip_energy = incentivised * priced
+    reduced_rows = [k for k, p in enumerate(plants) if p.grant_factor > 0]
+    reduced_energy = np.zeros((len(reduced_rows), hours), dtype=np.int64)
+    if reduced_rows:
+        f_energy = tip_energy[reduced_rows]
+        if options.f_exemption == "withdrawal_share":
+            exempt_points = [p for p in points if members[p.member].type_rules.f_exempt]
+            exempt_h = _withdrawal(sums, exempt_points, hours)
+            exempt = _mul_div_half_up(f_energy, exempt_h, np.maximum(withdrawn_h, 1))
         else:
-            exempt_k = np.zeros(hours, dtype=np.int64)
-        exempt_sum = _monthly_dot(tip_unit, exempt_k[np.newaxis, :], starts)[0]
-        reduced_sum = _monthly_dot(tip_unit, energy_k - exempt_k, starts)[0]
-        tip_months.append(
-            [
-                (Fraction(e) + (1 - factor) * r) / PICO_EUR
-                for e, r in zip(exempt_sum, reduced_sum, strict=True)
-            ]
+            exempt = np.zeros_like(f_energy)
+        reduced_energy = f_energy - exempt
+        tip_energy[reduced_rows] = exempt
+    full_sums = _monthly_dot(tip_unit, tip_energy, starts)
+    reduced_sums = _monthly_dot(tip_unit[reduced_rows], reduced_energy, starts)
+    keep = [Fraction(1)] * n_plants  # 1 − F
+    reduced_of: dict[int, list[int]] = {}
+    for j, k in enumerate(reduced_rows):
+        keep[k] = 1 - Fraction(plants[k].grant_factor)
+        reduced_of[k] = reduced_sums[j]
+    no_reduction = [0] * n_months
+    plant_tip = [
+        (Fraction(sum(full_sums[k])) + keep[k] * sum(reduced_of.get(k, no_reduction))) / PICO_EUR
+        for k in range(n_plants)
+    ]
+    keeps = sorted({keep[k] for k in reduced_rows})
+    month_tip = [
+        (
+            Fraction(sum(full_sums[k][m] for k in range(n_plants)))
+            + sum(
+                (
+                    value * sum(reduced_of[k][m] for k in reduced_rows if keep[k] == value)
+                    for value in keeps
+                ),
+                Fraction(0),
+            )
         )
+        / PICO_EUR
+        for m in range(n_months)
+    ]
 
-    # valorisation (C_ACV) per month ----------------------------------------------------
-    allocated_months = np.add.reduceat(allocated, starts, axis=1) if n_plants else None
+    # valorisation (C_ACV) per month: CU_Afa of the month × E_ACV ------------------------
+    allocated_months = (
+        np.add.reduceat(allocated, starts, axis=1)
+        if n_plants
+        else np.zeros((0, n_months), dtype=np.int64)
+    )
     shared_months = np.add.reduceat(shared_h, starts).tolist()
     cu_afa: list[Fraction] = []
     cu_afa_text: list[str | None] = []
     for m, month in enumerate(period.months):
         value = community.cu_afa_for_month(month)
         cu_afa_text.append(None if value is None else str(value))
-        if value is None:
-            cu_afa.append(Fraction(0))
-            if shared_months[m] > 0:
-                errors.append(
-                    f"no CU_Afa (TRAS_E) for {month} in community.cu_afa_eur_mwh: "
-                    "its valorisation is not counted"
-                )
-        else:
-            cu_afa.append(Fraction(value))
-    val_months: list[list[Fraction]] = []
-    for k in range(n_plants):
-        assert allocated_months is not None
-        val_months.append(
-            [cu_afa[m] * int(allocated_months[k, m]) / WH_PER_MWH for m in range(len(starts))]
-        )
+        cu_afa.append(Fraction(0) if value is None else Fraction(value))
+        if value is None and shared_months[m] > 0:
+            errors.append(
+                f"no CU_Afa (TRAS_E) for {month} in community.cu_afa_eur_mwh: "
+                "its valorisation is not counted"
+            )
+    plant_val = [Fraction(0)] * n_plants
+    for rate in set(cu_afa):
+        months_at_rate = [m for m in range(n_months) if cu_afa[m] == rate]
+        if rate == 0:
+            continue
+        energy_at_rate = allocated_months[:, months_at_rate].sum(axis=1).tolist()
+        for k in range(n_plants):
+            plant_val[k] += rate * int(energy_at_rate[k]) / WH_PER_MWH
+    month_val = [cu_afa[m] * int(shared_months[m]) / WH_PER_MWH for m in range(n_months)]
 
     # RID and GSE fees ------------------------------------------------------------------
     rid_sums = _monthly_dot(plant_inj * priced, np.broadcast_to(pz, plant_inj.shape), starts)
-    fees = [_gse_fee(period, plant, plant_windows[k]) for k, plant in enumerate(plants)]
+    month_share = _month_shares(period)
+    fees = [_gse_fee(plant, plant_windows[k], month_share) for k, plant in enumerate(plants)]
 
     # surplus earmark (C_ecc) -----------------------------------------------------------
-    plant_tip = [sum(months, Fraction(0)) for months in tip_months]
     surplus_total = Fraction(0)
     surplus_sets: list[dict[str, Any]] = []
     for set_name, threshold in rules.SURPLUS_THRESHOLDS.items():
-        members_k = [
+        in_set = [
             k
             for k, p in enumerate(plants)
             if p.surplus_set == set_name and tip_windows[k][1] > tip_windows[k][0]
         ]
-        if not members_k:
+        if not in_set:
             continue
-        e_aci = sum(int(incentivised[k].sum()) for k in members_k)
-        e_imm = sum(int(plant_inj[k, slice(*tip_windows[k])].sum()) for k in members_k)
-        c_aci = sum((plant_tip[k] for k in members_k), Fraction(0))
+        e_aci = sum(int(incentivised[k].sum()) for k in in_set)
+        e_imm = sum(int(plant_inj[k, slice(*tip_windows[k])].sum()) for k in in_set)
+        c_aci = sum((plant_tip[k] for k in in_set), Fraction(0))
         excess = excess_share(e_aci, e_imm, threshold)
         earmark = surplus_earmark(e_aci, e_imm, c_aci, threshold)
         surplus_total += earmark
         surplus_sets.append(
             {
                 "set": set_name,
-                "plants": [plants[k].id for k in members_k],
+                "plants": [plants[k].id for k in in_set],
                 "incentivised_wh": e_aci,
                 "injected_wh": e_imm,
                 "threshold": str(threshold),
@@ -571,38 +669,40 @@ def settle(
             "the period's energy"
         )
 
-    # members' coincident withdrawal and withdrawal -------------------------------------
-    ratio = np.divide(
-        shared_h, withdrawn_h, out=np.zeros(hours, dtype=np.float64), where=withdrawn_h > 0
+    # members: coincident withdrawal (share of each hour's E_cond) and withdrawal --------
+    shared_total = int(shared_h.sum(dtype=np.int64))
+    total_withdrawn = int(withdrawn_h.sum(dtype=np.int64))
+    # ratio_h = E_cond,h / E_prel,h in fixed point (2^-RATIO_BITS), so the products stay
+    # exact integers whatever the row order; the member figures are then rounded to the Wh
+    # by largest remainder so they add up to the shared energy.
+    bits = _RATIO_BITS
+    while bits > 0 and total_withdrawn << bits >= _INT64_SAFE:
+        bits -= 4
+    scale = 1 << bits
+    ratio = np.zeros(hours, dtype=np.int64)
+    np.floor_divide(
+        shared_h * scale + withdrawn_h // 2, withdrawn_h, out=ratio, where=withdrawn_h > 0
     )
-    coincident_row = np.zeros(len(energy.pods), dtype=np.float64)
-    withdrawn_row = np.zeros(len(energy.pods), dtype=np.int64)
     full_rows = sorted({p.row for p in points if p.start == 0 and p.end == hours})
-    if full_rows:
-        lo, hi = full_rows[0], full_rows[-1] + 1
-        for c0 in range(lo, hi, _CHUNK_ROWS):
-            chunk = withdrawn[c0 : min(hi, c0 + _CHUNK_ROWS)]
-            coincident_row[c0 : c0 + chunk.shape[0]] = chunk.astype(np.float64) @ ratio
-            withdrawn_row[c0 : c0 + chunk.shape[0]] = chunk.sum(axis=1, dtype=np.int64)
-    coincident_member = [0.0] * len(members)
+    coincident_rows = _row_dot(withdrawn, full_rows, ratio).tolist()
+    row_totals = sums.per_row()
+    per_row = {
+        row: (int(coincident_rows[i]), int(row_totals[row])) for i, row in enumerate(full_rows)
+    }
+    coincident_member = [0] * len(members)
     withdrawn_member = [0] * len(members)
     for p in points:
         if p.start == 0 and p.end == hours:
-            coincident_member[p.member] += float(coincident_row[p.row])
-            withdrawn_member[p.member] += int(withdrawn_row[p.row])
+            coincident, total = per_row[p.row]
         else:
             part = withdrawn[p.row, p.start : p.end]
-            coincident_member[p.member] += float(part.astype(np.float64) @ ratio[p.start : p.end])
-            withdrawn_member[p.member] += int(part.sum(dtype=np.int64))
-    shared_total = int(shared_h.sum(dtype=np.int64))
-    shared_member = (
-        largest_remainder(shared_total, [Fraction(x) for x in coincident_member])
-        if shared_total
-        else [0] * len(members)
-    )
+            coincident = int(part @ ratio[p.start : p.end])
+            total = int(part.sum(dtype=np.int64))
+        coincident_member[p.member] += coincident
+        withdrawn_member[p.member] += total
+    shared_member = _round_scaled_to_total(coincident_member, bits, shared_total)
     days_member = [
-        sum(1 for d in period.days if m.is_member_on(d) and d >= community.constituted)
-        for m in members
+        period.days_between(_latest(m.joined, community.constituted), m.left) for m in members
     ]
 
     # missing readings ------------------------------------------------------------------
@@ -627,7 +727,7 @@ def settle(
         )
 
     # distribution ----------------------------------------------------------------------
-    plant_val = [sum(months, Fraction(0)) for months in val_months]
+    plant_incentivised = incentivised.sum(axis=1, dtype=np.int64).tolist()
     distribution = distribute(
         DistributionInput(
             statute=community.statute,
@@ -635,7 +735,7 @@ def settle(
             plant_owners=[p.owner for p in plants],
             plant_tip=plant_tip,
             plant_valorisation=plant_val,
-            plant_incentivised_wh=[int(incentivised[k].sum()) for k in range(n_plants)],
+            plant_incentivised_wh=plant_incentivised,
             consumer_weights=_consumer_weights(
                 community, members, shared_member, withdrawn_member, days_member
             ),
@@ -644,6 +744,8 @@ def settle(
     )
     warnings.extend(distribution.warnings)
 
+    plant_injected = plant_inj.sum(axis=1, dtype=np.int64).tolist()
+    plant_allocated = allocated.sum(axis=1, dtype=np.int64).tolist()
     plant_results = [
         PlantSettlement(
             id=plant.id,
@@ -651,9 +753,9 @@ def settle(
             power_kw=str(plant.power_kw),
             band=plant.band.number,
             tip_eligible=tip_windows[k][1] > tip_windows[k][0],
-            injected_wh=int(plant_inj[k].sum()),
-            allocated_wh=int(allocated[k].sum()),
-            incentivised_wh=int(incentivised[k].sum()),
+            injected_wh=int(plant_injected[k]),
+            allocated_wh=int(plant_allocated[k]),
+            incentivised_wh=int(plant_incentivised[k]),
             tip=plant_tip[k],
             valorisation=plant_val[k],
             rid=Fraction(sum(rid_sums[k]), PICO_EUR),
@@ -684,8 +786,8 @@ def settle(
             withdrawn_wh=int(withdrawn_months[m]),
             shared_wh=int(shared_months[m]),
             incentivised_wh=int(incentivised_months[m]),
-            tip=sum((tip_months[k][m] for k in range(n_plants)), Fraction(0)),
-            valorisation=sum((val_months[k][m] for k in range(n_plants)), Fraction(0)),
+            tip=month_tip[m],
+            valorisation=month_val[m],
             cu_afa_eur_mwh=cu_afa_text[m],
         )
         for m, month in enumerate(period.months)
@@ -693,7 +795,7 @@ def settle(
     return SettlementResult(
         period=period,
         injected_wh=int(injected_h.sum()),
-        withdrawn_wh=int(withdrawn_h.sum()),
+        withdrawn_wh=total_withdrawn,
         shared_wh=shared_total,
         incentivised_wh=int(incentivised_h.sum()),
         tip=sum(plant_tip, Fraction(0)),
@@ -727,27 +829,32 @@ def _tip_eligible(community: Community, plant: Plant) -> bool:
     return not plant.pre_existing and plant.commissioned >= community.constituted
 
 
-def _gse_fee(period: Period, plant: Plant, window: tuple[int, int]) -> Fraction:
-    """The plant's share of its yearly GSE fee: 1/12 per month in service in the period."""
+def _month_shares(period: Period) -> list[tuple[int, int, Fraction]]:
+    """For each month of the period: its hours [a, b) and the share of the month inside."""
+    bounds = [*period.month_starts.tolist(), period.hours]
+    shares = []
+    for m, month in enumerate(period.months):
+        first = dt.date(int(month[:4]), int(month[5:]), 1)
+        end = next_month(first)
+        share = Fraction(period.days_between(first, end), (end - first).days)
+        shares.append((bounds[m], bounds[m + 1], share))
+    return shares
+
+
+def _gse_fee(
+    plant: Plant, window: tuple[int, int], month_shares: list[tuple[int, int, Fraction]]
+) -> Fraction:
+    """The plant's share of its yearly GSE fee: 1/12 per month in service in the period.
+
+    A month only partly in the period (a day period) bears its share of days.
+    """
     a, b = window
     if b <= a:
         return Fraction(0)
-    yearly = Fraction(rules.GSE_FEES.per_year(plant.power_kw))
-    bounds = [*period.month_starts.tolist(), period.hours]
-    total = Fraction(0)
-    for m, month in enumerate(period.months):
-        if a < bounds[m + 1] and b > bounds[m]:
-            first = dt.date(int(month[:4]), int(month[5:]), 1)
-            days_in_month = (_next_month(first) - first).days
-            days_here = sum(
-                1 for d in period.days if d.year == first.year and d.month == first.month
-            )
-            total += yearly / 12 * Fraction(days_here, days_in_month)
-    return total
-
-
-def _next_month(day: dt.date) -> dt.date:
-    return dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    shares = [share for start, end, share in month_shares if a < end and b > start]
+    whole = sum(1 for share in shares if share == 1)
+    months = whole + sum((share for share in shares if share != 1), Fraction(0))
+    return Fraction(rules.GSE_FEES.per_year(plant.power_kw)) * months / 12
 
 
 def _consumer_weights(
@@ -756,15 +863,11 @@ def _consumer_weights(
     shared_member: list[int],
     withdrawn_member: list[int],
     days_member: list[int],
-) -> dict[str, Fraction]:
+) -> dict[str, int]:
     """Each member's weight in the consumers' quota, by ``statute.consumers_by``."""
-    by = community.statute.consumers_by
-    weights: dict[str, Fraction] = {}
-    for i, member in enumerate(members):
-        if by == "coincident_withdrawal":
-            weights[member.id] = Fraction(shared_member[i])
-        elif by == "withdrawal":
-            weights[member.id] = Fraction(withdrawn_member[i])
-        else:
-            weights[member.id] = Fraction(days_member[i] if member.pods else 0)
-    return weights
+    weights = {
+        "coincident_withdrawal": shared_member,
+        "withdrawal": withdrawn_member,
+        "equal": [d if m.pods else 0 for d, m in zip(days_member, members, strict=True)],
+    }[community.statute.consumers_by]
+    return {m.id: w for m, w in zip(members, weights, strict=True)}
