@@ -20,13 +20,13 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from cer_backend.domain.community import Community, parse_community  # noqa: E402
-from cer_backend.domain.energy import HourlyEnergy  # noqa: E402
-from cer_backend.domain.period import Period  # noqa: E402
-from cer_backend.domain.prices import HourlyPrices  # noqa: E402
-from cer_backend.domain.settlement import settle  # noqa: E402
+from cer_backend.domain.community import Community, parse_community
+from cer_backend.domain.energy import HourlyEnergy
+from cer_backend.domain.period import Period
+from cer_backend.domain.prices import HourlyPrices
+from cer_backend.domain.settlement import settle
 
 PLANT_EVERY = 20
 TYPES = ("person", "person", "person", "sme", "association", "third_sector")
