@@ -1,0 +1,100 @@
+"""Monthly advance (acconto), GSE-RULES §5: 110.00, 550.00 and 58.14 (58.135 half-up)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+
+from cer_backend.domain.advance import monthly_advance
+from cer_backend.domain.errors import InvalidInput
+
+from .builders import make_community, member, plant, pod
+
+
+def test_worked_numbers() -> None:
+    community = make_community(
+        region="Puglia",
+        members=[
+            member("comune", "municipality", [pod(1), pod(2)]),
+            member("r", "person", [pod(3)]),
+        ],
+        plants=[plant("small", pod(1), 20, "2024-03-01"), plant("big", pod(2), 100, "2024-03-01")],
+    )
+    advance = monthly_advance(community, "2025-06")
+    data = advance.to_json_dict()
+    plants = {p["id"]: p for p in data["plants"]}
+    assert plants["small"]["tip_eur"] == "110.00"
+    assert plants["big"]["tip_eur"] == "550.00"
+    # 0.1 MW × 1,100 h × 0.60 × 10.57 €/MWh / 12 = 58.135 → 58.14
+    big = next(p for p in advance.plants if p.id == "big")
+    assert big.valorisation == Fraction(58135, 1000)
+    assert plants["big"]["valorisation_eur"] == "58.14"
+    assert data["month"] == "2025-06"
+    assert data["tip_eur"] == "660.00"
+    # the total is the rounding of the exact sum: 11.627 + 58.135 = 69.762
+    assert data["valorisation_eur"] == "69.76"
+    assert set(data) >= {"month", "tip_eur", "valorisation_eur", "plants"}
+
+
+@pytest.mark.parametrize(
+    ("region", "source", "hours"),
+    [
+        ("Lombardia", "pv", 900),
+        ("Toscana", "pv", 1050),
+        ("Sicilia", "pv", 1100),
+        ("Sicilia", "wind", 1500),
+        ("Sicilia", "hydro", 1500),
+        ("Sicilia", "biogas", 5000),
+        ("Sicilia", "other", 500),
+    ],
+)
+def test_hours_by_source_and_area(region: str, source: str, hours: int) -> None:
+    community = make_community(
+        region=region, plants=[plant("p", pod(1), 100, "2024-03-01", source=source)]
+    )
+    advance = monthly_advance(community, "2025-06")
+    assert advance.plants[0].hours == hours
+    fc = {"Lombardia": 10, "Toscana": 4}.get(region, 0) if source == "pv" else 0
+    expected = Fraction(100, 1000) * hours * Fraction(6, 10) * (80 + 20 + fc) / 12
+    assert advance.plants[0].tip == expected
+
+
+def test_grant_reduces_tip_a() -> None:
+    community = make_community(plants=[plant("p", pod(1), 100, "2024-03-01", capital_grant_pct=20)])
+    advance = monthly_advance(community, "2025-06")
+    assert advance.plants[0].tip_a_eur_mwh == 75  # (80 + 20 + 0) × 0.75
+    assert advance.plants[0].tip == Fraction(4125, 10)
+
+
+def test_pre_existing_plant_gets_valorisation_only() -> None:
+    community = make_community(
+        plants=[
+            plant("old", pod(1), 20, "2019-01-01"),
+            plant("new", pod(2), 100, "2024-03-01", owner="rossi"),
+        ]
+    )
+    advance = monthly_advance(community, "2025-06")
+    old = next(p for p in advance.plants if p.id == "old")
+    assert old.tip == 0 and old.valorisation > 0
+
+
+def test_plant_starting_in_the_month_waits() -> None:
+    community = make_community(plants=[plant("p", pod(1), 100, "2025-06-10")])
+    advance = monthly_advance(community, "2025-06")
+    assert advance.plants == []
+    assert advance.warnings
+    assert len(monthly_advance(community, "2025-07").plants) == 1
+
+
+def test_month_cu_afa_and_missing_cu_afa() -> None:
+    community = make_community(cu_afa_eur_mwh={"2025-06": Decimal(12)})
+    assert monthly_advance(community, "2025-06").plants[0].valorisation == Fraction(66)
+    with pytest.raises(InvalidInput):
+        monthly_advance(community, "2025-07")
+
+
+def test_needs_a_month() -> None:
+    with pytest.raises(InvalidInput):
+        monthly_advance(make_community(), "2025")
