@@ -25,7 +25,9 @@ def create_engine(database_url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    # no pre-ping: it costs a round trip per request; a dropped connection fails one request
+    # and is replaced (pool_recycle renews connections before servers time them out)
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
 
 
 def backend_name(engine: AsyncEngine) -> str:
