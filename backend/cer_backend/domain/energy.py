@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 import numpy.typing as npt
@@ -90,77 +91,126 @@ class HourlyEnergy:
         missing. Every problem (negative energy, a time without offset or not on a quarter, a
         duplicate row) is reported; ``labels[i]`` names row i in messages (``file.csv:12``).
         """
-        start = period.start_epoch_hour * SECONDS_PER_HOUR
-        hours = period.hours
         problems: list[Problem] = []
-        known: set[str] = set(pods)
         pod_names: list[str] = []
-        slots: list[int] = []  # quarter-hours since the period's start
+        seconds: list[int] = []
         injected: list[int] = []
         withdrawn: list[int] = []
-        row_numbers: list[int] = []
+        numbers: list[int] = []
         for n, (pod, moment, injected_wh, withdrawn_wh) in enumerate(rows):
-            where = labels[n] if labels is not None else f"rows[{n}]"
             if moment.tzinfo is None or moment.utcoffset() is None:
+                where = labels[n] if labels is not None else f"rows[{n}]"
                 problems.append(Problem(where, f"{moment.isoformat()} has no UTC offset"))
                 continue
-            seconds = int(moment.timestamp()) - start
-            if seconds % _QUARTER_SECONDS or moment.microsecond or moment.second:
+            if moment.second or moment.microsecond:
+                where = labels[n] if labels is not None else f"rows[{n}]"
                 problems.append(
                     Problem(where, f"{moment.isoformat()} is not the start of an hour or quarter")
                 )
                 continue
-            if not all(
-                isinstance(v, int | np.integer) and not isinstance(v, bool)
-                for v in (injected_wh, withdrawn_wh)
-            ):
+            if not (_is_int(injected_wh) and _is_int(withdrawn_wh)):
+                where = labels[n] if labels is not None else f"rows[{n}]"
                 problems.append(Problem(where, "energies must be integer Wh"))
                 continue
-            if not (0 <= injected_wh <= MAX_WH and 0 <= withdrawn_wh <= MAX_WH):
-                problems.append(Problem(where, f"energies must be between 0 and {MAX_WH} Wh"))
-                continue
-            slot = seconds // _QUARTER_SECONDS
-            if not 0 <= slot < hours * QUARTERS_PER_HOUR:
-                continue
-            known.add(pod)
             pod_names.append(pod)
-            slots.append(slot)
+            seconds.append(int(moment.timestamp()))
             injected.append(int(injected_wh))
             withdrawn.append(int(withdrawn_wh))
-            row_numbers.append(n)
+            numbers.append(n)
+        return cls.from_columns(
+            period,
+            pod_names,
+            seconds,
+            injected,
+            withdrawn,
+            pods=pods,
+            labels=_Relabel(labels, numbers),
+            problems=problems,
+        )
+
+    @classmethod
+    def from_columns(
+        cls,
+        period: Period,
+        pod_names: Sequence[str],
+        epoch_seconds: Sequence[int] | npt.NDArray[np.int64],
+        injected: Sequence[int] | npt.NDArray[np.int64],
+        withdrawn: Sequence[int] | npt.NDArray[np.int64],
+        *,
+        pods: Iterable[str] = (),
+        labels: Sequence[str] | None = None,
+        problems: list[Problem] | None = None,
+    ) -> HourlyEnergy:
+        """Build from columns of readings (start as Unix seconds), checked all at once.
+
+        The same rules as :meth:`from_rows`; ``labels[i]`` names reading i in messages.
+        """
+        problems = list(problems or [])
+        start = period.start_epoch_hour * SECONDS_PER_HOUR
+        hours = period.hours
+        count = len(pod_names)
+        secs = np.asarray(epoch_seconds, dtype=np.int64).reshape(count) - start
+        try:
+            inj = np.asarray(injected, dtype=np.int64).reshape(count)
+            wdr = np.asarray(withdrawn, dtype=np.int64).reshape(count)
+        except OverflowError:
+            inj = np.array([min(max(int(v), -1), MAX_WH + 1) for v in injected], dtype=np.int64)
+            wdr = np.array([min(max(int(v), -1), MAX_WH + 1) for v in withdrawn], dtype=np.int64)
+
+        def name(i: int) -> str:
+            return labels[i] if labels is not None else f"rows[{i}]"
+
+        misaligned = secs % _QUARTER_SECONDS != 0
+        out_of_range = (inj < 0) | (wdr < 0) | (inj > MAX_WH) | (wdr > MAX_WH)
+        for i in np.flatnonzero(misaligned | out_of_range)[:MAX_REPORTED].tolist():
+            if misaligned[i]:
+                moment = dt.datetime.fromtimestamp(int(secs[i]) + start, dt.UTC)
+                problems.append(
+                    Problem(name(i), f"{moment.isoformat()} is not the start of an hour or quarter")
+                )
+            else:
+                problems.append(Problem(name(i), f"energies must be between 0 and {MAX_WH} Wh"))
+        slot = secs // _QUARTER_SECONDS
+        keep = (slot >= 0) & (slot < hours * QUARTERS_PER_HOUR) & ~misaligned & ~out_of_range
+        kept = np.flatnonzero(keep)
+        known = set(pods)
+        names = [pod_names[i] for i in kept.tolist()] if kept.size != count else list(pod_names)
+        known.update(names)
         sorted_pods = sorted(known)
         index = {pod: i for i, pod in enumerate(sorted_pods)}
-        shape = (len(sorted_pods), hours)
-        pod_idx = np.fromiter((index[p] for p in pod_names), dtype=np.int64, count=len(pod_names))
-        slot_arr = np.asarray(slots, dtype=np.int64)
-        key = pod_idx * (hours * QUARTERS_PER_HOUR) + slot_arr
+        pod_idx = np.fromiter((index[p] for p in names), dtype=np.int64, count=len(names))
+        slot_kept = slot[kept]
+        key = pod_idx * (hours * QUARTERS_PER_HOUR) + slot_kept
         order = np.argsort(key, kind="stable")
         dup = np.flatnonzero(np.diff(key[order]) == 0)
-        for d in dup[:50].tolist():
-            first, second = row_numbers[int(order[d])], row_numbers[int(order[d + 1])]
-            name = labels[second] if labels is not None else f"rows[{second}]"
-            other = labels[first] if labels is not None else f"rows[{first}]"
+        for d in dup[:MAX_REPORTED].tolist():
+            first, second = int(kept[order[d]]), int(kept[order[d + 1]])
             problems.append(
-                Problem(name, f"duplicate reading of {pod_names[int(order[d])]} (also {other})")
+                Problem(
+                    name(second), f"duplicate reading of {pod_names[second]} (also {name(first)})"
+                )
             )
-        if len(dup) > 50:
-            problems.append(Problem("readings", f"{len(dup) - 50} more duplicate readings"))
+        if len(dup) > MAX_REPORTED:
+            problems.append(
+                Problem("readings", f"{len(dup) - MAX_REPORTED} more duplicate readings")
+            )
         raise_if(problems)
 
-        cell = pod_idx * hours + slot_arr // QUARTERS_PER_HOUR
+        shape = (len(sorted_pods), hours)
+        cell = pod_idx * hours + slot_kept // QUARTERS_PER_HOUR
         size = shape[0] * shape[1]
-        inj = np.zeros(size, dtype=np.int64)
-        wdr = np.zeros(size, dtype=np.int64)
-        np.add.at(inj, cell, np.asarray(injected, dtype=np.int64))
-        np.add.at(wdr, cell, np.asarray(withdrawn, dtype=np.int64))
-        count = np.bincount(cell, minlength=size)
-        quarter = np.bincount(cell, weights=(slot_arr % QUARTERS_PER_HOUR > 0), minlength=size)
-        present = (count > 0) & ((quarter == 0) | (count == QUARTERS_PER_HOUR))
+        inj_sum = np.zeros(size, dtype=np.int64)
+        wdr_sum = np.zeros(size, dtype=np.int64)
+        np.add.at(inj_sum, cell, inj[kept])
+        np.add.at(wdr_sum, cell, wdr[kept])
+        rows_per_cell = np.bincount(cell, minlength=size)
+        quarter = np.bincount(cell, weights=(slot_kept % QUARTERS_PER_HOUR > 0), minlength=size)
+        present = (rows_per_cell > 0) & ((quarter == 0) | (rows_per_cell == QUARTERS_PER_HOUR))
         return cls(
             period,
             tuple(sorted_pods),
-            inj.reshape(shape),
-            wdr.reshape(shape),
+            inj_sum.reshape(shape),
+            wdr_sum.reshape(shape),
             present.reshape(shape),
         )
 
@@ -185,8 +235,34 @@ class HourlyEnergy:
         return out
 
 
+MAX_REPORTED = 50
 MAX_WH = 10**9
 """Largest energy of one reading (1 GWh): a bound that keeps every sum exact in ``int64``."""
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+class _Relabel(Sequence[str]):
+    """Labels of the kept rows: ``labels[numbers[i]]`` (or ``rows[n]``), computed lazily."""
+
+    def __init__(self, labels: Sequence[str] | None, numbers: list[int]) -> None:
+        self._labels = labels
+        self._numbers = numbers
+
+    def __len__(self) -> int:
+        return len(self._numbers)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        n = self._numbers[index]
+        return self._labels[n] if self._labels is not None else f"rows[{n}]"
 
 
 def raise_if(problems: list[Problem]) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import overload
 
 from ..domain.community import Community
-from ..domain.energy import HourlyEnergy, Reading
+from ..domain.energy import HourlyEnergy
 from ..domain.errors import InvalidInput, Problem
 from ..domain.period import DEFAULT_TIMEZONE, Period, zone
 
@@ -64,8 +64,11 @@ def parse_readings_csv(
     known: set[str] | None = None
     if community is not None:
         known = {p for m in community.members for p in m.pods} | {p.pod for p in community.plants}
-    times: dict[str, dt.datetime | None] = {}
-    rows: list[Reading] = []
+    times: dict[str, int | None] = {}
+    pod_names: list[str] = []
+    seconds: list[int] = []
+    injected: list[int] = []
+    withdrawn: list[int] = []
     lines: list[int] = []
     bad = 0
 
@@ -75,51 +78,71 @@ def parse_readings_csv(
         if bad <= MAX_REPORTED:
             problems.append(Problem(f"{name}:{line}", message))
 
+    i_pod, i_time, i_inj, i_wdr = pos
+    width = len(columns)
     for record in reader:
         line = reader.line_num
-        if not record or all(not c.strip() for c in record):
+        if len(record) != width:
+            if not record or all(not c.strip() for c in record):
+                continue
+            report(line, f"expected {width} fields, got {len(record)}")
             continue
-        if len(record) != len(columns):
-            report(line, f"expected {len(columns)} fields, got {len(record)}")
-            continue
-        pod = record[pos[0]].strip()
-        stamp = record[pos[1]].strip()
-        if stamp not in times:
-            try:
-                moment: dt.datetime | None = dt.datetime.fromisoformat(stamp)
-            except ValueError:
-                moment = None
-            if moment is not None and moment.utcoffset() is None:
-                moment = None
-            times[stamp] = moment
-        moment = times[stamp]
-        if moment is None:
-            report(line, f"hour_start {stamp!r} is not an ISO 8601 time with offset")
+        pod = record[i_pod].strip()
+        stamp = record[i_time]
+        if stamp in times:
+            epoch = times[stamp]
+        else:
+            epoch = times[stamp] = _epoch_seconds(stamp)
+        if epoch is None:
+            report(line, f"hour_start {stamp.strip()!r} is not an ISO 8601 time with offset")
             continue
         try:
-            injected = int(record[pos[2]])
-            withdrawn = int(record[pos[3]])
+            inj = int(record[i_inj])
+            wdr = int(record[i_wdr])
         except ValueError:
             report(line, "injected_wh and withdrawn_wh must be integer Wh")
             continue
         if known is not None and pod not in known:
             report(line, f"POD {pod} belongs to no member and no plant of the community")
             continue
-        rows.append((pod, moment, injected, withdrawn))
+        pod_names.append(pod)
+        seconds.append(epoch)
+        injected.append(inj)
+        withdrawn.append(wdr)
         lines.append(line)
     if bad > MAX_REPORTED:
         problems.append(Problem(name, f"{bad - MAX_REPORTED} more bad lines"))
     if problems:
         raise InvalidInput(problems)
     if period is None:
-        if not rows:
+        if not seconds:
             raise InvalidInput.single(name, "no readings")
         tz = zone(community.timezone if community else DEFAULT_TIMEZONE)
-        first = min(r[1] for r in rows).astimezone(tz).date()
-        last = max(r[1] for r in rows).astimezone(tz).date()
+        first = dt.datetime.fromtimestamp(min(seconds), tz).date()
+        last = dt.datetime.fromtimestamp(max(seconds), tz).date()
         period = Period.between(first, last + dt.timedelta(days=1), tz.key)
     pods = sorted(known) if known is not None else ()
-    return HourlyEnergy.from_rows(rows, period, pods, labels=_LineLabels(name, lines))
+    return HourlyEnergy.from_columns(
+        period,
+        pod_names,
+        seconds,
+        injected,
+        withdrawn,
+        pods=pods,
+        labels=_LineLabels(name, lines),
+    )
+
+
+def _epoch_seconds(stamp: str) -> int | None:
+    """Unix seconds of an ISO 8601 time with offset, or None."""
+    try:
+        moment = dt.datetime.fromisoformat(stamp.strip())
+    except ValueError:
+        return None
+    if moment.utcoffset() is None:
+        return None
+    # a fraction of a second makes the time off the quarter-hour grid: reported as such
+    return int(moment.timestamp()) + (1 if moment.microsecond else 0)
 
 
 def load_readings(
