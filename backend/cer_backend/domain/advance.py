@@ -131,6 +131,7 @@ def monthly_advance(community: Community, month: str | Period) -> MonthlyAdvance
         with_tip = (
             not plant.pre_existing
             and plant.commissioned >= community.constituted
+            and not plant.other_incentives
             and first < plant.incentive_end
         )
         plants.append(plant_advance(community, plant, cu_afa, with_tip=with_tip))

@@ -57,6 +57,7 @@ class Member:
     pods: tuple[str, ...]
     joined: dt.date
     left: dt.date | None = None  # first day no longer a member
+    ateco: str | None = None  # main ATECO code of a business (35.11.00 / 35.14.00 excluded)
 
     @property
     def type_rules(self) -> rules.MemberType:
@@ -80,6 +81,7 @@ class Plant:
     commissioned: dt.date
     capital_grant_pct: Decimal = Decimal(0)
     voltage: Voltage = "lv"
+    other_incentives: bool = False  # scambio sul posto or another production incentive
 
     @property
     def pre_existing(self) -> bool:
@@ -262,6 +264,12 @@ class _Reader:
         self.problem(path, "must be a date YYYY-MM-DD")
         return None
 
+    def boolean(self, value: Any, path: str) -> bool | None:
+        if not isinstance(value, bool):
+            self.problem(path, "must be true or false")
+            return None
+        return value
+
     def choice(self, value: Any, path: str, choices: Sequence[str]) -> str | None:
         if not isinstance(value, str) or value not in choices:
             self.problem(path, f"must be one of: {', '.join(choices)} (got {value!r})")
@@ -426,7 +434,9 @@ def parse_community(data: Mapping[str, Any]) -> Community:
     for i, raw in enumerate(raw_members or []):
         path = f"members[{i}]"
         before = len(reader.problems)
-        item = reader.mapping(raw, path, ("id", "name", "type", "pods"), ("joined", "left"))
+        item = reader.mapping(
+            raw, path, ("id", "name", "type", "pods"), ("joined", "left", "ateco")
+        )
         if item is None:
             continue
         member_id = reader.field(item, path, "id", reader.text)
@@ -455,6 +465,7 @@ def parse_community(data: Mapping[str, Any]) -> Community:
                 pods.append(code)
         joined = reader.field(item, path, "joined", reader.date, None)
         left = reader.field(item, path, "left", reader.date, None)
+        ateco = reader.field(item, path, "ateco", reader.text, None)
         if joined is not None and left is not None and left <= joined:
             reader.problem(f"{path}.left", "must be after joined")
         if member_id is not None:
@@ -470,6 +481,7 @@ def parse_community(data: Mapping[str, Any]) -> Community:
                 pods=tuple(pods),
                 joined=joined or constituted or dt.date.min,
                 left=left,
+                ateco=ateco,
             )
         )
 
@@ -488,7 +500,7 @@ def parse_community(data: Mapping[str, Any]) -> Community:
             raw,
             path,
             ("id", "pod", "owner", "power_kw", "source", "commissioned"),
-            ("capital_grant_pct", "voltage"),
+            ("capital_grant_pct", "voltage", "other_incentives"),
         )
         if item is None:
             continue
@@ -535,6 +547,7 @@ def parse_community(data: Mapping[str, Any]) -> Community:
             ),
             Decimal(0),
         )
+        other = reader.field(item, path, "other_incentives", reader.boolean, False)
         voltage = reader.field(
             item, path, "voltage", lambda v, p: reader.choice(v, p, VOLTAGES), "lv"
         )
@@ -556,6 +569,7 @@ def parse_community(data: Mapping[str, Any]) -> Community:
                 commissioned=commissioned,
                 capital_grant_pct=grant,
                 voltage=voltage,  # type: ignore[arg-type]
+                other_incentives=bool(other),
             )
         )
 

@@ -94,6 +94,12 @@ def check_eligibility(community: Community) -> list[Finding]:
                 f"members[{i}].type",
                 f"{member.type} members cannot hold control rights in a CER (GSE-RULES §8)",
             )
+        if member.ateco and member.ateco.strip().startswith(rules.EXCLUDED_ATECO_PREFIXES):
+            error(
+                f"members[{i}].ateco",
+                f"main ATECO {member.ateco}: energy firms (35.11.00, 35.14.00) cannot be "
+                "members with control rights",
+            )
         if member.joined < community.constituted:
             warning(f"members[{i}].joined", "before the CER was constituted")
     if community.members and not any(m.type_rules.control_rights for m in community.members):
@@ -115,6 +121,12 @@ def check_eligibility(community: Community) -> list[Finding]:
                 f"{path}.commissioned",
                 "in service before the CER was constituted "
                 f"({community.constituted.isoformat()}): not eligible for the TIP",
+            )
+        if plant.other_incentives:
+            error(
+                f"{path}.other_incentives",
+                "a plant in scambio sul posto or with other production incentives cannot "
+                "have the TIP",
             )
         if plant.source == "other":
             warning(f"{path}.source", "only renewable sources are eligible: check this plant")

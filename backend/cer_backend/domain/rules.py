@@ -220,5 +220,8 @@ GSE_FEES: Final[GseFeeSchedule] = GseFeeSchedule(
 )
 
 
+# Firms whose main business is producing or trading electricity cannot hold control rights.
+EXCLUDED_ATECO_PREFIXES: Final[tuple[str, ...]] = ("35.11", "35.14")
+
 POD_PATTERN: Final[str] = r"IT\d{3}E\d{8,9}"
 CABINA_PRIMARIA_PATTERN: Final[str] = r"AC\d{3}E\d{5}"

@@ -825,8 +825,13 @@ def settle(
 
 
 def _tip_eligible(community: Community, plant: Plant) -> bool:
-    """A plant earns the TIP if new (not pre-existing) and in service after constitution."""
-    return not plant.pre_existing and plant.commissioned >= community.constituted
+    """A plant earns the TIP if new (not pre-existing), in service after the CER was
+    constituted, and without scambio sul posto or other production incentives."""
+    return (
+        not plant.pre_existing
+        and plant.commissioned >= community.constituted
+        and not plant.other_incentives
+    )
 
 
 def _month_shares(period: Period) -> list[tuple[int, int, Fraction]]:

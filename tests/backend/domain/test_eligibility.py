@@ -102,3 +102,14 @@ def test_statute_that_cannot_cover_the_surplus_is_flagged() -> None:
 
 def test_cabina_code_shape() -> None:
     assert "community.cabina_primaria" in paths(findings(cabina_primaria="cabina 1"), "warning")
+
+
+def test_energy_firms_and_other_incentives() -> None:
+    result = findings(
+        members=[
+            member("comune", "municipality", [pod(1)]),
+            member("gen", "sme", [pod(2)], ateco="35.11.00"),
+        ],
+        plants=[plant("a", pod(1), 100, "2024-03-01", other_incentives=True)],
+    )
+    assert {"members[1].ateco", "plants[0].other_incentives"} <= paths(result, "error")

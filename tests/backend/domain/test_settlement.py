@@ -382,3 +382,11 @@ def test_energy_may_cover_more_than_the_period() -> None:
     day = Period.parse("2025-06-02")
     result = settle(community, energy, flat_prices(day, "SICI", "1"), day)
     assert result.shared_wh == 400
+
+
+def test_plant_with_other_incentives_gets_no_tip() -> None:
+    community = make_community(
+        plants=[plant("p", pod(1), 100, "2024-03-01", other_incentives=True)]
+    )
+    result = run(community, "2025-06-01", {pod(1): 10_000}, {pod(2): 5_000})
+    assert result.shared_wh == 5_000 and result.incentivised_wh == 0 and result.tip == 0
