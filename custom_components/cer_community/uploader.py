@@ -178,6 +178,11 @@ class SiteUploader:
         self._tasks.clear()
         await self.buffer.async_save()
 
+    async def async_wait_idle(self) -> None:
+        """Wait until no upload or live request is on the way (tests, the action)."""
+        while tasks := [t for t in self._tasks if not t.done()]:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
     # ---------------------------------------------------------------- accounting
     @callback
     def record(self, ts: datetime, devices: Iterable[DeviceSample]) -> list[HourReading]:

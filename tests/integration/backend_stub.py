@@ -8,7 +8,7 @@ replace / reject, at most 744 readings per request (413), hours accepted only on
 community's live figures; ``GET /api/v1/community/live``; errors as problem+json.
 
 Tests drive it: :meth:`BackendStub.stop` / :meth:`start` (down, same port), ``fail_status``
-(answer every request with that status), ``delay_s`` (slow answers), ``settled`` (hours
+(answer every request with that status), ``delay_s`` (slow answers), :meth:`hold_requests`, ``settled`` (hours
 refused), and read what arrived: ``arrivals`` (every reading received, in order),
 ``requests`` (method, path, status), ``stored``.
 """
@@ -63,6 +63,8 @@ class BackendStub:
         self.settled: set[datetime] = set()
         self.fail_status: int | None = None
         self.delay_s = 0.0
+        self.arrived = asyncio.Event()
+        self._hold: asyncio.Event | None = None
         self.port = 0
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
@@ -88,8 +90,24 @@ class BackendStub:
             assert server is not None
             self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
 
+    def hold_requests(self) -> None:
+        """Keep every request waiting (until :meth:`release` or :meth:`stop`).
+
+        For tests under a frozen clock, where ``delay_s`` would never elapse:
+        ``arrived`` is set when a request is being held.
+        """
+        self.arrived.clear()
+        self._hold = asyncio.Event()
+
+    def release(self) -> None:
+        """Let held requests go on."""
+        if self._hold is not None:
+            self._hold.set()
+        self._hold = None
+
     async def stop(self) -> None:
         """Stop listening: the backend is down."""
+        self.release()
         if self._runner is not None:
             await self._runner.cleanup()
         self._runner = self._site = None
@@ -97,6 +115,9 @@ class BackendStub:
     # ------------------------------------------------------------------ plumbing
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        if self._hold is not None:
+            self.arrived.set()
+            await self._hold.wait()
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
         if self.fail_status is not None:
