@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal, TypeVar
 
@@ -25,12 +25,14 @@ ValorisationTo = Literal["plant_owners", "pool"]
 ConsumersBy = Literal["coincident_withdrawal", "withdrawal", "equal"]
 SurplusTo = Literal["non_business_consumers", "social_fund"]
 Voltage = Literal["lv", "mv"]
+Configuration = Literal["cer", "group"]
 
 MANAGEMENT_FROM: Final = ("tip", "total")
 VALORISATION_TO: Final = ("plant_owners", "pool")
 CONSUMERS_BY: Final = ("coincident_withdrawal", "withdrawal", "equal")
 SURPLUS_TO: Final = ("non_business_consumers", "social_fund")
 VOLTAGES: Final = ("lv", "mv")
+CONFIGURATIONS: Final = ("cer", "group")
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,8 @@ class Community:
     members: tuple[Member, ...]
     plants: tuple[Plant, ...]
     timezone: str = DEFAULT_TIMEZONE
+    configuration: Configuration = "cer"
+    cu_afb_eur_mwh: Mapping[str, Decimal] = field(default_factory=dict)
 
     @property
     def area(self) -> rules.Area:
@@ -134,6 +138,13 @@ class Community:
         value = self.cu_afa_eur_mwh.get(month)
         if value is None:
             value = self.cu_afa_eur_mwh.get(month[:4])
+        return value
+
+    def cu_afb_for_month(self, month: str) -> Decimal | None:
+        """CU_Afb (BTAU, €/MWh) in ``YYYY-MM``, for a group of self-consumers only."""
+        value = self.cu_afb_eur_mwh.get(month)
+        if value is None:
+            value = self.cu_afb_eur_mwh.get(month[:4])
         return value
 
     def member(self, member_id: str) -> Member:
@@ -373,6 +384,8 @@ def parse_community(data: Mapping[str, Any]) -> Community:
     name = region = market_zone = cabina = constituted = statute = None
     timezone = DEFAULT_TIMEZONE
     cu_afa: dict[str, Decimal] = {}
+    cu_afb: dict[str, Decimal] = {}
+    configuration: str | None = "cer"
     head = (
         reader.mapping(
             top["community"],
@@ -385,7 +398,7 @@ def parse_community(data: Mapping[str, Any]) -> Community:
                 "cu_afa_eur_mwh",
                 "statute",
             ),
-            optional=("market_zone", "timezone"),
+            optional=("market_zone", "timezone", "configuration", "cu_afb_eur_mwh"),
         )
         if "community" in top
         else None
@@ -420,6 +433,19 @@ def parse_community(data: Mapping[str, Any]) -> Community:
                 reader.problem("community.timezone", f"unknown time zone {tz_name!r}")
         if "cu_afa_eur_mwh" in head:
             cu_afa = _cu_afa(reader, head["cu_afa_eur_mwh"], "community.cu_afa_eur_mwh")
+        configuration = reader.field(
+            head,
+            "community",
+            "configuration",
+            lambda v, p: reader.choice(v, p, CONFIGURATIONS),
+            "cer",
+        )
+        if "cu_afb_eur_mwh" in head:
+            cu_afb = _cu_afa(reader, head["cu_afb_eur_mwh"], "community.cu_afb_eur_mwh")
+        elif configuration == "group":
+            reader.problem(
+                "community.cu_afb_eur_mwh", "is required for a group of self-consumers (BTAU)"
+            )
         if "statute" in head:
             statute = _statute(reader, head["statute"], "community.statute")
 
@@ -583,6 +609,8 @@ def parse_community(data: Mapping[str, Any]) -> Community:
         cabina_primaria=cabina,
         constituted=constituted,
         cu_afa_eur_mwh=cu_afa,
+        configuration=configuration,  # type: ignore[arg-type]
+        cu_afb_eur_mwh=cu_afb,
         statute=statute,
         members=tuple(members),
         plants=tuple(plants),

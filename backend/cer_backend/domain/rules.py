@@ -157,6 +157,10 @@ def grant_factor(capital_grant_pct: Decimal) -> Decimal:
     return Decimal("0.5") * (capital_grant_pct / Decimal(100)) / Decimal("0.40")
 
 
+# Groups of self-consumers in one building: avoided network losses c_PR by plant voltage,
+# applied to E_ACVC × Pz (ARERA TIAD).
+LOSS_FACTOR_C_PR: Final[dict[str, Decimal]] = {"mv": Decimal("0.012"), "lv": Decimal("0.026")}
+
 # Surplus rule: thresholds of E_ACI,j / E_imm,j per set j of incentivised plants.
 SurplusSet = Literal["tip_only", "tip_with_grant"]
 SURPLUS_THRESHOLDS: Final[dict[SurplusSet, Decimal]] = {

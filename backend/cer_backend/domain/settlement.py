@@ -619,15 +619,33 @@ def settle(
                 f"no CU_Afa (TRAS_E) for {month} in community.cu_afa_eur_mwh: "
                 "its valorisation is not counted"
             )
+    rates = list(cu_afa)  # €/MWh on E_ACV per month
+    group = community.configuration == "group"
+    if group:  # groups of self-consumers in one building: + CU_Afb (BTAU) on E_ACVC = E_ACV
+        for m, month in enumerate(period.months):
+            btau = community.cu_afb_for_month(month)
+            if btau is None and shared_months[m] > 0:
+                errors.append(
+                    f"no CU_Afb (BTAU) for {month} in community.cu_afb_eur_mwh: "
+                    "its valorisation is not counted"
+                )
+            rates[m] += Fraction(btau or 0)
     plant_val = [Fraction(0)] * n_plants
-    for rate in set(cu_afa):
-        months_at_rate = [m for m in range(n_months) if cu_afa[m] == rate]
+    for rate in set(rates):
+        months_at_rate = [m for m in range(n_months) if rates[m] == rate]
         if rate == 0:
             continue
         energy_at_rate = allocated_months[:, months_at_rate].sum(axis=1).tolist()
         for k in range(n_plants):
             plant_val[k] += rate * int(energy_at_rate[k]) / WH_PER_MWH
-    month_val = [cu_afa[m] * int(shared_months[m]) / WH_PER_MWH for m in range(n_months)]
+    month_val = [rates[m] * int(shared_months[m]) / WH_PER_MWH for m in range(n_months)]
+    if group:  # + Σ_h E_ACVC,i × c_PR,i × Pz_h, the avoided network losses of each plant
+        losses = _monthly_dot(allocated * priced, np.broadcast_to(pz, allocated.shape), starts)
+        for k, plant in enumerate(plants):
+            c_pr = Fraction(rules.LOSS_FACTOR_C_PR[plant.voltage])
+            plant_val[k] += c_pr * sum(losses[k]) / PICO_EUR
+            for m in range(n_months):
+                month_val[m] += c_pr * losses[k][m] / PICO_EUR
 
     # RID and GSE fees ------------------------------------------------------------------
     rid_sums = _monthly_dot(plant_inj * priced, np.broadcast_to(pz, plant_inj.shape), starts)

@@ -390,3 +390,46 @@ def test_plant_with_other_incentives_gets_no_tip() -> None:
     )
     result = run(community, "2025-06-01", {pod(1): 10_000}, {pod(2): 5_000})
     assert result.shared_wh == 5_000 and result.incentivised_wh == 0 and result.tip == 0
+
+
+def test_group_of_self_consumers_valorisation() -> None:
+    """C_ACV = CU_Afa × E_ACV + CU_Afb × E_ACVC + Σ E_ACVC,i × c_PR,i × Pz (one building)."""
+    community = make_community(
+        configuration="group",
+        cu_afb_eur_mwh={"2025": Decimal("0.65")},
+        members=[
+            member("comune", "municipality", [pod(1), pod(3)]),
+            member("rossi", "person", [pod(2)]),
+        ],
+        plants=[
+            plant("lv", pod(1), 50, "2024-03-01"),
+            plant("mv", pod(3), 500, "2024-04-01", voltage="mv"),
+        ],
+    )
+    result = run(
+        community, "2025-06-01", {pod(1): 30_000, pod(3): 100_000}, {pod(2): 80_000}, "100"
+    )
+    # first in: lv 30 kWh, mv 50 kWh
+    expected = Fraction(80) * (Fraction("10.57") + Fraction("0.65")) / 1000
+    expected += Fraction(30) * Fraction("0.026") * 100 / 1000
+    expected += Fraction(50) * Fraction("0.012") * 100 / 1000
+    assert result.valorisation == expected
+    cer = make_community(
+        members=[
+            member("comune", "municipality", [pod(1), pod(3)]),
+            member("rossi", "person", [pod(2)]),
+        ],
+        plants=[plant("lv", pod(1), 50, "2024-03-01"), plant("mv", pod(3), 500, "2024-04-01")],
+    )
+    plain = run(cer, "2025-06-01", {pod(1): 30_000, pod(3): 100_000}, {pod(2): 80_000}, "100")
+    assert plain.valorisation == Fraction(80) * Fraction("10.57") / 1000
+
+
+def test_group_needs_btau() -> None:
+    from cer_backend.domain.community import parse_community  # noqa: PLC0415
+
+    from .builders import community_data  # noqa: PLC0415
+
+    with pytest.raises(InvalidInput) as caught:
+        parse_community(community_data(configuration="group"))
+    assert caught.value.problems[0].path == "community.cu_afb_eur_mwh"
