@@ -8,9 +8,10 @@ replace / reject, at most 744 readings per request (413), hours accepted only on
 community's live figures; ``GET /api/v1/community/live``; errors as problem+json.
 
 Tests drive it: :meth:`BackendStub.stop` / :meth:`start` (down, same port), ``fail_status``
-(answer every request with that status), ``delay_s`` (slow answers), :meth:`hold_requests`, ``settled`` (hours
-refused), and read what arrived: ``arrivals`` (every reading received, in order),
-``requests`` (method, path, status), ``stored``.
+(answer every request with that status), ``delay_s`` (slow answers), :meth:`hold_requests`
+(requests wait, for frozen clocks), ``settled`` (hours refused); and read what arrived:
+``arrivals`` (every reading received, in order), ``requests`` (method, path, status),
+``stored``.
 """
 
 from __future__ import annotations

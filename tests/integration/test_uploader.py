@@ -142,12 +142,12 @@ async def _tick(
 
 
 def _feed(
-    hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     uploader: SiteUploader,
     meter: Meter,
     start: datetime,
     end: datetime,
+    *,
     step: timedelta = timedelta(minutes=1),
 ) -> None:
     """Poll from ``start`` to ``end`` with the frozen clock following."""
@@ -168,7 +168,7 @@ async def test_closed_hours_are_uploaded_once_after_jitter(
     entry = _entry(hass, backend)
     uploader = await _uploader(hass, entry, rng=random.Random(7))
     uploader.async_start()
-    _feed(hass, freezer, uploader, Meter(), START, START + timedelta(minutes=61))
+    _feed(freezer, uploader, Meter(), START, START + timedelta(minutes=61))
 
     status = uploader.status
     assert status.pending_hours == 1
@@ -297,7 +297,7 @@ async def test_401_starts_reauth_and_stops_uploading(
     entry = _entry(hass, backend, token="revoked")
     uploader = await _uploader(hass, entry)
     uploader.async_start()
-    _feed(hass, freezer, uploader, Meter(), START, START + timedelta(minutes=61))
+    _feed(freezer, uploader, Meter(), START, START + timedelta(minutes=61))
     await _tick(hass, freezer, 300, uploader)
 
     status = uploader.status
@@ -322,7 +322,7 @@ async def test_a_rejected_reading_is_kept_and_raises_a_repair_issue(
     entry = _entry(hass, backend)
     uploader = await _uploader(hass, entry)
     uploader.async_start()
-    _feed(hass, freezer, uploader, Meter(), START, START + timedelta(hours=2, minutes=1))
+    _feed(freezer, uploader, Meter(), START, START + timedelta(hours=2, minutes=1))
     await _tick(hass, freezer, 300, uploader)
 
     assert [h.astimezone(ROME).hour for _, h, _ in backend.arrivals] == [11]
@@ -355,7 +355,7 @@ async def test_a_refused_batch_is_retried_with_backoff_and_raises_an_issue(
     entry = _entry(hass, backend)
     uploader = await _uploader(hass, entry, rng=random.Random(3))
     uploader.async_start()
-    _feed(hass, freezer, uploader, Meter(), START, START + timedelta(minutes=61))
+    _feed(freezer, uploader, Meter(), START, START + timedelta(minutes=61))
     await _tick(hass, freezer, 300, uploader)
     issue_id = f"upload_refused_{entry.entry_id}"
     issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
@@ -393,7 +393,7 @@ async def test_an_hour_closed_across_a_restart(
     meter = Meter()
     before = await _uploader(hass, entry)
     before.async_start()
-    _feed(hass, freezer, before, meter, START, START + timedelta(minutes=30))
+    _feed(freezer, before, meter, START, START + timedelta(minutes=30))
     await before.async_stop()  # Home Assistant stops: the state is written
     saved = hass_storage[storage_key(entry.entry_id)]["data"]["accounting"]
     assert saved["counters"]
@@ -401,7 +401,6 @@ async def test_an_hour_closed_across_a_restart(
     after = await _uploader(hass, entry)  # ... and starts again 3 minutes later
     after.async_start()
     _feed(
-        hass,
         freezer,
         after,
         meter,
@@ -425,7 +424,7 @@ async def test_waiting_hours_survive_a_restart_and_go_after_jitter(
     entry = _entry(hass, backend)
     before = await _uploader(hass, entry)
     before.async_start()
-    _feed(hass, freezer, before, Meter(), START, START + timedelta(minutes=121))
+    _feed(freezer, before, Meter(), START, START + timedelta(minutes=121))
     await _tick(hass, freezer, 300, before)
     assert before.status.pending_hours == 2
     await before.async_stop()
@@ -449,7 +448,7 @@ async def test_live_every_minute_keeps_the_community_figures(
     updates: list[None] = []
     remove = uploader.async_add_listener(lambda: updates.append(None))
     meter = Meter(withdrawal_w=-900.0)  # injecting 900 W
-    _feed(hass, freezer, uploader, meter, START, START + timedelta(minutes=10))
+    _feed(freezer, uploader, meter, START, START + timedelta(minutes=10))
     await _tick(hass, freezer, 61, uploader)
 
     assert backend.live[POD]["injection_w"] == 900.0
@@ -477,7 +476,7 @@ async def test_unload_cancels_an_upload_on_the_way(
     entry = _entry(hass, backend)
     uploader = await _uploader(hass, entry)
     uploader.async_start()
-    _feed(hass, freezer, uploader, Meter(), START, START + timedelta(minutes=61))
+    _feed(freezer, uploader, Meter(), START, START + timedelta(minutes=61))
     freezer.tick(timedelta(seconds=300))
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
@@ -505,7 +504,7 @@ async def test_upload_now_reports_a_failure(
     freezer.move_to(START)
     entry = _entry(hass, backend)
     uploader = await _uploader(hass, entry)
-    _feed(hass, freezer, uploader, Meter(), START, START + timedelta(minutes=61))
+    _feed(freezer, uploader, Meter(), START, START + timedelta(minutes=61))
     backend.fail_status = 500
     with pytest.raises(HomeAssistantError) as err:
         await uploader.upload_now()
