@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import aiohttp
 from sqlalchemy import create_engine, inspect, text
@@ -72,6 +73,12 @@ async def prepare(url: str, pods: int) -> tuple[str, list[str]]:
     token, _ = await create_token(engine, "site", community_id, codes)
     await engine.dispose()
     return token, codes
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -149,20 +156,26 @@ def main() -> int:
             {"pod": codes[n % len(codes)], "readings": readings((n // len(codes)) * 744, 744)}
             for n in range(args.batches)
         ]
+        cpu = cpu_seconds(server.pid)
         elapsed, accepted = asyncio.run(run_requests(base, token, batches, args.concurrency))
+        cpu = cpu_seconds(server.pid) - cpu
         print(
             f"744-reading batches: {args.batches} requests, {accepted} readings in "
-            f"{elapsed:.2f} s = {accepted / elapsed:,.0f} readings/s"
+            f"{elapsed:.2f} s = {accepted / elapsed:,.0f} readings/s "
+            f"(server CPU {cpu:.2f} s = {accepted / max(cpu, 1e-9):,.0f} readings per CPU-second)"
         )
         offset = ((args.batches // len(codes)) + 1) * 744
         singles = [
             {"pod": codes[n % len(codes)], "readings": readings(offset + n // len(codes), 1)}
             for n in range(args.singles)
         ]
+        cpu = cpu_seconds(server.pid)
         elapsed, accepted = asyncio.run(run_requests(base, token, singles, args.concurrency))
+        cpu = cpu_seconds(server.pid) - cpu
         print(
             f"single-hour uploads: {args.singles} requests ({accepted} new readings) in "
-            f"{elapsed:.2f} s = {args.singles / elapsed:,.0f} uploads/s"
+            f"{elapsed:.2f} s = {args.singles / elapsed:,.0f} uploads/s "
+            f"(server CPU {cpu:.2f} s = {args.singles / max(cpu, 1e-9):,.0f} uploads per CPU-second)"
         )
     finally:
         server.terminate()

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from . import __version__
 from .api.handlers import ROUTES as CORE_ROUTES
-from .api.keys import ENGINE_KEY, LIVE_KEY, REGISTRY_KEY
+from .api.keys import COMMITTER_KEY, ENGINE_KEY, LIVE_KEY, REGISTRY_KEY
 from .api.routing import (
     API_PREFIX,
     MAX_FILE_BODY,
@@ -23,6 +23,7 @@ from .api.routing import (
 from .api.settlement_handlers import ROUTES as SETTLEMENT_ROUTES
 from .database import backend_name, create_engine, ping
 from .migrate import upgrade
+from .service.groupcommit import GroupCommitter
 from .service.live import LiveStore
 from .service.registry import RegistryCache
 from .service.tokens import TokenStore
@@ -92,6 +93,7 @@ def create_app(database_url: str, *, migrate: bool = False) -> web.Application:
     app[TOKENS_KEY] = TokenStore(engine)
     app[REGISTRY_KEY] = RegistryCache(engine)
     app[LIVE_KEY] = LiveStore(engine)
+    app[COMMITTER_KEY] = GroupCommitter(engine)
 
     async def _startup(app: web.Application) -> None:
         if migrate:
@@ -106,6 +108,7 @@ def create_app(database_url: str, *, migrate: bool = False) -> web.Application:
             _LOGGER.info("Loaded %d live snapshots", loaded)
 
     async def _dispose(app: web.Application) -> None:
+        await app[COMMITTER_KEY].close()
         await app[ENGINE_KEY].dispose()
 
     app.on_startup.append(_startup)

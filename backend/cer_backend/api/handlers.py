@@ -22,7 +22,7 @@ from ..service.registry import (
 )
 from ..service.tokens import TokenError, create_token, revoke_token
 from . import schemas as s
-from .keys import ENGINE_KEY, LIVE_KEY, REGISTRY_KEY
+from .keys import COMMITTER_KEY, ENGINE_KEY, LIVE_KEY, REGISTRY_KEY
 from .problems import ApiError
 from .routing import TOKENS_KEY, WARNINGS_KEY, Context, Route
 
@@ -97,6 +97,7 @@ async def post_readings(context: Context) -> web.StreamResponse:
         body["pod"],
         body["readings"],
         token_id=context.require_principal().token_id,
+        committer=context.app[COMMITTER_KEY],
     )
     stored = outcome.accepted + outcome.duplicates + outcome.replaced
     if outcome.rejected and stored == 0:
