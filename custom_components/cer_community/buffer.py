@@ -93,6 +93,7 @@ class ReadingBuffer:
         self._extra: dict[str, Any] = {}
         self.dropped = 0
         """Hours dropped because the buffer was full (since start)."""
+        self._save_due: float | None = None
         self.state_provider: Callable[[], dict[str, Any]] | None = None
         """Called at each write for the accounting state to save alongside."""
 
@@ -120,6 +121,7 @@ class ReadingBuffer:
 
     @callback
     def _data(self) -> dict[str, Any]:
+        self._save_due = None
         return {
             "pod": self.pod,
             "pending": dict(sorted(self._pending.items())),
@@ -133,7 +135,15 @@ class ReadingBuffer:
 
     @callback
     def async_schedule_save(self, delay: float = SAVE_DELAY_S) -> None:
-        """Write the file after ``delay`` seconds (writes coalesce; flushed at shutdown)."""
+        """Write the file within ``delay`` seconds (writes coalesce; flushed at shutdown).
+
+        A write already due sooner is kept: polls every few seconds must not postpone it
+        forever (``Store.async_delay_save`` restarts its delay at each call).
+        """
+        due = self._hass.loop.time() + delay
+        if self._save_due is not None and self._save_due <= due:
+            return
+        self._save_due = due
         self._store.async_delay_save(self._data, delay)
 
     async def async_save(self) -> None:

@@ -6,8 +6,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.cer_community.accounting import HourReading
 from custom_components.cer_community.buffer import (
@@ -168,3 +170,20 @@ async def test_requeue_puts_rejected_back(hass: HomeAssistant) -> None:
 def test_hour_key_is_the_utc_instant() -> None:
     assert hour_key("2025-10-26T02:00:00+02:00") == "2025-10-26T00:00:00+00:00"
     assert hour_key("2025-10-26T02:00:00+01:00") == "2025-10-26T01:00:00+00:00"
+
+
+async def test_frequent_polls_do_not_postpone_the_write(
+    hass: HomeAssistant, hass_storage: dict[str, Any], freezer: FrozenDateTimeFactory
+) -> None:
+    buffer = ReadingBuffer(hass, "entry", POD)
+    await buffer.async_load()
+    buffer.add([_hour(0)])  # due in a second
+    for _ in range(5):
+        buffer.async_schedule_save(60)  # a poll every 10 s asks for a lazy write
+        freezer.tick(timedelta(seconds=0.3))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+    freezer.tick(timedelta(seconds=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert len(hass_storage[storage_key("entry")]["data"]["pending"]) == 1
