@@ -18,6 +18,7 @@ from homeassistant.config_entries import ConfigEntry, ConfigEntryState, ConfigFl
 from homeassistant.const import CONF_HOST, CONF_NAME, CONF_PORT
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     EntitySelector,
     EntitySelectorConfig,
     NumberSelector,
@@ -41,7 +42,9 @@ from .const import (
     CONF_ENTRY_TYPE,
     CONF_EXPORT_ENTITY,
     CONF_IMPORT_ENTITY,
+    CONF_INVERT_POWER,
     CONF_MEMBER_ID,
+    CONF_MODEL_ID,
     CONF_POD,
     CONF_POWER_ENTITY,
     CONF_PROFILE,
@@ -49,6 +52,7 @@ from .const import (
     CONF_ROLE,
     CONF_SITE_ROLE,
     CONF_SOURCE,
+    CONF_SWAP_ENERGY,
     CONF_TOKEN,
     CONF_UNIT,
     DEFAULT_PORT,
@@ -130,6 +134,11 @@ MODBUS_SCHEMA = vol.Schema(
         vol.Required(CONF_HOST): str,
         vol.Required(CONF_PORT, default=DEFAULT_PORT): _PORT,
         vol.Required(CONF_UNIT, default=DEFAULT_UNIT): _UNIT,
+        vol.Optional(CONF_MODEL_ID): NumberSelector(
+            NumberSelectorConfig(min=101, max=214, step=1, mode=NumberSelectorMode.BOX)
+        ),
+        vol.Optional(CONF_INVERT_POWER, default=False): BooleanSelector(),
+        vol.Optional(CONF_SWAP_ENERGY, default=False): BooleanSelector(),
     }
 )
 CONNECTION_SCHEMA = vol.Schema(
@@ -536,6 +545,10 @@ class CerCommunityOptionsFlow(OptionsFlow):
         if user_input is not None:
             self._draft.update(_connection_from(user_input))
             self._draft[CONF_PROFILE] = user_input[CONF_PROFILE]
+            self._draft[CONF_INVERT_POWER] = bool(user_input.get(CONF_INVERT_POWER))
+            self._draft[CONF_SWAP_ENERGY] = bool(user_input.get(CONF_SWAP_ENERGY))
+            model_id = user_input.get(CONF_MODEL_ID)
+            self._draft[CONF_MODEL_ID] = None if model_id is None else int(model_id)
             if user_input[CONF_PROFILE] == ModbusProfile.GENERIC:
                 return await self.async_step_generic()
             self._draft.pop(CONF_REGISTERS, None)

@@ -146,6 +146,12 @@ class _ModbusSource(_Source):
         assert self._connection is not None
         if self._device is None:
             options: dict[str, Any] = {"name": self._config.name}
+            if self._config.invert_power:  # unset keeps the profile's default
+                options["invert_power"] = True
+            if self._config.swap_energy:
+                options["swap_energy"] = True
+            if self._config.model_id is not None:
+                options["model_id"] = self._config.model_id
             if self._config.registers is not None:
                 options["registers"] = generic_register_rows(self._config.registers)
             self._device = await build_device(

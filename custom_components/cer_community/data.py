@@ -13,7 +13,9 @@ from .const import (
     CONF_DEVICES,
     CONF_EXPORT_ENTITY,
     CONF_IMPORT_ENTITY,
+    CONF_INVERT_POWER,
     CONF_MANUFACTURER,
+    CONF_MODEL_ID,
     CONF_POWER_ENTITY,
     CONF_PROFILE,
     CONF_QUANTITIES,
@@ -21,6 +23,7 @@ from .const import (
     CONF_ROLE,
     CONF_SERIAL_NUMBER,
     CONF_SOURCE,
+    CONF_SWAP_ENERGY,
     CONF_UNIT,
     DeviceRole,
     DeviceSource,
@@ -47,6 +50,10 @@ class DeviceConfig:
     power_entity: str | None = None
     import_entity: str | None = None
     export_entity: str | None = None
+    invert_power: bool = False
+    swap_energy: bool = False
+    model_id: int | None = None
+    """SunSpec model to read when the device has several (an inverter and its meter)."""
     quantities: tuple[str, ...] = ()
     """Quantities found by the test read: the entities created even while it sleeps."""
     manufacturer: str | None = None
@@ -69,6 +76,9 @@ class DeviceConfig:
             power_entity=raw.get(CONF_POWER_ENTITY),
             import_entity=raw.get(CONF_IMPORT_ENTITY),
             export_entity=raw.get(CONF_EXPORT_ENTITY),
+            invert_power=bool(raw.get(CONF_INVERT_POWER, False)),
+            swap_energy=bool(raw.get(CONF_SWAP_ENERGY, False)),
+            model_id=raw.get(CONF_MODEL_ID),
             quantities=tuple(raw.get(CONF_QUANTITIES, ())),
             manufacturer=raw.get(CONF_MANUFACTURER),
             model=raw.get(CONF_MODEL),
@@ -90,6 +100,9 @@ class DeviceConfig:
             CONF_POWER_ENTITY: self.power_entity,
             CONF_IMPORT_ENTITY: self.import_entity,
             CONF_EXPORT_ENTITY: self.export_entity,
+            CONF_INVERT_POWER: self.invert_power or None,
+            CONF_SWAP_ENERGY: self.swap_energy or None,
+            CONF_MODEL_ID: self.model_id,
             CONF_QUANTITIES: list(self.quantities) or None,
             CONF_MANUFACTURER: self.manufacturer,
             CONF_MODEL: self.model,
@@ -98,10 +111,11 @@ class DeviceConfig:
         return {key: value for key, value in raw.items() if value is not None}
 
     @property
-    def connection_key(self) -> tuple[str, int, int] | None:
-        """Host, port and unit of a Modbus device: what makes it the same device."""
+    def connection_key(self) -> tuple[str, int, int, int | None] | None:
+        """Host, port, unit (and SunSpec model) of a Modbus device: what makes it the same
+        device. An inverter and its meter behind one SunSpec address differ by model."""
         if self.source is DeviceSource.MODBUS and self.host is not None:
-            return (self.host.lower(), self.port or 0, self.unit or 0)
+            return (self.host.strip().lower(), self.port or 0, self.unit or 0, self.model_id)
         return None
 
 

@@ -22,7 +22,9 @@ from custom_components.cer_community.const import (
     CONF_DEVICES,
     CONF_EXPORT_ENTITY,
     CONF_IMPORT_ENTITY,
+    CONF_INVERT_POWER,
     CONF_MEMBER_ID,
+    CONF_MODEL_ID,
     CONF_POD,
     CONF_POWER_ENTITY,
     CONF_PROFILE,
@@ -30,6 +32,7 @@ from custom_components.cer_community.const import (
     CONF_ROLE,
     CONF_SITE_ROLE,
     CONF_SOURCE,
+    CONF_SWAP_ENERGY,
     CONF_TOKEN,
     CONF_UNIT,
     DOMAIN,
@@ -46,7 +49,7 @@ from tests.integration.conftest import (
     site_entry,
     unload_entry,
 )
-from tests.modbus_sim import Sdm630Simulator, free_port
+from tests.modbus_sim import Sdm630Simulator, SunSpecSimulator, free_port
 
 FLOW = "custom_components.cer_community.config_flow"
 SITE_INPUT = {CONF_NAME: "Municipio", CONF_POD: POD, CONF_SITE_ROLE: "prosumer"}
@@ -568,3 +571,34 @@ async def test_options_change_reloads_a_loaded_site(
     assert state is not None
     assert float(state.state) == pytest.approx(2700)
     await unload_entry(hass, entry)
+
+
+async def test_sunspec_inverter_and_its_meter_are_two_devices(
+    hass: HomeAssistant, socket_enabled: None
+) -> None:
+    """One SunSpec address with inverter 103 and meter 203: each model is its own device."""
+    async with SunSpecSimulator() as sim:
+        entry = site_entry()
+        entry.add_to_hass(hass)
+        for name, role, model_id in (("Inverter", "production", 103), ("Meter", "grid", 203)):
+            result = await _options(hass, entry, "add_device")
+            result = await _opt(
+                hass, result["flow_id"], {CONF_NAME: name, CONF_SOURCE: "modbus", CONF_ROLE: role}
+            )
+            connection = {
+                CONF_PROFILE: "sunspec",
+                CONF_HOST: "127.0.0.1",
+                CONF_PORT: sim.port,
+                CONF_UNIT: 1,
+                CONF_MODEL_ID: model_id,
+                CONF_INVERT_POWER: False,
+                CONF_SWAP_ENERGY: False,
+            }
+            result = await _opt(hass, result["flow_id"], connection)
+            assert result["type"] is FlowResultType.CREATE_ENTRY
+        inverter, meter = entry.options[CONF_DEVICES]
+        assert inverter[CONF_MODEL_ID] == 103
+        assert "energy_produced" in inverter["quantities"]
+        assert meter[CONF_MODEL_ID] == 203
+        assert "energy_imported" in meter["quantities"]
+        assert inverter["serial_number"] == "SIM-INV-0001"
