@@ -127,6 +127,7 @@ class Community:
     timezone: str = DEFAULT_TIMEZONE
     configuration: Configuration = "cer"
     cu_afb_eur_mwh: Mapping[str, Decimal] = field(default_factory=dict)
+    gse_fees: rules.GseFeeSchedule = rules.GSE_FEES
 
     @property
     def area(self) -> rules.Area:
@@ -349,6 +350,21 @@ def _statute(reader: _Reader, value: Any, path: str) -> Statute | None:
     )
 
 
+def _gse_fees(reader: _Reader, value: Any, path: str) -> rules.GseFeeSchedule | None:
+    """The GSE fee schedule (DM 106/2024 by default) when the file gives its own."""
+    keys = ("free_up_to_kw", "base_eur", "base_up_to_kw", "eur_per_kw_beyond")
+    data = reader.mapping(value, path, required=keys)
+    if data is None:
+        return None
+    numbers = [
+        reader.field(data, path, key, lambda v, p: reader.number(v, p, Decimal(0))) for key in keys
+    ]
+    if any(n is None for n in numbers):
+        return None
+    free, base, base_up_to, per_kw = (n for n in numbers if n is not None)
+    return rules.GseFeeSchedule(free, base, base_up_to, per_kw)
+
+
 _MONTH_OR_YEAR = re.compile(r"\d{4}(-(0[1-9]|1[0-2]))?")
 
 
@@ -386,6 +402,7 @@ def parse_community(data: Mapping[str, Any]) -> Community:
     cu_afa: dict[str, Decimal] = {}
     cu_afb: dict[str, Decimal] = {}
     configuration: str | None = "cer"
+    gse_fees: rules.GseFeeSchedule | None = rules.GSE_FEES
     head = (
         reader.mapping(
             top["community"],
@@ -398,7 +415,7 @@ def parse_community(data: Mapping[str, Any]) -> Community:
                 "cu_afa_eur_mwh",
                 "statute",
             ),
-            optional=("market_zone", "timezone", "configuration", "cu_afb_eur_mwh"),
+            optional=("market_zone", "timezone", "configuration", "cu_afb_eur_mwh", "gse_fees"),
         )
         if "community" in top
         else None
@@ -448,6 +465,8 @@ def parse_community(data: Mapping[str, Any]) -> Community:
             )
         if "statute" in head:
             statute = _statute(reader, head["statute"], "community.statute")
+        if head.get("gse_fees") is not None:
+            gse_fees = _gse_fees(reader, head["gse_fees"], "community.gse_fees")
 
     # members ------------------------------------------------------------------------
     members: list[Member] = []
@@ -611,6 +630,7 @@ def parse_community(data: Mapping[str, Any]) -> Community:
         cu_afa_eur_mwh=cu_afa,
         configuration=configuration,  # type: ignore[arg-type]
         cu_afb_eur_mwh=cu_afb,
+        gse_fees=gse_fees or rules.GSE_FEES,
         statute=statute,
         members=tuple(members),
         plants=tuple(plants),

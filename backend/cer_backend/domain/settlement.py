@@ -650,7 +650,10 @@ def settle(
     # RID and GSE fees ------------------------------------------------------------------
     rid_sums = _monthly_dot(plant_inj * priced, np.broadcast_to(pz, plant_inj.shape), starts)
     month_share = _month_shares(period)
-    fees = [_gse_fee(plant, plant_windows[k], month_share) for k, plant in enumerate(plants)]
+    fees = [
+        _gse_fee(community.gse_fees, plant, plant_windows[k], month_share)
+        for k, plant in enumerate(plants)
+    ]
 
     # surplus earmark (C_ecc) -----------------------------------------------------------
     surplus_total = Fraction(0)
@@ -865,7 +868,10 @@ def _month_shares(period: Period) -> list[tuple[int, int, Fraction]]:
 
 
 def _gse_fee(
-    plant: Plant, window: tuple[int, int], month_shares: list[tuple[int, int, Fraction]]
+    schedule: rules.GseFeeSchedule,
+    plant: Plant,
+    window: tuple[int, int],
+    month_shares: list[tuple[int, int, Fraction]],
 ) -> Fraction:
     """The plant's share of its yearly GSE fee: 1/12 per month in service in the period.
 
@@ -877,7 +883,7 @@ def _gse_fee(
     shares = [share for start, end, share in month_shares if a < end and b > start]
     whole = sum(1 for share in shares if share == 1)
     months = whole + sum((share for share in shares if share != 1), Fraction(0))
-    return Fraction(rules.GSE_FEES.per_year(plant.power_kw)) * months / 12
+    return Fraction(schedule.per_year(plant.power_kw)) * months / 12
 
 
 def _consumer_weights(

@@ -433,3 +433,11 @@ def test_group_needs_btau() -> None:
     with pytest.raises(InvalidInput) as caught:
         parse_community(community_data(configuration="group"))
     assert caught.value.problems[0].path == "community.cu_afb_eur_mwh"
+
+
+def test_gse_fee_schedule_from_the_community_file() -> None:
+    schedule = {"free_up_to_kw": 3, "base_eur": 20, "base_up_to_kw": 20, "eur_per_kw_beyond": 2}
+    community = make_community(gse_fees=schedule)
+    p = Period.parse("2025")
+    result = settle(community, HourlyEnergy.from_rows([], p, [pod(1)]), HourlyPrices(), p)
+    assert result.gse_fees == 20 + 2 * 80
