@@ -154,3 +154,35 @@ async def test_counter_backwards_is_held_and_raised(
     assert issues.async_get_issue(DOMAIN, issue_id) is None
 
     await unload_entry(hass, entry)
+
+
+async def test_device_from_existing_entities(hass: HomeAssistant) -> None:
+    """An inverter read by another integration: its kW and kWh become W and Wh."""
+    hass.states.async_set("sensor.pv_power", "2.5", {"unit_of_measurement": "kW"})
+    hass.states.async_set("sensor.pv_energy", "1234.5", {"unit_of_measurement": "kWh"})
+    entry = site_entry(
+        [
+            {
+                "device_id": "pv",
+                "name": "PV",
+                "source": "entities",
+                "role": "production",
+                "power_entity": "sensor.pv_power",
+                "import_entity": "sensor.pv_energy",
+                "quantities": ["active_power", "energy_produced"],
+            }
+        ]
+    )
+    await setup_entry(hass, entry)
+    assert _value(hass, "sensor.municipio_pv_power") == 2500
+    assert _value(hass, "sensor.municipio_pv_energy_produced") == pytest.approx(1234.5)
+    assert _value(hass, "sensor.municipio_injection_power") == 2500
+
+    hass.states.async_set("sensor.pv_power", "unavailable")
+    await _poll(hass, entry.entry_id)
+    assert hass.states.get("sensor.municipio_pv_power").state == STATE_UNAVAILABLE  # type: ignore[union-attr]
+
+    hass.states.async_set("sensor.pv_power", "3000", {"unit_of_measurement": "W"})
+    await _poll(hass, entry.entry_id)
+    assert _value(hass, "sensor.municipio_pv_power") == 3000
+    await unload_entry(hass, entry)
