@@ -54,6 +54,8 @@ DEFAULT_MAX_GAP = timedelta(minutes=5)
 """Polls further apart than this are a gap: the hours they span are ``estimated``."""
 CLOSED_HOURS_KEPT = 24 * 14
 """Closed hours remembered for revisions (a device back after up to two weeks)."""
+GRID_MEMORY = timedelta(days=14)
+"""A grid meter silent for longer is taken as removed: figures are derived from then on."""
 IDLE_POWER_W = 1.0
 """A device below this power before a gap was idle (an inverter asleep)."""
 SLEEP_SLACK_WH = 10.0
@@ -66,6 +68,13 @@ _FIELD_OF_COUNTER: dict[tuple[DeviceRole, Quantity], str] = {
     (DeviceRole.PRODUCTION, Quantity.ENERGY_PRODUCED): "produced",
     (DeviceRole.PRODUCTION, Quantity.ENERGY_EXPORTED): "produced",
     (DeviceRole.LOAD, Quantity.ENERGY_IMPORTED): "load",
+}
+# Which flag of an hour says that a counter's figure was measured in it.
+_FLAG_OF_FIELD = {
+    "injected": "has_grid",
+    "withdrawn": "has_grid",
+    "produced": "has_production",
+    "load": "has_load",
 }
 
 
@@ -254,10 +263,9 @@ class SiteAccountant:
                 self._hour(self.hour_start_of(ts)).estimated = True
         hour = self._hour(self.hour_start_of(ts))
         hour.samples += 1
-        grid = [d for d in devices if d.role is DeviceRole.GRID]
         for device in devices:
             self._add_device(ts, device, revised)
-        if not grid and devices:
+        if devices and not self._has_grid_meter(ts):
             self._add_derived(ts, devices, revised)
         self._last_sample = ts
         closed = self._close_due(ts)
@@ -300,6 +308,18 @@ class SiteAccountant:
             hour.has_production = True
         else:
             hour.has_load = True
+
+    def _has_grid_meter(self, ts: datetime) -> bool:
+        """Whether the site has a grid meter (one answered in the last two weeks).
+
+        A grid meter that is briefly unreachable does not switch the site to derived
+        figures: its counters cover the gap when it answers again.
+        """
+        for key, counter in self._counters.items():
+            device_id = key.rsplit("|", 1)[0]
+            if self._roles.get(device_id) is DeviceRole.GRID and ts - counter.at <= GRID_MEMORY:
+                return True
+        return False
 
     def _plausible(self, delta: float, seconds: float) -> bool:
         limit = max(self.min_plausible_step_wh, self.max_power_w * max(seconds, 0.0) / 3600)
@@ -353,6 +373,7 @@ class SiteAccountant:
                     watts * hours,
                     estimated=True,
                     revised=revised,
+                    counter=True,
                 )
                 self._spread_counter(
                     counter.candidate_at,
@@ -392,10 +413,10 @@ class SiteAccountant:
         revised: set[datetime],
     ) -> None:
         if end - start <= self.max_gap:
-            self._spread(start, end, name, delta, estimated=False, revised=revised)
+            self._spread(start, end, name, delta, estimated=False, revised=revised, counter=True)
         elif delta <= 0:
             # a counter that did not move across a gap: nothing is uncertain
-            self._spread(start, end, name, 0.0, estimated=False, revised=revised)
+            self._spread(start, end, name, 0.0, estimated=False, revised=revised, counter=True)
         elif (
             previous_power is not None
             and abs(previous_power.watts) < IDLE_POWER_W
@@ -403,9 +424,11 @@ class SiteAccountant:
         ):
             # idle before the gap (an inverter asleep) and a trickle since it woke up:
             # the energy belongs to the end of the gap
-            self._spread(end - self.max_gap, end, name, delta, estimated=False, revised=revised)
+            self._spread(
+                end - self.max_gap, end, name, delta, estimated=False, revised=revised, counter=True
+            )
         else:
-            self._spread(start, end, name, delta, estimated=True, revised=revised)
+            self._spread(start, end, name, delta, estimated=True, revised=revised, counter=True)
 
     def _add_derived(
         self, ts: datetime, devices: Sequence[DeviceSample], revised: set[datetime]
@@ -463,8 +486,13 @@ class SiteAccountant:
         *,
         estimated: bool,
         revised: set[datetime],
+        counter: bool = False,
     ) -> None:
-        """Share ``amount`` of figure ``name`` over [start, end] in proportion to time."""
+        """Share ``amount`` of figure ``name`` over [start, end] in proportion to time.
+
+        ``counter``: the amount comes from a device's counter (which marks the figure as
+        known in the hours it reaches, even those without a poll).
+        """
         total = (end - start).total_seconds()
         if total <= 0:
             shares = [(self.hour_start_of(end), 1.0)]
@@ -482,6 +510,8 @@ class SiteAccountant:
                 hour = self._hour(hour_start)
             if amount:
                 hour.add(name, amount * share)
+            if counter:
+                setattr(hour, _FLAG_OF_FIELD[name], True)
             if estimated and (amount or not hour.estimated):
                 hour.estimated = True
             if hour.closed and (amount * share or estimated):

@@ -226,6 +226,35 @@ def test_a_gap_across_the_boundary_is_spread_and_estimated() -> None:
     assert [h.samples for h in closed] == [21, 20]
 
 
+def test_hours_inside_a_gap_have_every_figure() -> None:
+    accountant = SiteAccountant(ROME)
+    site = Site()
+    closed = _run(accountant, site, _local(2025, 6, 1, 9, 0), _local(2025, 6, 1, 9, 50))
+    closed += _run(accountant, site, _local(2025, 6, 1, 12, 10), _local(2025, 6, 1, 13, 1))
+    by_hour = {h.hour_start.hour: h for h in closed}
+    assert sorted(by_hour) == [9, 10, 11, 12]
+    for hour in (10, 11):  # no poll at all in these hours
+        assert by_hour[hour].samples == 0
+        assert by_hour[hour].quality == "estimated"
+        assert (by_hour[hour].withdrawn_wh, by_hour[hour].produced_wh) == (600, 1200)
+        assert by_hour[hour].consumed_wh == 1800
+
+
+def test_a_grid_meter_briefly_unreachable_is_not_counted_twice() -> None:
+    accountant = SiteAccountant(ROME)
+    site = Site()
+    load = DeviceSample("building", DeviceRole.LOAD, {Quantity.ACTIVE_POWER: 1800.0})
+    closed: list[HourReading] = []
+    for minute in range(62):
+        moment = _local(2025, 6, 1, 10, 0) + timedelta(minutes=minute)
+        site.at(moment)
+        grid_answers = not 20 <= minute < 23  # three polls without the grid meter
+        closed += accountant.add_sample(moment, [*site.samples(grid=grid_answers), load])
+    hour = closed[0]
+    assert (hour.withdrawn_wh, hour.injected_wh) == (600, 0)
+    assert hour.quality == "measured"
+
+
 def test_an_inverter_asleep_at_night_does_not_spoil_the_hours() -> None:
     accountant = SiteAccountant(ROME)
     site = Site(production_w=0.0)
