@@ -66,14 +66,19 @@ class SettlementOptions:
 
     f_exemption: FExemption = "withdrawal_share"
 
-    def assumptions(self) -> list[str]:
+    def assumptions(self, quarter_hours: str = "mean") -> list[str]:
         """The OPEN rules and the choice made, for the report."""
+        quarters = (
+            "hourly Pz is the mean of the four quarter-hours"
+            if quarter_hours == "mean"
+            else "refused"
+        )
         return [
             "first-in tie-break on equal commissioning dates: plant id (OPEN)",
             f"F exemption split: {self.f_exemption} (OPEN; default pro-rata to the exempt "
             "members' share of the hour's withdrawals, rounded to the Wh)",
             "CU_Afa (TRAS_E) from the community file, month beats year (2025 onward OPEN)",
-            "15-minute prices: hourly Pz is the mean of the four quarter-hours (OPEN)",
+            f"15-minute prices: {quarters} (OPEN)",
             "members' coincident withdrawal: each hour's shared energy pro-rata to the "
             "members' withdrawals, rounded to the Wh by largest remainder over the period",
         ]
@@ -841,7 +846,7 @@ def settle(
         ),
         warnings=warnings,
         errors=errors,
-        assumptions=options.assumptions(),
+        assumptions=options.assumptions(prices.quarter_hours),
     )
 
 
