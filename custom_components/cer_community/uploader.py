@@ -39,7 +39,14 @@ from homeassistant.helpers.event import (
 )
 from homeassistant.util import dt as dt_util
 
-from .accounting import DEFAULT_MAX_GAP, DeviceSample, HourFigures, HourReading, SiteAccountant
+from .accounting import (
+    DEFAULT_MAX_GAP,
+    CounterAnomaly,
+    DeviceSample,
+    HourFigures,
+    HourReading,
+    SiteAccountant,
+)
 from .api import (
     MAX_READINGS_PER_REQUEST,
     CerApiAuthError,
@@ -122,6 +129,8 @@ class SiteUploader:
         """The community's live figures of the last ``/live`` answer."""
         self.community_updated: datetime | None = None
         self.live_error: str | None = None
+        self.counter_anomalies: dict[str, CounterAnomaly] = {}
+        """The last value held back of each counter (``device_id|quantity``), for diagnostics."""
         buffer.state_provider = accountant.to_dict
 
     @classmethod
@@ -193,7 +202,19 @@ class SiteUploader:
         """
         closed = self.accountant.add_sample(ts, devices)
         for anomaly in self.accountant.pop_anomalies():
-            LOGGER.debug("Counter value held back at %s: %s", self.pod, anomaly)
+            key = f"{anomaly.device_id}|{anomaly.quantity}"
+            if key not in self.counter_anomalies:
+                LOGGER.warning(
+                    "%s: counter %s of device %s went %s (%s Wh after %s Wh): "
+                    "held back, the hour is estimated",
+                    self.pod,
+                    anomaly.quantity,
+                    anomaly.device_id,
+                    "backwards" if anomaly.kind == "backwards" else "up implausibly",
+                    anomaly.value_wh,
+                    anomaly.previous_wh,
+                )
+            self.counter_anomalies[key] = anomaly
         if closed and self.buffer.add(closed):
             if self._timer is None and self._started and self._can_upload:
                 self._schedule(self._jitter_delay())

@@ -511,3 +511,27 @@ async def test_upload_now_reports_a_failure(
     assert err.value.translation_key == "upload_failed"
     assert uploader.status.pending_hours == 1
     await uploader.async_stop()
+
+
+async def test_a_counter_reset_goes_up_estimated_and_is_logged_once(
+    hass: HomeAssistant,
+    backend: BackendStub,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    freezer.move_to(START)
+    entry = _entry(hass, backend)
+    uploader = await _uploader(hass, entry)
+    uploader.async_start()
+    meter = Meter()
+    _feed(freezer, uploader, meter, START, START + timedelta(minutes=30))
+    meter.imported = 0.0  # the meter was replaced
+    _feed(freezer, uploader, meter, START + timedelta(minutes=31), START + timedelta(minutes=61))
+    await _tick(hass, freezer, 300, uploader)
+
+    reading = backend.arrivals[0][2]
+    assert reading["quality"] == "estimated"
+    assert 590 <= reading["withdrawn_wh"] <= 610
+    assert list(uploader.counter_anomalies) == ["grid|energy_imported"]
+    assert caplog.text.count("went backwards") == 1
+    await uploader.async_stop()
