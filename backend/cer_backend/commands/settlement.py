@@ -27,8 +27,14 @@ from ..files.outputs import write_settlement_csv
 Handler = Callable[[argparse.Namespace], int]
 
 
+INTERNAL_ERROR = 70  # EX_SOFTWARE
+
+
 def _reporting_invalid(handler: Handler) -> Handler:
-    """Print an InvalidInput as one line per problem and exit 2 (never a traceback)."""
+    """Print an InvalidInput as one line per problem and exit 2 (never a traceback).
+
+    Anything unexpected is one line too (exit 70); ``-v`` shows the traceback.
+    """
 
     def run(args: argparse.Namespace) -> int:
         try:
@@ -37,6 +43,17 @@ def _reporting_invalid(handler: Handler) -> Handler:
             for problem in err.problems:
                 print(f"cer-backend: error: {problem}", file=sys.stderr)
             return 2
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as err:
+            if getattr(args, "verbose", False):
+                raise
+            print(
+                f"cer-backend: internal error: {type(err).__name__}: {err} "
+                "(run with -v for the traceback)",
+                file=sys.stderr,
+            )
+            return INTERNAL_ERROR
 
     return run
 

@@ -265,3 +265,21 @@ def test_exit_codes_as_a_process(files: dict[str, Path], tmp_path: Path) -> None
     rule = run_process("check", "--community", str(files["community"]))
     assert rule.returncode == 1
     assert "not eligible for the TIP" in rule.stdout
+
+
+def test_unexpected_error_is_one_line(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cer_backend.commands import settlement as command  # noqa: PLC0415
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(command, "settle", broken)
+    assert main(settle_args(files)) == 70
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        "cer-backend: internal error: RuntimeError: boom (run with -v for the traceback)"
+    )
+    with pytest.raises(RuntimeError):
+        main(["-v", *settle_args(files)])
