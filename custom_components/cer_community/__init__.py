@@ -150,7 +150,7 @@ async def _async_setup_site(hass: HomeAssistant, entry: ConfigEntry) -> None:
             await device.async_close()
 
     entry.async_on_unload(close_devices)
-    _register_devices(hass, entry)
+    site_device_id = _register_devices(hass, entry)
 
     async def community_live() -> CommunityLive:
         if client is None:
@@ -168,7 +168,13 @@ async def _async_setup_site(hass: HomeAssistant, entry: ConfigEntry) -> None:
     )
     set_runtime_data(
         entry,
-        SiteRuntimeData(devices=devices, site=site, uploader=uploader, community=community),
+        SiteRuntimeData(
+            devices=devices,
+            site=site,
+            uploader=uploader,
+            community=community,
+            site_device_id=site_device_id,
+        ),
     )
     await site.async_config_entry_first_refresh()
     uploader.async_start()
@@ -186,8 +192,8 @@ async def _async_setup_site(hass: HomeAssistant, entry: ConfigEntry) -> None:
     await community.async_refresh()
 
 
-def _register_devices(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Create the site's device, and remove the devices of meters no longer configured."""
+def _register_devices(hass: HomeAssistant, entry: ConfigEntry) -> str:
+    """Create the site's device (answers its id); remove meters no longer configured."""
     registry = dr.async_get(hass)
     site_device = registry.async_get_or_create(
         config_entry_id=entry.entry_id, **site_device_info(entry)
@@ -196,7 +202,8 @@ def _register_devices(hass: HomeAssistant, entry: ConfigEntry) -> None:
     wanted.add((DOMAIN, entry.data[CONF_POD]))
     for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
         if device.id != site_device.id and not device.identifiers & wanted:
-            registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
+            registry.async_remove_device(device.id)
+    return site_device.id
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:

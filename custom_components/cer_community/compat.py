@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .const import DOMAIN
@@ -29,6 +30,7 @@ __all__ = [
     "get_runtime_data",
     "set_runtime_data",
     "update_failed",
+    "via_device",
 ]
 
 
@@ -76,3 +78,15 @@ def update_failed(message: str, translation_key: str, placeholders: dict[str, st
         )
         return failed
     return UpdateFailed(message)
+
+
+def via_device(parent_id: str, parent_identifier: tuple[str, str]) -> dict[str, Any]:
+    """The ``DeviceInfo`` keys linking a device to its parent.
+
+    ``via_device_id`` (the parent's registry id) replaces the ``via_device`` identifier in
+    recent releases (the identifier is deprecated, to stop working in 2027.8); HA 2024.3
+    knows only ``via_device``.
+    """
+    if "via_device_id" in DeviceInfo.__annotations__:
+        return {"via_device_id": parent_id}
+    return {"via_device": parent_identifier}

@@ -132,6 +132,8 @@ class SiteRuntimeData:
     site: SiteCoordinator
     uploader: SiteUploader
     community: CommunityCoordinator
+    site_device_id: str
+    """Registry id of the site's device, parent of its meters and inverters."""
 
 
 @dataclass(slots=True)

@@ -8,6 +8,7 @@ from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
+from .compat import via_device
 from .const import CONF_ENTRY_TYPE, CONF_POD, DOMAIN, EntryType
 from .coordinator import CommunityCoordinator, DeviceCoordinator, SiteCoordinator
 
@@ -46,7 +47,12 @@ class CerDeviceEntity(CoordinatorEntity[DeviceCoordinator]):
 
     _attr_has_entity_name = True
 
-    def __init__(self, coordinator: DeviceCoordinator, description: EntityDescription) -> None:
+    def __init__(
+        self,
+        coordinator: DeviceCoordinator,
+        description: EntityDescription,
+        site_device_id: str,
+    ) -> None:
         """Bind the entity to its device: unique id from the POD, device id and quantity."""
         super().__init__(coordinator)
         self.entity_description = description
@@ -61,7 +67,7 @@ class CerDeviceEntity(CoordinatorEntity[DeviceCoordinator]):
             model=device.model or identity.model or device.profile,
             serial_number=device.serial_number or identity.serial_number,
             sw_version=identity.sw_version,
-            via_device=(DOMAIN, entry.data[CONF_POD]),
+            **via_device(site_device_id, (DOMAIN, entry.data[CONF_POD])),  # type: ignore[typeddict-item]
         )
 
 

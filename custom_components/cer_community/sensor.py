@@ -311,7 +311,7 @@ async def async_setup_entry(
     for coordinator in runtime.devices.values():
         quantities = set(coordinator.device.quantities) or {str(q) for q in coordinator.data or {}}
         entities.extend(
-            CerDeviceSensor(coordinator, description)
+            CerDeviceSensor(coordinator, description, runtime.site_device_id)
             for description in DEVICE_SENSORS
             if description.key in quantities
         )
