@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
@@ -94,6 +94,7 @@ class ReadingBuffer:
         self.dropped = 0
         """Hours dropped because the buffer was full (since start)."""
         self._save_due: float | None = None
+        self._retried: set[str] = set()
         self.state_provider: Callable[[], dict[str, Any]] | None = None
         """Called at each write for the accounting state to save alongside."""
 
@@ -239,13 +240,23 @@ class ReadingBuffer:
         self.async_schedule_save(1.0)
 
     @callback
-    def requeue_rejected(self) -> int:
-        """Put refused readings back in the queue (the ``upload_now`` action)."""
+    def requeue_rejected(self, *, fresh_within: timedelta | None = None) -> int:
+        """Put refused readings back in the queue (the ``upload_now`` action).
+
+        With ``fresh_within``, only readings refused that soon after their hour ended, and
+        only once each: a backend whose clock runs behind refuses an hour as "not ended
+        yet", which a retry an hour later fixes.
+        """
         count = 0
-        for key, rejected in self._rejected.items():
+        for key, rejected in list(self._rejected.items()):
+            if fresh_within is not None:
+                ended = datetime.fromisoformat(key) + timedelta(hours=1)
+                if key in self._retried or rejected.at - ended > fresh_within:
+                    continue
+                self._retried.add(key)
             self._pending.setdefault(key, rejected.reading)
+            del self._rejected[key]
             count += 1
-        self._rejected.clear()
         self._enforce_cap()
         self._update_issue()
         if count:

@@ -65,6 +65,8 @@ DEFAULT_BACKOFF_S = (60.0, 3600.0)
 LIVE_INTERVAL = timedelta(minutes=1)
 STATE_SAVE_DELAY_S = 60.0
 ISSUE_REFUSED = "upload_refused"
+FRESH_REFUSAL = timedelta(hours=2)
+"""A reading refused this soon after its hour is retried once, an hour later (clock skew)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,7 +302,8 @@ class SiteUploader:
 
     @callback
     def _on_hour(self, _now: datetime) -> None:
-        """Safety net at each hour: anything waiting and nothing scheduled gets a slot."""
+        """Each hour: retry fresh refusals once, and give anything waiting a slot."""
+        self.buffer.requeue_rejected(fresh_within=FRESH_REFUSAL)
         if self._timer is None and self.buffer.pending_count and self._can_upload:
             self._schedule(self._jitter_delay())
 

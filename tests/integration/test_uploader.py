@@ -535,3 +535,25 @@ async def test_a_counter_reset_goes_up_estimated_and_is_logged_once(
     assert list(uploader.counter_anomalies) == ["grid|energy_imported"]
     assert caplog.text.count("went backwards") == 1
     await uploader.async_stop()
+
+
+async def test_an_hour_refused_as_not_ended_is_retried_once_an_hour_later(
+    hass: HomeAssistant, backend: BackendStub, freezer: FrozenDateTimeFactory
+) -> None:
+    """The backend's clock runs 10 minutes behind: it refuses the hour as not ended."""
+    freezer.move_to(START)
+    entry = _entry(hass, backend)
+    uploader = await _uploader(hass, entry)
+    uploader.async_start()
+    _feed(freezer, uploader, Meter(), START, START + timedelta(minutes=61))
+    backend.settled.add(START.astimezone(UTC))  # stands for any refusal right after the hour
+    await _tick(hass, freezer, 300, uploader)
+    assert uploader.status.rejected_hours == 1
+
+    backend.settled.clear()
+    freezer.move_to(START + timedelta(hours=2))  # the next hour: retried once, taken
+    await _tick(hass, freezer, 0, uploader)
+    await _tick(hass, freezer, 301, uploader)
+    assert uploader.status.rejected_hours == 0
+    assert [h.astimezone(ROME).hour for _, h, _ in backend.arrivals] == [10]
+    await uploader.async_stop()
