@@ -58,7 +58,7 @@ def community(pods: int) -> dict[str, object]:
 
 
 def wipe(url: str) -> None:
-    sync = create_engine(normalise_database_url(url).replace("+psycopg", "+psycopg"))
+    sync = create_engine(normalise_database_url(url))
     with sync.begin() as connection:
         for name in inspect(connection).get_table_names():
             connection.execute(text(f'DROP TABLE IF EXISTS "{name}" CASCADE'))
@@ -175,7 +175,8 @@ def main() -> int:
         print(
             f"single-hour uploads: {args.singles} requests ({accepted} new readings) in "
             f"{elapsed:.2f} s = {args.singles / elapsed:,.0f} uploads/s "
-            f"(server CPU {cpu:.2f} s = {args.singles / max(cpu, 1e-9):,.0f} uploads per CPU-second)"
+            f"(server CPU {cpu:.2f} s = "
+            f"{args.singles / max(cpu, 1e-9):,.0f} uploads per CPU-second)"
         )
     finally:
         server.terminate()

@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from psycopg import sql
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -111,20 +110,21 @@ async def _load_energy(
     return HourlyEnergy.from_arrays(period, pods, injected, withdrawn, present)
 
 
-_COPY_ROW = np.dtype(
-    [
-        ("fields", ">i2"),
-        ("l1", ">i4"),
-        ("pod", ">i4"),
-        ("l2", ">i4"),
-        ("hour", ">i4"),
-        ("l3", ">i4"),
-        ("injected", ">i8"),
-        ("l4", ">i4"),
-        ("withdrawn", ">i8"),
-    ]
-)
-_COPY_HEADER = 19  # signature (11), flags (4), header extension length (4)
+#: PostgreSQL: one row per POD, its (hour index, injected, withdrawn) packed by the server as
+#: big-endian int4 triples in one bytea, so the client gets a few values per POD instead of a
+#: row per hour; several connections share the PODs (the server works in parallel).
+_PACKED_READINGS = """
+SELECT r.pod,
+  string_agg(int4send(((extract(epoch FROM r.hour_start)::bigint / 3600) - %(start_hour)s)::int4)
+             || int4send(r.injected_wh::int4) || int4send(r.withdrawn_wh::int4), ''::bytea)
+FROM readings r
+WHERE r.community_id = %(community)s AND r.pod = ANY(CAST(%(pods)s AS text[]))
+  AND r.hour_start >= %(start)s AND r.hour_start < %(end)s
+GROUP BY r.pod
+"""
+_PACKED_ROW = np.dtype([("hour", ">i4"), ("injected", ">i4"), ("withdrawn", ">i4")])
+#: concurrent connections that load a period's readings
+LOAD_CONNECTIONS = 4
 
 
 async def _copy_readings(
@@ -136,37 +136,47 @@ async def _copy_readings(
     start: datetime,
     end: datetime,
 ) -> tuple[Any, Any, Any, Any]:
-    """PostgreSQL: the period's readings as arrays, through one binary COPY."""
+    """PostgreSQL: the period's readings as arrays (POD index, hour index, Wh, Wh)."""
+    index = {pod: i for i, pod in enumerate(pods)}
+    size = max(1, -(-len(pods) // LOAD_CONNECTIONS))
+    chunks = [pods[i : i + size] for i in range(0, len(pods), size)]
 
-    raw = await connection.get_raw_connection()
-    driver = raw.driver_connection
-    assert driver is not None
-    statement = sql.SQL(
-        "COPY (SELECT (p.idx - 1)::int4,"
-        " ((extract(epoch FROM r.hour_start)::bigint / 3600) - {start_hour})::int4,"
-        " r.injected_wh::int8, r.withdrawn_wh::int8"
-        " FROM readings r JOIN unnest({pods}::text[]) WITH ORDINALITY AS p(pod, idx)"
-        " ON p.pod = r.pod"
-        " WHERE r.community_id = {community} AND r.hour_start >= {start}"
-        " AND r.hour_start < {end}) TO STDOUT (FORMAT BINARY)"
-    ).format(
-        start_hour=sql.Literal(start_hour),
-        pods=sql.Literal(pods),
-        community=sql.Literal(community_id),
-        start=sql.Literal(start),
-        end=sql.Literal(end),
-    )
-    buffer = bytearray()
-    async with driver.cursor() as cursor, cursor.copy(statement) as copy:
-        async for chunk in copy:
-            buffer += chunk
-    body = memoryview(buffer)[_COPY_HEADER : len(buffer) - 2]
-    table = np.frombuffer(body, dtype=_COPY_ROW)
+    async def load(chunk: list[str]) -> list[tuple[str, bytes]]:
+        async with connection.engine.connect() as own:
+            raw = await own.get_raw_connection()
+            driver: Any = raw.driver_connection
+            cursor = driver.cursor(binary=True)
+            await cursor.execute(
+                _PACKED_READINGS,
+                {
+                    "start_hour": start_hour,
+                    "pods": chunk,
+                    "community": community_id,
+                    "start": start,
+                    "end": end,
+                },
+            )
+            rows = await cursor.fetchall()
+            await cursor.close()
+            await driver.rollback()
+            return [(row[0], row[1]) for row in rows]
+
+    parts = await asyncio.gather(*(load(chunk) for chunk in chunks))
+    pod_parts, hour_parts, injected_parts, withdrawn_parts = [], [], [], []
+    for pod, packed in (item for part in parts for item in part):
+        table = np.frombuffer(packed, dtype=_PACKED_ROW)
+        pod_parts.append(np.full(len(table), index[pod], dtype=np.int64))
+        hour_parts.append(table["hour"])
+        injected_parts.append(table["injected"])
+        withdrawn_parts.append(table["withdrawn"])
+    if not pod_parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, empty
     return (
-        table["pod"].astype(np.int64),
-        table["hour"].astype(np.int64),
-        table["injected"].astype(np.int64),
-        table["withdrawn"].astype(np.int64),
+        np.concatenate(pod_parts),
+        np.concatenate(hour_parts).astype(np.int64),
+        np.concatenate(injected_parts).astype(np.int64),
+        np.concatenate(withdrawn_parts).astype(np.int64),
     )
 
 
