@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant import config_entries
 from homeassistant.const import CONF_NAME
 from homeassistant.const import __version__ as HA_VERSION
@@ -196,3 +199,51 @@ async def test_removing_a_site_deletes_its_buffer(hass: HomeAssistant) -> None:
     assert await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is config_entries.ConfigEntryState.NOT_LOADED
+
+
+async def test_closed_hour_reaches_the_backend_through_the_action(
+    hass: HomeAssistant,
+    backend: BackendStub,
+    sdm630: Sdm630Simulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A grid meter polled across an hour boundary: the hour is closed, buffered, uploaded."""
+    freezer.move_to(datetime(2026, 6, 1, 9, 59, 0, tzinfo=UTC))
+    entry = site_entry(
+        [modbus_device("grid", "Grid meter", "grid", "sdm630", sdm630.port)], backend=backend
+    )
+    await setup_entry(hass, entry)
+    runtime = get_runtime_data(entry)
+
+    sdm630.set("kwh_import", 12346.5)  # +1 kWh withdrawn
+    sdm630.set("kwh_export", 678.75)  # +0.5 kWh injected
+    freezer.move_to(datetime(2026, 6, 1, 9, 59, 50, tzinfo=UTC))
+    await runtime.site.async_refresh()
+    withdrawn = hass.states.get("sensor.municipio_energy_withdrawn_this_hour")
+    assert withdrawn is not None
+    assert float(withdrawn.state) == pytest.approx(1000)
+
+    freezer.move_to(datetime(2026, 6, 1, 10, 0, 10, tzinfo=UTC))
+    await runtime.site.async_refresh()
+    await hass.async_block_till_done()
+    assert runtime.uploader.status.pending_hours == 1
+    await runtime.site.async_refresh()  # the sensors read the status at each poll
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.municipio_pending_hours").state == "1"  # type: ignore[union-attr]
+
+    await hass.services.async_call(
+        DOMAIN, SERVICE_UPLOAD_NOW, {"config_entry_id": entry.entry_id}, blocking=True
+    )
+    ((pod, hour_start, reading),) = backend.arrivals
+    assert pod == POD
+    assert hour_start == datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+    assert reading["withdrawn_wh"] == 1000
+    assert reading["injected_wh"] == 500
+    assert reading["quality"] == "estimated"  # the first hour started before the first poll
+    await runtime.site.async_refresh()
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.municipio_pending_hours").state == "0"  # type: ignore[union-attr]
+    last_upload = hass.states.get("sensor.municipio_last_upload")
+    assert last_upload is not None
+    assert last_upload.state.startswith("2026-06-01T10:00:10")
+    await unload_entry(hass, entry)
