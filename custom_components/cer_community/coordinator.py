@@ -413,7 +413,11 @@ class DeviceCoordinator(DataUpdateCoordinator[Reading]):
         )
 
     async def async_close(self) -> None:
-        """Give back the source's connection."""
+        """Give back the source's connection; forget the held counters with their issues
+        (the guard starts again from the first value read after a reload)."""
+        for quantity in self.guard.held:
+            issue_id = counter_issue_id(self.entry.entry_id, self.device.device_id, quantity)
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
         await self.source.close()
 
 

@@ -144,6 +144,17 @@ async def test_counter_backwards_is_held_and_raised(
     assert issue is not None
     assert issue.translation_key == "counter_backwards"
 
+    # the issue goes with the entry when it is unloaded (and comes back if still held)
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert issues.async_get_issue(DOMAIN, issue_id) is None
+    sdm630.set("kwh_import", 12345.5)
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    sdm630.set("kwh_import", 100.0)
+    await _poll(hass, entry.entry_id)
+    assert issues.async_get_issue(DOMAIN, issue_id) is not None
+
     sdm630.set("kwh_import", 99_999_999.0)  # still held: jumps from the last good value
     await _poll(hass, entry.entry_id)
     assert _value(hass, entity_id) == pytest.approx(12345.5)
