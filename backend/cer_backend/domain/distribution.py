@@ -59,6 +59,11 @@ class Distribution:
     member_cents: dict[str, int]
     exact: dict[str, Fraction] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    member_parts: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Each member's cents by origin (``PARTS``), adding up to its ``member_cents``."""
+
+
+PARTS = ("valorisation", "surplus", "producers", "consumers")
 
 
 @dataclass
@@ -67,6 +72,7 @@ class _Pot:
 
     amount: Fraction
     weights: dict[str, int]
+    part: str
 
     @property
     def total_weight(self) -> int:
@@ -132,7 +138,7 @@ def distribute(data: DistributionInput) -> Distribution:
             covered = social >= surplus
         else:
             given = min(surplus, rest)
-            pots.append(_Pot(given, eligible))
+            pots.append(_Pot(given, eligible, "surplus"))
             rest -= given
             covered = given == surplus
         if not covered:
@@ -148,19 +154,19 @@ def distribute(data: DistributionInput) -> Distribution:
             producer_weights[owner] = producer_weights.get(owner, 0) + energy
     if statute.producers_pct and producer_weights:
         producers = Fraction(statute.producers_pct) / _HUNDRED * rest
-        pots.append(_Pot(producers, producer_weights))
+        pots.append(_Pot(producers, producer_weights, "producers"))
         rest -= producers
 
     # 6. consumers
     consumer_weights = {mid: w for mid, w in data.consumer_weights.items() if w > 0}
     if rest > 0 and consumer_weights:
-        pots.append(_Pot(rest, consumer_weights))
+        pots.append(_Pot(rest, consumer_weights, "consumers"))
     elif rest > 0:
         warnings.append(f"no consumer to share {eur(rest)} € with: it goes to the social fund")
         social += rest
 
     member_ids = [m.id for m in data.members]
-    cents = _largest_remainder_cents(
+    cents, parts = _largest_remainder_cents(
         total_cents,
         total,
         [management, social, investment],
@@ -176,6 +182,7 @@ def distribute(data: DistributionInput) -> Distribution:
         member_cents=dict(zip(member_ids, cents[3:], strict=True)),
         exact={"management": management, "social_fund": social, "investment_fund": investment},
         warnings=warnings,
+        member_parts=parts,
     )
 
 
@@ -187,18 +194,19 @@ def _largest_remainder_cents(
     member_ids: list[str],
     direct: Mapping[str, Fraction],
     pots: list[_Pot],
-) -> list[int]:
+) -> tuple[list[int], dict[str, dict[str, int]]]:
     """Cents of ``fixed`` recipients then members, by largest remainder, exactly.
 
     Each recipient's exact amount (fixed, or direct + Σ pot × weight / total weight) is
     scaled so the amounts add up to ``total_cents``; integer numerators over one common
-    denominator give floors and remainders without per-member fractions.
+    denominator give floors and remainders without per-member fractions. Each member's cents
+    are then split by origin (valorisation, surplus, producers, consumers) the same way.
     """
     count = len(fixed) + len(member_ids)
     if total == 0:
         if total_cents:
             raise ValueError("nothing to share but a nonzero total")
-        return [0] * count
+        return [0] * count, {mid: dict.fromkeys(PARTS, 0) for mid in member_ids}
     scale = Fraction(total_cents) / total
     fixed_scaled = [f * scale for f in fixed]
     direct_scaled = {mid: v * scale for mid, v in direct.items()}
@@ -209,15 +217,40 @@ def _largest_remainder_cents(
     numerators = [int(v * denominator) for v in fixed_scaled]
     index = {mid: len(fixed) + i for i, mid in enumerate(member_ids)}
     numerators += [0] * len(member_ids)
+    by_part: dict[str, dict[str, int]] = {part: {} for part in PARTS}
     for mid, value in direct_scaled.items():
-        numerators[index[mid]] += int(value * denominator)
+        numerator = int(value * denominator)
+        numerators[index[mid]] += numerator
+        by_part["valorisation"][mid] = numerator
     for pot, coefficient in zip(pots, coefficients, strict=True):
         factor = int(coefficient * denominator)
+        part = by_part[pot.part]
         for mid, weight in pot.weights.items():
             numerators[index[mid]] += factor * weight
+            part[mid] = part.get(mid, 0) + factor * weight
+    cents = _round_numerators(numerators, denominator, total_cents)
+    parts: dict[str, dict[str, int]] = {}
+    mixed = {mid for part in PARTS[:-1] for mid in by_part[part]}
+    for mid in member_ids:
+        amount = cents[index[mid]]
+        if mid not in mixed:  # consumers' quota only: nothing to split
+            parts[mid] = {"valorisation": 0, "surplus": 0, "producers": 0, "consumers": amount}
+            continue
+        own = [by_part[part].get(mid, 0) for part in PARTS]
+        whole = sum(own)
+        if whole == 0:
+            split = [amount, 0, 0, 0]
+        else:
+            split = _round_numerators([n * amount for n in own], whole, amount)
+        parts[mid] = dict(zip(PARTS, split, strict=True))
+    return cents, parts
+
+
+def _round_numerators(numerators: list[int], denominator: int, total: int) -> list[int]:
+    """Floors of ``numerators / denominator`` plus one for the largest remainders, to ``total``."""
     floors = [n // denominator for n in numerators]
-    left = total_cents - sum(floors)
-    order = sorted(range(count), key=lambda i: (-(numerators[i] % denominator), i))
+    left = total - sum(floors)
+    order = sorted(range(len(numerators)), key=lambda i: (-(numerators[i] % denominator), i))
     for i in order[:left]:
         floors[i] += 1
     return floors

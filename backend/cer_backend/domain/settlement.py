@@ -130,15 +130,23 @@ class MemberSettlement:
     withdrawn_wh: int
     shared_wh: int
     amount_cents: int
+    parts_cents: dict[str, int] = field(default_factory=dict)
 
     def to_json_dict(self) -> dict[str, Any]:
-        """The ``members[]`` entry of ``settle --json`` (with extra keys)."""
+        """The ``members[]`` entry of ``settle --json`` (with extra keys).
+
+        ``parts`` splits ``amount_eur`` by origin (valorisation of its plants, surplus
+        earmark, producers' quota, consumers' quota); the parts add up to the amount.
+        """
         return {
             "id": self.id,
             "shared_wh": self.shared_wh,
             "amount_eur": eur(Fraction(self.amount_cents, 100)),
             "withdrawn_wh": self.withdrawn_wh,
             "membership_days": self.membership_days,
+            "parts": {
+                f"{part}_eur": eur(Fraction(cents, 100)) for part, cents in self.parts_cents.items()
+            },
         }
 
 
@@ -474,7 +482,10 @@ def settle(
     n_months = len(starts)
 
     # membership windows (members count only for the days they are members) ------------
-    windows = [_window(period, _latest(m.joined, community.constituted), m.left) for m in members]
+    spans = {(max(m.joined, community.constituted), m.left) for m in members}
+    window_of = {span: _window(period, *span) for span in spans}
+    days_of = {span: period.days_between(*span) for span in spans}
+    windows = [window_of[(max(m.joined, community.constituted), m.left)] for m in members]
     points: list[_Point] = []
     missing: dict[str, list[int]] = {}
     for mi, member in enumerate(members):
@@ -727,9 +738,7 @@ def settle(
         coincident_member[p.member] += coincident
         withdrawn_member[p.member] += total
     shared_member = _round_scaled_to_total(coincident_member, bits, shared_total)
-    days_member = [
-        period.days_between(_latest(m.joined, community.constituted), m.left) for m in members
-    ]
+    days_member = [days_of[(max(m.joined, community.constituted), m.left)] for m in members]
 
     # missing readings ------------------------------------------------------------------
     incomplete = np.zeros(hours, dtype=np.bool_)
@@ -798,6 +807,7 @@ def settle(
             withdrawn_wh=withdrawn_member[i],
             shared_wh=shared_member[i],
             amount_cents=distribution.member_cents[m.id],
+            parts_cents=distribution.member_parts[m.id],
         )
         for i, m in enumerate(members)
         if days_member[i] > 0 or distribution.member_cents[m.id]

@@ -71,6 +71,7 @@ def test_management_from_total_and_valorisation_to_owners() -> None:
     assert result.management_cents == 1100
     # owner gets valorisation net of 10 %: 9.00; the pool 90.00 split in two
     assert result.member_cents == {"comune": 900, "anna": 4500, "bar": 4500}
+    assert result.member_parts["comune"]["valorisation"] == 900
 
 
 def test_management_beyond_tip_warns() -> None:
@@ -96,6 +97,12 @@ def test_surplus_goes_to_non_business_consumers() -> None:
     result = run(statute(), surplus="40")
     # 40 to anna alone (bar is a business), the remaining 70 split 35/35
     assert result.member_cents == {"comune": 0, "anna": 7500, "bar": 3500}
+    assert result.member_parts["anna"] == {
+        "valorisation": 0,
+        "surplus": 4000,
+        "producers": 0,
+        "consumers": 3500,
+    }
 
 
 def test_surplus_to_social_fund_tops_it_up() -> None:

@@ -127,6 +127,8 @@ def test_engine_properties(case: tuple[dict[str, Any], list[Any], HourlyPrices],
         + _cents(out["funds"]["investment_eur"])
     )
     assert distributed == _cents(out["tip_eur"]) + _cents(out["valorisation_eur"])
+    for m in out["members"]:
+        assert sum(_cents(v) for v in m["parts"].values()) == _cents(m["amount_eur"])
 
     # the input's row order does not matter
     shuffled = list(rows)
