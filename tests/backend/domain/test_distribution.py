@@ -6,7 +6,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from cer_backend.domain.community import Member, Statute
-from cer_backend.domain.distribution import DistributionInput, distribute
+from cer_backend.domain.distribution import Distribution, DistributionInput, distribute
 
 D = __import__("datetime").date(2024, 1, 1)
 MEMBERS = [
@@ -32,7 +32,7 @@ def run(
     val: str = "10",
     weights: dict[str, int] | None = None,
     surplus: str = "0",
-):  # type: ignore[no-untyped-def]
+) -> Distribution:
     return distribute(
         DistributionInput(
             statute=st,
@@ -47,8 +47,8 @@ def run(
     )
 
 
-def total_of(result) -> int:  # type: ignore[no-untyped-def]
-    return (
+def total_of(result: Distribution) -> int:
+    return int(
         result.management_cents
         + result.social_fund_cents
         + result.investment_fund_cents

@@ -355,7 +355,10 @@ def test_members_amounts_add_up_to_tip_plus_valorisation() -> None:
         community, "2025-06-01", {pod(1): 100_003}, {pod(2): 33_333, pod(3): 33_333, pod(4): 33_334}
     )
     data = result.to_json_dict()
-    cents = lambda text: int(Decimal(text) * 100)  # noqa: E731
+
+    def cents(text: str) -> int:
+        return int(Decimal(text) * 100)
+
     total = cents(data["tip_eur"]) + cents(data["valorisation_eur"])
     shared = (
         sum(cents(m["amount_eur"]) for m in data["members"])

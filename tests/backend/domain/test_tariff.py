@@ -118,5 +118,5 @@ def test_vectorised_matches_scalar(pz: int, power: str, area: rules.Area) -> Non
     assert Fraction(int(micro[0]), 1_000_000) == tip_eur_mwh(
         Decimal(power),
         Fraction(pz, 1_000_000),
-        area,  # type: ignore[arg-type]
+        area,
     )
