@@ -46,7 +46,7 @@ def write_settlement_csv(result: SettlementResult, directory: str | Path) -> lis
                 int(hourly.withdrawn_wh[h]),
                 int(hourly.shared_wh[h]),
                 int(hourly.incentivised_wh[h]),
-                str(from_micro(int(hourly.price_micro_eur_mwh[h])).normalize())
+                format(from_micro(int(hourly.price_micro_eur_mwh[h])).normalize(), "f")
                 if hourly.price_present[h]
                 else "",
                 "true" if hourly.complete[h] else "false",

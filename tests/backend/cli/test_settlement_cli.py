@@ -50,7 +50,10 @@ IT001E00000003,2025-06-01T12:00:00+02:00,0,1800
 IT001E00000001,2025-06-01T12:00:00+02:00,0,10000
 """
 
-PRICES = "hour_start,zone,eur_mwh\n2025-06-01T12:00:00+02:00,SICI,98.52\n"
+PRICES = (
+    "hour_start,zone,eur_mwh\n2025-06-01T12:00:00+02:00,SICI,98.52\n"
+    "2025-06-01T13:00:00+02:00,SICI,100\n"
+)
 
 STUDY = """\
 study:
@@ -146,6 +149,8 @@ def test_settle_summary_and_out(
     noon = next(r for r in hourly if r["hour_start"] == "2025-06-01T12:00:00+02:00")
     assert noon["shared_wh"] == "12110" and noon["zonal_price_eur_mwh"] == "98.52"
     assert noon["complete"] == "true"
+    one = next(r for r in hourly if r["hour_start"] == "2025-06-01T13:00:00+02:00")
+    assert one["zonal_price_eur_mwh"] == "100" and one["complete"] == "false"
     with (out / "members.csv").open(encoding="utf-8") as handle:
         assert {r["id"] for r in csv.DictReader(handle)} == {"comune", "rossi"}
     assert (out / "plants.csv").exists() and (out / "months.csv").exists()
