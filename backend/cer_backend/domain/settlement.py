@@ -34,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import rules
+from .advance import monthly_advance
 from .community import Community, Member, Plant
 from .distribution import Distribution, DistributionInput, distribute
 from .energy import HourlyEnergy
@@ -233,6 +234,7 @@ class SettlementResult:
     months: list[MonthSettlement]
     distribution: Distribution
     surplus_sets: list[dict[str, Any]]
+    advance: dict[str, Any] | None
     missing: MissingReadings
     hourly: HourlyDetail
     warnings: list[str]
@@ -268,6 +270,7 @@ class SettlementResult:
                 "investment_eur": eur(Fraction(self.distribution.investment_fund_cents, 100)),
             },
             "surplus": self.surplus_sets,
+            "acconto": self.advance,
             "months": [m.to_json_dict() for m in self.months],
             "missing": self.missing.to_json_dict(self.period),
             "assumptions": list(self.assumptions),
@@ -844,6 +847,9 @@ def settle(
         months=month_results,
         distribution=distribution,
         surplus_sets=surplus_sets,
+        advance=_advances(
+            community, period, sum(plant_tip, Fraction(0)), sum(plant_val, Fraction(0))
+        ),
         missing=MissingReadings(missing, int(incomplete.sum())),
         hourly=HourlyDetail(
             injected_wh=injected_h,
@@ -858,6 +864,31 @@ def settle(
         errors=errors,
         assumptions=options.assumptions(prices.quarter_hours),
     )
+
+
+def _advances(
+    community: Community, period: Period, tip: Fraction, valorisation: Fraction
+) -> dict[str, Any] | None:
+    """The acconti the GSE pays for the period's months, and the balance of the true-up.
+
+    None for a period that is not whole months, or when a month has no CU_Afa.
+    """
+    if period.kind not in ("year", "month"):
+        return None
+    try:
+        months = [
+            monthly_advance(community, Period.parse(m, period.timezone)) for m in period.months
+        ]
+    except InvalidInput:
+        return None
+    paid_tip = sum((a.tip for a in months), Fraction(0))
+    paid_valorisation = sum((a.valorisation for a in months), Fraction(0))
+    return {
+        "tip_eur": eur(paid_tip),
+        "valorisation_eur": eur(paid_valorisation),
+        "balance_tip_eur": eur(tip - paid_tip),
+        "balance_valorisation_eur": eur(valorisation - paid_valorisation),
+    }
 
 
 def _tip_eligible(community: Community, plant: Plant) -> bool:

@@ -444,3 +444,19 @@ def test_gse_fee_schedule_from_the_community_file() -> None:
     p = Period.parse("2025")
     result = settle(community, HourlyEnergy.from_rows([], p, [pod(1)]), HourlyPrices(), p)
     assert result.gse_fees == 20 + 2 * 80
+
+
+def test_acconto_and_balance_of_the_period() -> None:
+    community = make_community()  # 100 kW PV in Sicilia since 2024-03
+    result = run(community, "2025-06-01", {pod(1): 100_000}, {pod(2): 50_000})
+    assert result.to_json_dict()["acconto"] is None  # a day is not a month
+    period = Period.parse("2025-06")
+    energy = HourlyEnergy.from_rows(
+        [(pod(1), period.hour_start(12), 100_000, 0), (pod(2), period.hour_start(12), 0, 50_000)],
+        period,
+    )
+    month = settle(community, energy, flat_prices(period, "SICI", "130"), period).to_json_dict()
+    # 0.1 MW × 1,100 h × 0.6 × 100 €/MWh / 12 = 550.00; TIP earned 50 kWh × 120 = 6.00
+    assert month["acconto"]["tip_eur"] == "550.00"
+    assert month["acconto"]["valorisation_eur"] == "58.14"
+    assert month["acconto"]["balance_tip_eur"] == "-544.00"
