@@ -460,3 +460,28 @@ def test_acconto_and_balance_of_the_period() -> None:
     assert month["acconto"]["tip_eur"] == "550.00"
     assert month["acconto"]["valorisation_eur"] == "58.14"
     assert month["acconto"]["balance_tip_eur"] == "-544.00"
+
+
+def test_surplus_sets_have_their_thresholds() -> None:
+    """A grant plant at ratio 0.50 is 5 points over 45 %; a TIP-only one at 0.50 is under 55 %."""
+    community = make_community(
+        members=[
+            member("comune", "municipality", [pod(1), pod(3)]),
+            member("rossi", "person", [pod(2)]),
+        ],
+        plants=[
+            plant("solo", pod(1), 100, "2024-03-01"),
+            plant("grant", pod(3), 100, "2024-04-01", capital_grant_pct=20),
+        ],
+    )
+    # first in: solo (older) takes all 100 shared kWh, the grant plant none
+    result = run(community, "2025-06-01", {pod(1): 100_000, pod(3): 100_000}, {pod(2): 100_000})
+    sets = {s["set"]: s for s in result.surplus_sets}
+    assert sets["tip_only"]["incentivised_wh"] == 100_000
+    assert sets["tip_only"]["earmarked_eur"] != "0.00"  # solo took all 100 kWh: ratio 1.0
+    assert sets["tip_with_grant"]["incentivised_wh"] == 0
+    grant_only = run(community, "2025-06-01", {pod(1): 0, pod(3): 100_000}, {pod(2): 50_000})
+    grant_set = next(s for s in grant_only.surplus_sets if s["set"] == "tip_with_grant")
+    # E_ACI 50 kWh of 100 injected: 0.50 − 0.45 = 5 points of C_ACI (50 kWh × 120 × 1, exempt)
+    assert grant_set["excess_points"] == "5.0000"
+    assert grant_only.surplus_earmarked == Fraction(5, 100) * Fraction(50 * 120, 1000)

@@ -235,3 +235,17 @@ def test_prices_folder(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as caught:
         load_prices(tmp_path)
     assert "different price" in caught.value.problems[0].message
+
+
+def test_gme_xlsx_quarter_hours() -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Data", "Periodo", "CNOR"])
+    for q in range(1, 97):
+        sheet.append(["20251101", q, 100 + (q - 1) % 4])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    prices = parse_gme_xlsx(buffer.getvalue())
+    first = dt.datetime.fromisoformat("2025-11-01T00:00:00+01:00")
+    assert prices.eur_mwh("CNOR", first) == Decimal("101.5")  # mean of 100, 101, 102, 103
+    assert len(prices.values["CNOR"]) == 24
