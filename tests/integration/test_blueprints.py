@@ -38,11 +38,25 @@ from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from homeassistant.util.yaml import load_yaml
 from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
     MockPlatform,
     async_fire_time_changed,
     async_mock_service,
     mock_platform,
 )
+
+from custom_components.cer_community.compat import get_runtime_data
+from custom_components.cer_community.const import DOMAIN
+from tests.integration.backend_stub import BackendStub
+from tests.integration.conftest import (
+    POD,
+    community_entry,
+    modbus_device,
+    setup_entry,
+    site_entry,
+    unload_entry,
+)
+from tests.modbus_sim import Sdm630Simulator
 
 REPO = Path(__file__).resolve().parents[2]
 BLUEPRINT_DIR = REPO / "blueprints" / "automation" / "cer_community"
@@ -103,6 +117,14 @@ async def _advance(
         now = min(nxt, target)
         freezer.move_to(now)
         async_fire_time_changed(hass, now)
+        await _block_till_done(hass)
+
+
+async def _block_till_done(hass: HomeAssistant) -> None:
+    """Wait for everything, polls too: from HA 2024.4 coordinators poll in background tasks."""
+    if "wait_background_tasks" in inspect.signature(hass.async_block_till_done).parameters:
+        await hass.async_block_till_done(wait_background_tasks=True)
+    else:
         await hass.async_block_till_done()
 
 
@@ -196,12 +218,44 @@ async def blueprint_hass(
     hass: HomeAssistant, tmp_path: Path, freezer: FrozenDateTimeFactory
 ) -> HomeAssistant:
     """Home Assistant in Rome on a Monday morning, with the blueprints in its config folder."""
-    await _set_time_zone(hass, "Europe/Rome")
     freezer.move_to(dt_util.as_utc(_at(7, 0)))
-    hass.config.config_dir = str(tmp_path)
-    shutil.copytree(BLUEPRINT_DIR, tmp_path / "blueprints" / "automation" / "cer_community")
-    assert await async_setup_component(hass, "homeassistant", {})
+    await _prepare(hass, tmp_path)
     return hass
+
+
+async def _prepare(hass: HomeAssistant, config_dir: Path) -> None:
+    """Rome's time zone, and the blueprints where an import puts them."""
+    await _set_time_zone(hass, "Europe/Rome")
+    hass.config.config_dir = str(config_dir)
+    shutil.copytree(BLUEPRINT_DIR, config_dir / "blueprints" / "automation" / "cer_community")
+    assert await async_setup_component(hass, "homeassistant", {})
+
+
+async def _create_automation(hass: HomeAssistant, blueprint: str, inputs: dict[str, Any]) -> str:
+    config = {
+        "automation": [
+            {
+                "id": "cer_test",
+                "alias": "CER test",
+                "use_blueprint": {"path": f"cer_community/{blueprint}", "input": inputs},
+            }
+        ]
+    }
+    assert await async_setup_component(hass, "automation", config)
+    await hass.async_block_till_done()
+    state = hass.states.get("automation.cer_test")
+    assert state is not None, f"{blueprint} did not give an automation on this version"
+    assert state.state == STATE_ON
+    return "automation.cer_test"
+
+
+async def _turn_off_automation(hass: HomeAssistant) -> None:
+    """Detach the automation's time triggers: the harness fails a test that leaves timers."""
+    if hass.states.get("automation.cer_test") is not None:
+        await hass.services.async_call(
+            "automation", "turn_off", {"entity_id": "automation.cer_test"}, blocking=True
+        )
+        await hass.async_block_till_done()
 
 
 @pytest.fixture
@@ -214,28 +268,10 @@ async def setup_automation(blueprint_hass: HomeAssistant) -> AsyncIterator[Setup
     hass = blueprint_hass
 
     async def _setup(blueprint: str, inputs: dict[str, Any]) -> str:
-        config = {
-            "automation": [
-                {
-                    "id": "cer_test",
-                    "alias": "CER test",
-                    "use_blueprint": {"path": f"cer_community/{blueprint}", "input": inputs},
-                }
-            ]
-        }
-        assert await async_setup_component(hass, "automation", config)
-        await hass.async_block_till_done()
-        state = hass.states.get("automation.cer_test")
-        assert state is not None, f"{blueprint} did not give an automation on this version"
-        assert state.state == STATE_ON
-        return "automation.cer_test"
+        return await _create_automation(hass, blueprint, inputs)
 
     yield _setup
-    if hass.states.get("automation.cer_test") is not None:
-        await hass.services.async_call(
-            "automation", "turn_off", {"entity_id": "automation.cer_test"}, blocking=True
-        )
-        await hass.async_block_till_done()
+    await _turn_off_automation(hass)
 
 
 @pytest.fixture
@@ -893,3 +929,142 @@ async def test_lighting_below_threshold_is_quiet(
     )
     await _advance(hass, freezer, _at(9, 0), step_minutes=5)
     assert notifications == []
+
+
+# --- on the integration's own entities --------------------------------------------------------
+
+COMMUNITY_SURPLUS = "sensor.cer_comune_community_surplus_power"
+COMMUNITY_FLAG = "binary_sensor.cer_comune_community_surplus"
+COMMUNITY_INJECTED = "sensor.cer_comune_community_energy_injected_this_hour"
+COMMUNITY_WITHDRAWN = "sensor.cer_comune_community_energy_withdrawn_this_hour"
+
+
+def _live(stub: BackendStub, injection_w: float, withdrawal_w: float = 0.0) -> None:
+    """What the buildings report to the backend: the community's live figures follow."""
+    stub.live = {
+        POD: {
+            "pod": POD,
+            "ts": dt_util.utcnow().isoformat(),
+            "injection_w": injection_w,
+            "withdrawal_w": withdrawal_w,
+            "hour_injected_wh": 0,
+            "hour_withdrawn_wh": 0,
+        }
+    }
+
+
+async def _refresh(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """The community coordinator's next poll, now."""
+    await get_runtime_data(entry).community.async_refresh()
+    await hass.async_block_till_done()
+
+
+@pytest.fixture
+async def community(
+    blueprint_hass: HomeAssistant, backend: BackendStub
+) -> AsyncIterator[MockConfigEntry]:
+    """The community dashboard entry "CER Comune" on the backend stub (no surplus yet)."""
+    _live(backend, 0.0, 500.0)
+    entry = community_entry(backend)
+    await setup_entry(blueprint_hass, entry)
+    state = blueprint_hass.states.get(COMMUNITY_SURPLUS)
+    assert state is not None
+    assert state.attributes["unit_of_measurement"] == "W"
+    yield entry
+    await unload_entry(blueprint_hass, entry)
+
+
+async def test_load_shifting_on_the_integrations_community_entities(
+    blueprint_hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    setup_automation: SetupAutomation,
+    *,
+    boiler: str,
+    runtime_helper: str,
+    backend: BackendStub,
+    community: MockConfigEntry,
+) -> None:
+    """Surplus rises → on; falls → off after the minimum on time; deadline; daily maximum."""
+    hass = blueprint_hass
+    await setup_automation(
+        "load_shifting.yaml",
+        _load_shifting_inputs(
+            surplus_entity=COMMUNITY_SURPLUS,
+            hour_injected_entity=COMMUNITY_INJECTED,
+            hour_withdrawn_entity=COMMUNITY_WITHDRAWN,
+            runtime_entity=RUNTIME,
+            max_runtime_minutes=60,
+            deadline="17:00:00",
+            deadline_runtime_minutes=45,
+        ),
+    )
+    await _advance(hass, freezer, _at(9, 0))
+    assert _load_state(hass) == STATE_OFF
+
+    _live(backend, 3000.0)  # the school's PV: 3 kW of surplus
+    await _refresh(hass, community)
+    assert hass.states.get(COMMUNITY_SURPLUS).state == "3000.0"
+    assert hass.states.get(COMMUNITY_FLAG).state == STATE_ON
+    assert _load_state(hass) == STATE_ON
+
+    _live(backend, 0.0, 1500.0)  # a cloud: no surplus (the backend reports 0 W)
+    await _refresh(hass, community)
+    await _advance(hass, freezer, _at(9, 14))
+    assert _load_state(hass) == STATE_ON  # minimum on time: 15 minutes
+    await _advance(hass, freezer, _at(9, 15))
+    assert _load_state(hass) == STATE_OFF
+    assert float(hass.states.get(RUNTIME).state) == 15
+
+    await _advance(hass, freezer, _at(10, 0))
+    _live(backend, 4000.0)  # sun again from 10:00
+    await _refresh(hass, community)
+    assert _load_state(hass) == STATE_ON
+    await _advance(hass, freezer, _at(10, 44))
+    assert _load_state(hass) == STATE_ON
+    await _advance(hass, freezer, _at(10, 45))  # 15 + 45 minutes: the daily maximum
+    assert float(hass.states.get(RUNTIME).state) == 60
+    assert _load_state(hass) == STATE_OFF
+    await _advance(hass, freezer, _at(11, 30))
+    assert _load_state(hass) == STATE_OFF  # surplus, but the day's budget is spent
+
+    # Tuesday: grey all day; the deadline starts the load 45 minutes before 17:00
+    _live(backend, 0.0, 2500.0)
+    await _advance(hass, freezer, _at(16, 0, day=1), step_minutes=30)
+    await _refresh(hass, community)
+    assert float(hass.states.get(RUNTIME).state) == 0
+    await _advance(hass, freezer, _at(16, 14, day=1))
+    assert _load_state(hass) == STATE_OFF
+    await _advance(hass, freezer, _at(16, 15, day=1))
+    assert _load_state(hass) == STATE_ON
+    await _advance(hass, freezer, _at(17, 0, day=1))
+    assert _load_state(hass) == STATE_OFF
+    assert float(hass.states.get(RUNTIME).state) == 45
+
+
+async def test_alert_on_the_integrations_counter_repair_issue(
+    hass: HomeAssistant, tmp_path: Path, sdm630: Sdm630Simulator
+) -> None:
+    """A meter's counter going backwards: the integration raises its issue, staff hear of it.
+
+    No frozen clock here: the Modbus server and client wait on real time.
+    """
+    await _prepare(hass, tmp_path)
+    notifications = async_mock_service(hass, "notify", "cer_test")
+    await _create_automation(
+        hass, "alert_notification.yaml", {"notify_service": NOTIFY, "language": "en"}
+    )
+    entry = site_entry([modbus_device("grid", "Grid meter", "grid", "sdm630", sdm630.port)])
+    await setup_entry(hass, entry)
+    assert notifications == []
+
+    sdm630.set("kwh_import", 100.0)  # from 12345.5 kWh: backwards
+    await get_runtime_data(entry).site.async_refresh()
+    await hass.async_block_till_done()
+    issues = [i for (domain, _), i in ir.async_get(hass).issues.items() if domain == DOMAIN]
+    assert issues, "the integration raised no repair issue"
+    assert [call.data["title"] for call in notifications] == [
+        "CER: Energy counter reset or gone backwards"
+    ]
+    assert issues[0].issue_id in notifications[0].data["message"]
+    await unload_entry(hass, entry)
+    await _turn_off_automation(hass)
