@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -40,6 +41,8 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> tuple[str | No
     """Bring the schema to ``revision``; returns (before, after)."""
     before = await current_revision(engine)
     config = alembic_config()
+    # Alembic logs every step at INFO; the commands say what changed in one line
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
     def _upgrade(connection: Connection) -> None:
         config.attributes["connection"] = connection

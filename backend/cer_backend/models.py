@@ -85,6 +85,7 @@ class Member(Base):
     type: Mapped[str] = mapped_column(String(32))
     joined: Mapped[date | None] = mapped_column(Date)
     left: Mapped[date | None] = mapped_column(Date)
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Pod(Base):
@@ -124,6 +125,7 @@ class Plant(Base):
     voltage: Mapped[str] = mapped_column(String(4), default="lv")
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     ended: Mapped[date | None] = mapped_column(Date)
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Token(Base):

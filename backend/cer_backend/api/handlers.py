@@ -392,6 +392,7 @@ def _create_handler(kind: str) -> Any:
                     type=data["type"],
                     joined=data.get("joined"),
                     left=data.get("left"),
+                    position=await _next_position(session, Member, community_id),
                 )
                 session.add(row)
                 await session.flush()
@@ -428,6 +429,7 @@ def _create_handler(kind: str) -> Any:
                     capital_grant_pct=float(data.get("capital_grant_pct") or 0),
                     voltage=data.get("voltage") or "lv",
                     extra={},
+                    position=await _next_position(session, Plant, community_id),
                 )
                 session.add(row)
             await session.flush()
@@ -440,6 +442,14 @@ def _create_handler(kind: str) -> Any:
 
     handler.__doc__ = f"``POST /communities/{{community}}/{kind}``."
     return handler
+
+
+async def _next_position(session: AsyncSession, model: Any, community_id: str) -> int:
+    """After the last member or plant (the order of the community file is kept)."""
+    last = await session.scalar(
+        select(func.max(model.position)).where(model.community_id == community_id)
+    )
+    return 0 if last is None else int(last) + 1
 
 
 async def _new_pod(

@@ -20,7 +20,6 @@ from .serve import add_database_option
 
 
 async def _migrate(url: str) -> tuple[str | None, str | None]:
-
     engine = create_engine(url)
     try:
         return await upgrade(engine)

@@ -12,6 +12,7 @@ from ..domain.errors import InvalidInput
 from ..files import load_community, load_prices, load_readings
 from ..service.bulk import store_energy
 from ..service.prices import store_prices
+from ..service.settlements import create_run
 from ..service.tokens import create_token
 from ..settings import resolve_database_url
 from .admin import import_community_file, migrate_database
@@ -99,7 +100,9 @@ def _demo(args: argparse.Namespace) -> int:
         answer = _import_prices(url, path, community_id)
         print(f"{answer['rows']} prices from {path}")
 
-    async def run() -> tuple[int, str, str]:
+    year = str(energies[0].period.first_day.year)
+
+    async def load() -> tuple[int, str, str, dict[str, Any]]:
         engine = create_engine(url)
         try:
             written = 0
@@ -107,17 +110,24 @@ def _demo(args: argparse.Namespace) -> int:
                 written += await store_energy(engine, community_id, energy)
             admin, _ = await create_token(engine, "admin", community_id, label="demo")
             viewer, _ = await create_token(engine, "viewer", community_id, label="demo")
-            return written, admin, viewer
+            run = await create_run(engine, community_id, year)
+            return written, admin, viewer, run
         finally:
             await engine.dispose()
 
-    written, admin, viewer = asyncio.run(run())
+    written, admin, viewer, run = asyncio.run(load())
+    result = run["result"]
     print(f"{written} hourly readings stored")
+    print(
+        f"draft settlement {run['id']} of {year}: shared {result['shared_wh'] / 1e6:,.1f} MWh,"
+        f" TIP {result['tip_eur']} €, valorisation {result['valorisation_eur']} €,"
+        f" {len(result['members'])} members"
+    )
     print(f"viewer token: {viewer}")
     print("try: cer-backend serve, then")
     print(
-        '  curl -s -X POST -H "Authorization: Bearer $ADMIN" -H "Content-Type: application/json"'
-        ' -d \'{"period": "YEAR"}\' http://127.0.0.1:8080/api/v1/settlements'
+        f'  curl -s -H "Authorization: Bearer $ADMIN" '
+        f"http://127.0.0.1:8080/api/v1/settlements/{run['id']}/report.pdf -o report.pdf"
     )
     print("admin token (ADMIN):")
     print(admin)

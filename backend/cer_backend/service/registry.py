@@ -94,11 +94,12 @@ async def import_community(engine: AsyncEngine, data: Mapping[str, Any]) -> tupl
         community.updated_at = utcnow()
         cid = community.community_id
         await session.flush()
-        for member_data in data.get("members") or []:
+        for member_position, member_data in enumerate(data.get("members") or []):
             member = await session.get(Member, (cid, str(member_data["id"])))
             if member is None:
                 member = Member(community_id=cid, member_id=str(member_data["id"]))
                 session.add(member)
+            member.position = member_position
             member.name = str(member_data["name"])
             member.type = str(member_data["type"])
             member.joined = _date(member_data.get("joined"))
@@ -111,11 +112,12 @@ async def import_community(engine: AsyncEngine, data: Mapping[str, Any]) -> tupl
                     session.add(pod)
                 pod.member_id = member.member_id
                 pod.position = position
-        for plant_data in data.get("plants") or []:
+        for plant_position, plant_data in enumerate(data.get("plants") or []):
             plant = await session.get(Plant, (cid, str(plant_data["id"])))
             if plant is None:
                 plant = Plant(community_id=cid, plant_id=str(plant_data["id"]))
                 session.add(plant)
+            plant.position = plant_position
             plant.pod = str(plant_data["pod"])
             plant.owner = str(plant_data["owner"])
             plant.power_kw = float(plant_data["power_kw"])
@@ -155,7 +157,7 @@ async def community_document(
         await connection.execute(
             select(table(Member))
             .where(Member.community_id == community_id)
-            .order_by(Member.member_id)
+            .order_by(Member.position, Member.member_id)
         )
     ).all()
     pods = (
@@ -167,7 +169,9 @@ async def community_document(
     ).all()
     plants = (
         await connection.execute(
-            select(table(Plant)).where(Plant.community_id == community_id).order_by(Plant.plant_id)
+            select(table(Plant))
+            .where(Plant.community_id == community_id)
+            .order_by(Plant.position, Plant.plant_id)
         )
     ).all()
 

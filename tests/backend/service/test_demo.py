@@ -1,0 +1,90 @@
+"""`cer-backend demo` loads the example community; its run gives the `settle` figures."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cer_backend.database import create_engine
+from cer_backend.service.settlements import get_run
+
+pytestmark = pytest.mark.database
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "comune"
+
+
+@pytest.mark.skipif(not (EXAMPLE / "community.yaml").is_file(), reason="no example community")
+def test_demo_run_equals_cer_backend_settle(database_url: str, tmp_path: Path) -> None:
+    env = dict(os.environ, CER_DATA_DIR=str(tmp_path / "data"), CER_DATABASE_URL=database_url)
+    demo = subprocess.run(
+        [sys.executable, "-m", "cer_backend", "demo", "--example", str(EXAMPLE)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert demo.returncode == 0, demo.stderr
+    lines = demo.stdout.strip().splitlines()
+    assert lines[-1].startswith("cer_")  # the admin token, alone on the last line
+    run_line = next(line for line in lines if line.startswith("draft settlement "))
+    run_id, year = run_line.split()[2], run_line.split()[4].rstrip(":")
+    settle = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cer_backend",
+            "settle",
+            "--community",
+            str(EXAMPLE / "community.yaml"),
+            "--readings",
+            str(EXAMPLE / "readings.csv"),
+            "--prices",
+            str(EXAMPLE / "prices.csv"),
+            "--period",
+            year,
+            "--json",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert settle.returncode in (0, 1), settle.stderr
+    expected = json.loads(settle.stdout)
+
+    async def fetch() -> dict[str, Any]:
+        engine = create_engine(database_url)
+        try:
+            return await get_run(engine, run_id, None)
+        finally:
+            await engine.dispose()
+
+    run = asyncio.run(fetch())
+    result = run["result"]
+    for key in (
+        "period",
+        "hours",
+        "injected_wh",
+        "withdrawn_wh",
+        "shared_wh",
+        "incentivised_wh",
+        "tip_eur",
+        "valorisation_eur",
+        "surplus_earmarked_eur",
+        "rid_eur",
+        "gse_fees_eur",
+        "plants",
+        "members",
+        "missing",
+        "management_eur",
+        "funds",
+        "months",
+    ):
+        assert result[key] == expected[key], key
