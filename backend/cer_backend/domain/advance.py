@@ -98,6 +98,26 @@ def plant_advance(
     )
 
 
+def _paid(community: Community, plant: Plant, first: dt.date) -> tuple[bool, bool]:
+    """(paid at all, with A_ACI) for ``plant`` in the month starting on ``first``.
+
+    A plant is paid from the first month it is in service on the month's first day, while its
+    owner is a member; A_ACI only for a TIP-eligible plant within its 20 years.
+    """
+    owner = community.member(plant.owner)
+    if plant.commissioned > first or first < community.constituted:
+        return False, False
+    if not owner.is_member_on(first):
+        return False, False
+    with_tip = (
+        not plant.pre_existing
+        and plant.commissioned >= community.constituted
+        and not plant.other_incentives
+        and first < plant.incentive_end
+    )
+    return True, with_tip
+
+
 def monthly_advance(community: Community, month: str | Period) -> MonthlyAdvance:
     """The acconto of ``month`` (``YYYY-MM``) for the plants in service on its first day.
 
@@ -118,21 +138,41 @@ def monthly_advance(community: Community, month: str | Period) -> MonthlyAdvance
     warnings: list[str] = []
     plants: list[PlantAdvance] = []
     for plant in community.plants_first_in():
-        owner = community.member(plant.owner)
-        if plant.commissioned > first:
-            if plant.commissioned < next_month(first):
-                warnings.append(
-                    f"plant {plant.id} comes into service on {plant.commissioned}: its acconto "
-                    "starts next month"
-                )
-            continue
-        if not owner.is_member_on(first) or first < community.constituted:
-            continue
-        with_tip = (
-            not plant.pre_existing
-            and plant.commissioned >= community.constituted
-            and not plant.other_incentives
-            and first < plant.incentive_end
-        )
-        plants.append(plant_advance(community, plant, cu_afa, with_tip=with_tip))
+        if first < plant.commissioned < next_month(first):
+            warnings.append(
+                f"plant {plant.id} comes into service on {plant.commissioned}: its acconto "
+                "starts next month"
+            )
+        paid, with_tip = _paid(community, plant, first)
+        if paid:
+            plants.append(plant_advance(community, plant, cu_afa, with_tip=with_tip))
     return MonthlyAdvance(label, plants, warnings)
+
+
+def advances_of_months(community: Community, months: list[str]) -> tuple[Fraction, Fraction] | None:
+    """Σ A_ACI and Σ A_ACV over ``months`` (``YYYY-MM``), exactly as :func:`monthly_advance`
+    would pay them month by month; None when a month has no CU_Afa."""
+    firsts: list[dt.date] = []
+    rates: list[Decimal] = []
+    for month in months:
+        cu_afa = community.cu_afa_for_month(month)
+        if cu_afa is None:
+            return None
+        firsts.append(dt.date(int(month[:4]), int(month[5:]), 1))
+        rates.append(cu_afa)
+    tip = valorisation = Fraction(0)
+    for plant in community.plants:
+        tip_months = 0
+        rate_sum = Decimal(0)
+        for first, rate in zip(firsts, rates, strict=True):
+            paid, with_tip = _paid(community, plant, first)
+            if paid:
+                rate_sum += rate
+                tip_months += with_tip
+        if not rate_sum and not tip_months:
+            continue
+        hours = rules.acconto_hours(plant.source, community.area)
+        energy = Fraction(plant.power_kw) / KW_PER_MW * hours * Fraction(rules.ACCONTO_ALPHA)
+        tip += energy * tip_advance_rate(community, plant) * tip_months / 12
+        valorisation += energy * Fraction(rate_sum) / 12
+    return tip, valorisation

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import Any, Final, Literal, TypeVar
 
 from . import rules
@@ -148,12 +149,14 @@ class Community:
             value = self.cu_afb_eur_mwh.get(month[:4])
         return value
 
+    @cached_property
+    def members_by_id(self) -> dict[str, Member]:
+        """Members by id."""
+        return {member.id: member for member in self.members}
+
     def member(self, member_id: str) -> Member:
-        """The member with ``member_id``."""
-        for member in self.members:
-            if member.id == member_id:
-                return member
-        raise KeyError(member_id)
+        """The member with ``member_id`` (KeyError when there is none)."""
+        return self.members_by_id[member_id]
 
     def plants_first_in(self) -> list[Plant]:
         """Plants in "first in" order: commissioning date, then plant id (OPEN tie-break)."""

@@ -34,7 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import rules
-from .advance import monthly_advance
+from .advance import advances_of_months, monthly_advance
 from .community import Community, Member, Plant
 from .distribution import Distribution, DistributionInput, distribute
 from .energy import HourlyEnergy
@@ -44,6 +44,18 @@ from .period import Period, next_month
 from .prices import HourlyPrices
 from .surplus import excess_share, surplus_earmark
 from .tariff import tip_before_f_micro
+
+__all__ = [
+    "HourlyDetail",
+    "MemberSettlement",
+    "MissingReadings",
+    "MonthSettlement",
+    "PlantSettlement",
+    "SettlementOptions",
+    "SettlementResult",
+    "monthly_advance",
+    "settle",
+]
 
 I64 = npt.NDArray[np.int64]
 FExemption = Literal["withdrawal_share", "none"]
@@ -875,14 +887,10 @@ def _advances(
     """
     if period.kind not in ("year", "month"):
         return None
-    try:
-        months = [
-            monthly_advance(community, Period.parse(m, period.timezone)) for m in period.months
-        ]
-    except InvalidInput:
+    paid = advances_of_months(community, period.months)
+    if paid is None:
         return None
-    paid_tip = sum((a.tip for a in months), Fraction(0))
-    paid_valorisation = sum((a.valorisation for a in months), Fraction(0))
+    paid_tip, paid_valorisation = paid
     return {
         "tip_eur": eur(paid_tip),
         "valorisation_eur": eur(paid_valorisation),
