@@ -160,7 +160,8 @@ def advances_of_months(community: Community, months: list[str]) -> tuple[Fractio
             return None
         firsts.append(dt.date(int(month[:4]), int(month[5:]), 1))
         rates.append(cu_afa)
-    tip = valorisation = Fraction(0)
+    # plants alike (power, source, grant) are paid alike: sum their months, then price once
+    groups: dict[tuple[Decimal, str, Decimal], tuple[int, Decimal, Plant]] = {}
     for plant in community.plants:
         tip_months = 0
         rate_sum = Decimal(0)
@@ -169,8 +170,11 @@ def advances_of_months(community: Community, months: list[str]) -> tuple[Fractio
             if paid:
                 rate_sum += rate
                 tip_months += with_tip
-        if not rate_sum and not tip_months:
-            continue
+        key = (plant.power_kw, plant.source, plant.capital_grant_pct)
+        count, total, _ = groups.get(key, (0, Decimal(0), plant))
+        groups[key] = (count + tip_months, total + rate_sum, plant)
+    tip = valorisation = Fraction(0)
+    for tip_months, rate_sum, plant in groups.values():
         hours = rules.acconto_hours(plant.source, community.area)
         energy = Fraction(plant.power_kw) / KW_PER_MW * hours * Fraction(rules.ACCONTO_ALPHA)
         tip += energy * tip_advance_rate(community, plant) * tip_months / 12

@@ -98,3 +98,28 @@ def test_month_cu_afa_and_missing_cu_afa() -> None:
 def test_needs_a_month() -> None:
     with pytest.raises(InvalidInput):
         monthly_advance(make_community(), "2025")
+
+
+def test_advances_of_a_year_match_month_by_month() -> None:
+    from fractions import Fraction as F  # noqa: PLC0415
+
+    from cer_backend.domain.advance import advances_of_months  # noqa: PLC0415
+
+    community = make_community(
+        region="Lazio",
+        members=[
+            member("comune", "municipality", [pod(1), pod(2), pod(3)]),
+            member("r", "person", [pod(4)], left="2025-08-01"),
+        ],
+        plants=[
+            plant("a", pod(1), 20, "2024-03-01"),
+            plant("b", pod(2), 20, "2025-04-10", capital_grant_pct=20),
+            plant("c", pod(3), 20, "2019-01-01", source="hydro"),
+            plant("d", pod(4), 6, "2024-05-01", owner="r"),
+        ],
+    )
+    months = [f"2025-{m:02d}" for m in range(1, 13)]
+    expected_tip = sum((monthly_advance(community, m).tip for m in months), F(0))
+    expected_val = sum((monthly_advance(community, m).valorisation for m in months), F(0))
+    assert advances_of_months(community, months) == (expected_tip, expected_val)
+    assert advances_of_months(community, ["2023-01"]) is None
