@@ -238,6 +238,7 @@ async def _async_test_device(
         manufacturer=probe.identity.manufacturer,
         model=probe.identity.model,
         serial_number=probe.identity.serial_number,
+        sunspec_layout=probe.sunspec_layout,
     )
     return {}, found
 

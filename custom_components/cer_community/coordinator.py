@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -49,6 +49,7 @@ from .modbus.connection import ModbusConnection, acquire_connection, release_con
 from .modbus.device import ModbusDevice, build_device
 from .modbus.errors import ModbusProtocolError, ModbusUnavailable
 from .modbus.quantities import Quantity
+from .modbus.sunspec import detect_sunspec
 from .uploader import SiteUploader
 
 __all__ = [
@@ -145,7 +146,10 @@ class _ModbusSource(_Source):
     async def read(self) -> Reading:
         assert self._connection is not None
         if self._device is None:
-            options: dict[str, Any] = {"name": self._config.name}
+            options: dict[str, Any] = {
+                **(self._config.sunspec_layout or {}),  # no scan when the layout is saved
+                "name": self._config.name,
+            }
             if self._config.invert_power:  # unset keeps the profile's default
                 options["invert_power"] = True
             if self._config.swap_energy:
@@ -230,19 +234,28 @@ def make_source(hass: HomeAssistant, device: DeviceConfig) -> _Source:
 
 @dataclass(frozen=True, slots=True)
 class ProbeResult:
-    """What a test read found: the quantities the device has, and who it is."""
+    """What a test read found: the quantities the device has, who it is, its SunSpec layout."""
 
     quantities: tuple[Quantity, ...]
     identity: DeviceIdentity
+    sunspec_layout: dict[str, Any] | None = None
 
 
 async def async_probe_device(hass: HomeAssistant, device: DeviceConfig) -> ProbeResult:
-    """Read the device once (test before configure); raise what the read raised."""
+    """Read the device once (test before configure); raise what the read raised.
+
+    A SunSpec device is scanned here, once: its layout (where the chosen model is) is
+    returned to be saved, so that starting Home Assistant does not scan it again.
+    """
     if device.registers is not None:
         try:
             generic_register_rows(device.registers)
         except ValueError as err:
             raise EntitySourceError("registers", "invalid_registers", "") from err
+    layout = None
+    if device.source is DeviceSource.MODBUS and device.profile == "sunspec":
+        layout = await _async_sunspec_layout(device)
+        device = replace(device, sunspec_layout=layout)
     source = make_source(hass, device)
     try:
         reading = await source.read()
@@ -250,7 +263,29 @@ async def async_probe_device(hass: HomeAssistant, device: DeviceConfig) -> Probe
         raise EntitySourceError("registers", "invalid_registers", "") from err
     finally:
         await source.close()
-    return ProbeResult(tuple(reading), source.identity)
+    return ProbeResult(tuple(reading), source.identity, layout)
+
+
+async def _async_sunspec_layout(device: DeviceConfig) -> dict[str, Any]:
+    """Scan a SunSpec device; the layout of the model asked for (default: the inverter)."""
+    assert device.host is not None
+    connection = acquire_connection(device.host, device.port or DEFAULT_PORT)
+    try:
+        info = await detect_sunspec(connection, device.unit or 0)
+    finally:
+        await release_connection(connection)
+    models = [
+        model
+        for model in info.readable_models
+        if device.model_id is None or model.model_id == device.model_id
+    ]
+    if not models:
+        raise ModbusProtocolError(
+            f"no readable SunSpec model {device.model_id or ''} in "
+            f"{[model.model_id for model in info.models]}"
+        )
+    chosen = next((model for model in models if model.kind == "inverter"), models[0])
+    return info.device_options(chosen)
 
 
 # --------------------------------------------------------------------------- counters

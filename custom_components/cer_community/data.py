@@ -23,6 +23,7 @@ from .const import (
     CONF_ROLE,
     CONF_SERIAL_NUMBER,
     CONF_SOURCE,
+    CONF_SUNSPEC_LAYOUT,
     CONF_SWAP_ENERGY,
     CONF_UNIT,
     DeviceRole,
@@ -54,6 +55,8 @@ class DeviceConfig:
     swap_energy: bool = False
     model_id: int | None = None
     """SunSpec model to read when the device has several (an inverter and its meter)."""
+    sunspec_layout: dict[str, Any] | None = None
+    """Where the SunSpec model is (saved at the test read: no scan at start-up)."""
     quantities: tuple[str, ...] = ()
     """Quantities found by the test read: the entities created even while it sleeps."""
     manufacturer: str | None = None
@@ -79,6 +82,7 @@ class DeviceConfig:
             invert_power=bool(raw.get(CONF_INVERT_POWER, False)),
             swap_energy=bool(raw.get(CONF_SWAP_ENERGY, False)),
             model_id=raw.get(CONF_MODEL_ID),
+            sunspec_layout=raw.get(CONF_SUNSPEC_LAYOUT),
             quantities=tuple(raw.get(CONF_QUANTITIES, ())),
             manufacturer=raw.get(CONF_MANUFACTURER),
             model=raw.get(CONF_MODEL),
@@ -103,6 +107,7 @@ class DeviceConfig:
             CONF_INVERT_POWER: self.invert_power or None,
             CONF_SWAP_ENERGY: self.swap_energy or None,
             CONF_MODEL_ID: self.model_id,
+            CONF_SUNSPEC_LAYOUT: self.sunspec_layout,
             CONF_QUANTITIES: list(self.quantities) or None,
             CONF_MANUFACTURER: self.manufacturer,
             CONF_MODEL: self.model,

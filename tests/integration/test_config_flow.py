@@ -596,9 +596,30 @@ async def test_sunspec_inverter_and_its_meter_are_two_devices(
             }
             result = await _opt(hass, result["flow_id"], connection)
             assert result["type"] is FlowResultType.CREATE_ENTRY
+        # a model the device does not have
+        result = await _options(hass, entry, "add_device")
+        result = await _opt(
+            hass, result["flow_id"], {CONF_NAME: "Other", CONF_SOURCE: "modbus", CONF_ROLE: "load"}
+        )
+        result = await _opt(hass, result["flow_id"], {**connection, CONF_MODEL_ID: 201})
+        assert result["errors"] == {"base": "invalid_response"}
+
         inverter, meter = entry.options[CONF_DEVICES]
+        assert inverter["sunspec_layout"]["model_id"] == 103
+        assert meter["sunspec_layout"]["model_id"] == 203
         assert inverter[CONF_MODEL_ID] == 103
         assert "energy_produced" in inverter["quantities"]
         assert meter[CONF_MODEL_ID] == 203
         assert "energy_imported" in meter["quantities"]
         assert inverter["serial_number"] == "SIM-INV-0001"
+
+        # started from the saved layout (no scan): both read on the same address
+        await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        inverter_power = hass.states.get("sensor.municipio_inverter_power")
+        meter_power = hass.states.get("sensor.municipio_meter_power")
+        assert inverter_power is not None
+        assert meter_power is not None
+        assert float(inverter_power.state) == 5800
+        assert float(meter_power.state) == -1500
+        await unload_entry(hass, entry)
