@@ -115,6 +115,10 @@ class _Source:
     async def close(self) -> None:
         """Give back what the source holds."""
 
+    def diagnostics(self) -> dict[str, Any]:
+        """What the source knows beyond the reading (for diagnostics)."""
+        return {}
+
 
 def generic_register_rows(text: str | None) -> list[dict[str, Any]]:
     """The generic profile's register map, written by the user as YAML (or JSON) rows."""
@@ -169,6 +173,9 @@ class _ModbusSource(_Source):
                 sw_version=info.sw_version,
             )
         return await self._device.read()
+
+    def diagnostics(self) -> dict[str, Any]:
+        return {} if self._device is None else self._device.diagnostics()
 
     async def close(self) -> None:
         if self._connection is not None:

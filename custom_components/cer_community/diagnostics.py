@@ -32,6 +32,7 @@ TO_REDACT = {
     CONF_SERIAL_NUMBER,
     CONF_BACKEND_URL,
     "unique_id",
+    "connection",
 }
 
 
@@ -72,6 +73,7 @@ async def async_get_config_entry_diagnostics(
                     "last_update_success": coordinator.last_update_success,
                     "identity": asdict(coordinator.identity),
                     "reading": {str(k): v for k, v in (coordinator.raw or {}).items()},
+                    "source": coordinator.source.diagnostics(),
                     "held_counters": {
                         str(quantity): asdict(held)
                         for quantity, held in coordinator.guard.held.items()

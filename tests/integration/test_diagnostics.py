@@ -45,6 +45,10 @@ async def test_site_diagnostics(
     assert inverter["identity"]["serial_number"] == REDACTED
     assert inverter["identity"]["manufacturer"] == "CER Simulated"
     assert inverter["reading"]["active_power"] == 5800
+    assert inverter["source"]["profile"] == "sunspec"
+    assert inverter["source"]["connection"] == REDACTED
+    assert inverter["source"]["info"]["serial_number"] == REDACTED
+    assert inverter["source"]["requests"]
     assert diagnostics["upload"]["pending_hours"] == 0
     assert diagnostics["community"]["source"] == "backend"
     assert diagnostics["hour_so_far"] is not None
