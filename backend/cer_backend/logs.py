@@ -27,7 +27,9 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False, default=str)
 
 
-def configure_logging(fmt: str = "json", level: int = logging.INFO, access_log: bool = True) -> None:
+def configure_logging(
+    fmt: str = "json", level: int = logging.INFO, access_log: bool = True
+) -> None:
     """Send logs to stderr in the given format (replaces the root handlers)."""
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
@@ -37,4 +39,6 @@ def configure_logging(fmt: str = "json", level: int = logging.INFO, access_log: 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    logging.getLogger("cer_backend.access").setLevel(logging.INFO if access_log else logging.WARNING)
+    logging.getLogger("cer_backend.access").setLevel(
+        logging.INFO if access_log else logging.WARNING
+    )

@@ -99,16 +99,10 @@ async def post_readings(context: Context) -> web.StreamResponse:
         token_id=context.require_principal().token_id,
         committer=context.app[COMMITTER_KEY],
     )
-    stored = outcome.accepted + outcome.duplicates + outcome.replaced
-    if outcome.rejected and stored == 0:
-        statuses = {item["status"] for item in outcome.rejected}
-        status = 409 if statuses == {409} else 422
-        raise ApiError(
-            status,
-            f"all {len(outcome.rejected)} readings were rejected",
-            errors=[{k: v for k, v in item.items() if k != "status"} for item in outcome.rejected],
-            extra=outcome.as_dict(),
-        )
+    # DESIGN.md: one bad reading never sinks the batch, so item problems (422) and readings of
+    # a finalised period (409) are answered per item in "rejected", with that status, even
+    # when every item is refused: the uploader then drops those hours and goes on, where a
+    # 4xx for the whole request would make it retry the same batch for ever.
     return json_response(outcome.as_dict())
 
 

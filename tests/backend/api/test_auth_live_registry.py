@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
+
+from cer_backend.api.keys import ENGINE_KEY
+from cer_backend.service import estimates
+from cer_backend.service.prices import store_prices
 
 from .conftest import COMMUNITY_A, POD_B, POD_FAMILY, POD_PLANT, Api
 
@@ -189,20 +194,14 @@ async def test_unknown_paths_are_problems(api: Api) -> None:
 
 
 async def test_live_tip_estimate_uses_the_current_hour_price(api: Api) -> None:
-    from decimal import Decimal
-
-    from cer_backend.api.keys import ENGINE_KEY
-    from cer_backend.service.prices import store_prices
-
     status, live, _ = await api.call("GET", "/community/live", "viewer_a")
-    assert live["tip_estimate_eur_mwh"] is None  # no price for this hour yet
+    assert status == 200 and live["tip_estimate_eur_mwh"] is None  # no price for this hour yet
     hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     await store_prices(
         api.server.app[ENGINE_KEY], [("CNOR", hour, Decimal("100"))], [api.community_a], "test"
     )
-    from cer_backend.service import estimates
-
     estimates._cache.clear()
     status, live, _ = await api.call("GET", "/community/live", "viewer_a")
     # 80 kW PV in Toscana at Pz 100: min(120; 80 + 80) + FC 4 (GSE-RULES §2)
+    assert status == 200
     assert live["tip_estimate_eur_mwh"] == 124.0

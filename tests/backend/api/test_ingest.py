@@ -126,7 +126,7 @@ async def test_a_bad_item_is_rejected_and_the_good_ones_stored(
     assert len(await stored(api)) == 2
 
 
-async def test_a_batch_of_only_bad_items_is_a_422_problem_naming_them(api: Api) -> None:
+async def test_a_batch_of_only_bad_items_names_each_with_its_status(api: Api) -> None:
     future = (datetime.now(UTC) + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
     body = {
         "pod": POD_PLANT,
@@ -135,12 +135,14 @@ async def test_a_batch_of_only_bad_items_is_a_422_problem_naming_them(api: Api) 
             {"hour_start": future.isoformat(), "injected_wh": 1, "withdrawn_wh": 1},
         ],
     }
-    status, problem, response = await api.call("POST", "/readings", "site_plant", json=body)
-    assert status == 422
-    assert response.content_type == "application/problem+json"
-    assert [e["index"] for e in problem["errors"]] == [0, 1]
-    assert "not ended" in problem["errors"][1]["message"]
-    assert problem["accepted"] == 0
+    status, answer, _ = await api.call("POST", "/readings", "site_plant", json=body)
+    assert status == 200
+    assert answer["accepted"] == 0
+    assert [(e["index"], e["field"], e["status"]) for e in answer["rejected"]] == [
+        (0, "injected_wh", 422),
+        (1, "hour_start", 422),
+    ]
+    assert "not ended" in answer["rejected"][1]["message"]
     assert await stored(api) == []
 
 

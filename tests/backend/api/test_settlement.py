@@ -135,9 +135,10 @@ async def test_finalised_runs_and_their_readings_are_immutable(api: Api) -> None
             {"hour_start": "2025-06-10T12:00:00+02:00", "injected_wh": 1, "withdrawn_wh": 1}
         ],
     }
-    status, problem, _ = await api.call("POST", "/readings", "site_plant", json=changed)
-    assert status == 409
-    assert "finalised" in problem["errors"][0]["message"]
+    status, answer, _ = await api.call("POST", "/readings", "site_plant", json=changed)
+    assert status == 200 and answer["accepted"] == 0
+    assert answer["rejected"][0]["status"] == 409
+    assert "finalised" in answer["rejected"][0]["message"]
     mixed = {
         "pod": POD_PLANT,
         "readings": [
