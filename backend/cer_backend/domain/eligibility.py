@@ -59,6 +59,14 @@ def check_eligibility(community: Community) -> list[Finding]:
     if len(consumption | production) < 2:
         error("members", "a CER needs at least two distinct connection points")
 
+    # §7: the market zone normally follows the region.
+    if community.market_zone != community.region.market_zone:
+        warning(
+            "community.market_zone",
+            f"{community.market_zone} differs from the zone of {community.region.name} "
+            f"({community.region.market_zone}): Pz, TIP and RID use {community.market_zone}",
+        )
+
     # §8: one cabina primaria.
     if not _CABINA.fullmatch(community.cabina_primaria):
         warning(

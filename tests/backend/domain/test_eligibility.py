@@ -113,3 +113,8 @@ def test_energy_firms_and_other_incentives() -> None:
         plants=[plant("a", pod(1), 100, "2024-03-01", other_incentives=True)],
     )
     assert {"members[1].ateco", "plants[0].other_incentives"} <= paths(result, "error")
+
+
+def test_market_zone_override_is_flagged() -> None:
+    assert "community.market_zone" in paths(findings(market_zone="SUD"), "warning")
+    assert "community.market_zone" not in paths(findings(market_zone="SICI"), "warning")
