@@ -74,7 +74,7 @@ def _settle(args: argparse.Namespace) -> int:
     community = load_community(args.community)
     period = Period.parse(args.period, community.timezone)
     energy = load_readings(args.readings, community, period)
-    prices = load_prices(args.prices, timezone=community.timezone, quarter_hours=args.quarter_hours)
+    prices = load_prices(args.prices, quarter_hours=args.quarter_hours)  # GME days are Italian
     options = SettlementOptions(f_exemption=args.f_exemption)
     result = settle(community, energy, prices, period, options)
     if args.out:
