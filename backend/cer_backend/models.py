@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -183,6 +184,39 @@ class ReadingAudit(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
     replaced_at: Mapped[datetime] = mapped_column(UtcDateTime)
     replaced_by_token: Mapped[int | None] = mapped_column(Integer)
+
+
+class ReadingPack(Base):
+    """A POD's readings of one local month packed as arrays (PostgreSQL, for settlement runs).
+
+    ``injected`` and ``withdrawn`` hold one big-endian int4 per hour of the month, ``present``
+    one byte (1: a reading exists). Built from ``readings`` when a run needs it and rebuilt
+    after ingest marks the month in ``reading_dirty``; never the source of truth.
+    """
+
+    __tablename__ = "reading_packs"
+
+    community_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pod: Mapped[str] = mapped_column(String(32), primary_key=True)
+    month_start: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    hours: Mapped[int] = mapped_column(Integer)
+    injected: Mapped[bytes] = mapped_column(LargeBinary)
+    withdrawn: Mapped[bytes] = mapped_column(LargeBinary)
+    present: Mapped[bytes] = mapped_column(LargeBinary)
+    built_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ReadingDirty(Base):
+    """A POD-month whose readings changed since its pack was built."""
+
+    __tablename__ = "reading_dirty"
+
+    community_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pod: Mapped[str] = mapped_column(String(32), primary_key=True)
+    month_start: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    marked_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    #: raised by every mark: a run removes only the marks it saw (same version)
+    version: Mapped[int] = mapped_column(BigInteger, default=1, server_default="1")
 
 
 class Price(Base):

@@ -90,4 +90,13 @@ async def _copy_energy(engine: AsyncEngine, community_id: str, energy: Any) -> i
                 (community_id, now),
             )
             written = int(cursor.rowcount)
+            # the packs of these months (settlement runs) must be rebuilt
+            await cursor.execute(
+                "INSERT INTO reading_dirty (community_id, pod, month_start, marked_at)"
+                " SELECT DISTINCT %s, pod,"
+                " date_trunc('month', hour_start AT TIME ZONE %s) AT TIME ZONE %s, %s"
+                " FROM bulk_readings ON CONFLICT (community_id, pod, month_start) DO UPDATE"
+                " SET version = reading_dirty.version + 1, marked_at = EXCLUDED.marked_at",
+                (community_id, period.timezone, period.timezone, now),
+            )
     return written

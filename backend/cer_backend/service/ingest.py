@@ -159,7 +159,14 @@ async def ingest_readings(
     for attempt in range(2):
         try:
             counts = await _store(
-                engine, community_id, pod, rows, token_id=token_id, now=now, committer=committer
+                engine,
+                community_id,
+                pod,
+                rows,
+                token_id=token_id,
+                now=now,
+                committer=committer,
+                timezone=rules.timezone.key,
             )
         except IntegrityError:  # a concurrent upload inserted the same hour: classify again
             if attempt:
@@ -209,17 +216,28 @@ upd AS (
   FROM changed
   WHERE r.community_id = %(community_id)s AND r.pod = %(pod)s AND r.hour_start = changed.h
     AND r.hour_start = ANY(CAST(%(hour_start)s AS timestamptz[]))
-  RETURNING 1
+  RETURNING r.hour_start
 ),
 ins AS (
   INSERT INTO readings (community_id, pod, hour_start, {_COLUMNS_SQL}, received_at)
   SELECT %(community_id)s, %(pod)s, h, i, w, p, c, q, s, CAST(%(received_at)s AS timestamptz)
   FROM input WHERE NOT EXISTS (SELECT 1 FROM old WHERE old.hour_start = input.h)
   ON CONFLICT (community_id, pod, hour_start) DO NOTHING
+  RETURNING hour_start
+),
+dirty AS (
+  INSERT INTO reading_dirty (community_id, pod, month_start, marked_at)
+  SELECT DISTINCT %(community_id)s, %(pod)s,
+    date_trunc('month', h.hour_start AT TIME ZONE %(timezone)s) AT TIME ZONE %(timezone)s,
+    CAST(%(received_at)s AS timestamptz)
+  FROM (SELECT hour_start FROM ins UNION ALL SELECT hour_start FROM upd) AS h
+  ON CONFLICT (community_id, pod, month_start) DO UPDATE
+    SET version = reading_dirty.version + 1, marked_at = EXCLUDED.marked_at
   RETURNING 1
 )
 SELECT (SELECT count(*) FROM ins) AS inserted, (SELECT count(*) FROM upd) AS replaced,
-       (SELECT count(*) FROM old) AS existing, (SELECT count(*) FROM audit) AS audited
+       (SELECT count(*) FROM old) AS existing, (SELECT count(*) FROM audit) AS audited,
+       (SELECT count(*) FROM dirty) AS dirty
 """
 
 
@@ -247,12 +265,14 @@ async def _store_postgresql(
     token_id: int | None,
     now: datetime,
     committer: GroupCommitter | None,
+    timezone: str,
 ) -> tuple[int, int, int]:
     parameters = {
         "community_id": community_id,
         "pod": pod,
         "received_at": now,
         "token_id": token_id,
+        "timezone": timezone,
         **{name: _pg_array(row[name] for row in rows.values()) for name in _ARRAY_COLUMNS},
     }
     if committer is not None and len(rows) <= GROUP_COMMIT_MAX_READINGS:
@@ -279,10 +299,18 @@ async def _store(
     token_id: int | None,
     now: datetime,
     committer: GroupCommitter | None = None,
+    timezone: str = "Europe/Rome",
 ) -> tuple[int, int, int]:
     if engine.dialect.name == "postgresql":
         return await _store_postgresql(
-            engine, community_id, pod, rows, token_id=token_id, now=now, committer=committer
+            engine,
+            community_id,
+            pod,
+            rows,
+            token_id=token_id,
+            now=now,
+            committer=committer,
+            timezone=timezone,
         )
     readings = table(Reading)
     insert = _insert_for(engine.dialect.name)

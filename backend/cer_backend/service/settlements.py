@@ -27,6 +27,8 @@ from ..models import (
     Alert,
     Price,
     Reading,
+    ReadingDirty,
+    ReadingPack,
     SettlementMemberResult,
     SettlementPlantResult,
     SettlementRun,
@@ -71,14 +73,10 @@ async def _load_energy(
     present = np.zeros((len(pods), hours), dtype=np.bool_)
     if pods:
         if connection.dialect.name == "postgresql":
-            pod_i, hour_i, inj, wd = await _copy_readings(
-                connection,
-                community_id=community_id,
-                pods=pods,
-                start_hour=start_hour,
-                start=start,
-                end=end,
+            injected, withdrawn, present = await load_packed(
+                connection.engine, community_id, pods, period
             )
+            return HourlyEnergy.from_arrays(period, pods, injected, withdrawn, present)
         else:
             index = {pod: i for i, pod in enumerate(pods)}
             rows = (
@@ -178,6 +176,161 @@ async def _copy_readings(
         np.concatenate(injected_parts).astype(np.int64),
         np.concatenate(withdrawn_parts).astype(np.int64),
     )
+
+
+async def load_packed(
+    engine: AsyncEngine, community_id: str, pods: list[str], period: Any
+) -> tuple[Any, Any, Any]:
+    """PostgreSQL: the period's readings as PODs × hours arrays, from the monthly packs.
+
+    Packs missing or marked dirty by ingest are built from ``readings`` first; a mark is
+    removed only if no upload raised it meanwhile (its version is the one read here), so a
+    pack is never taken as fresh when it is not.
+    """
+    months = []
+    for month in period.months:
+        month_period = Period.parse(month, period.timezone)
+        months.append(month_period)
+    starts = [m.start_utc for m in months]
+    async with engine.connect() as connection:
+        marks = (
+            await connection.execute(
+                select(ReadingDirty.pod, ReadingDirty.month_start, ReadingDirty.version).where(
+                    ReadingDirty.community_id == community_id,
+                    ReadingDirty.month_start.in_(starts),
+                )
+            )
+        ).all()
+        built = (
+            await connection.execute(
+                select(ReadingPack.pod, ReadingPack.month_start).where(
+                    ReadingPack.community_id == community_id,
+                    ReadingPack.month_start.in_(starts),
+                )
+            )
+        ).all()
+    dirty = {(r.pod, as_utc(r.month_start)) for r in marks}
+    fresh = {(r.pod, as_utc(r.month_start)) for r in built} - dirty
+    for month_period in months:
+        todo = [pod for pod in pods if (pod, month_period.start_utc) not in fresh]
+        if todo:
+            await _build_packs(engine, community_id, todo, month_period)
+    if marks:
+        await _clear_marks(engine, community_id, marks)
+    return await _read_packs(engine, community_id, pods, period, months)
+
+
+async def _build_packs(engine: AsyncEngine, community_id: str, pods: list[str], month: Any) -> None:
+    """Pack a month of readings of these PODs (PODs without readings get an empty pack)."""
+    async with engine.connect() as connection:
+        pod_i, hour_i, inj, wd = await _copy_readings(
+            connection,
+            community_id=community_id,
+            pods=pods,
+            start_hour=month.start_epoch_hour,
+            start=month.start_utc,
+            end=month.end_utc,
+        )
+    hours = month.hours
+    injected = np.zeros((len(pods), hours), dtype=">i4")
+    withdrawn = np.zeros((len(pods), hours), dtype=">i4")
+    present = np.zeros((len(pods), hours), dtype=np.uint8)
+    injected[pod_i, hour_i] = inj
+    withdrawn[pod_i, hour_i] = wd
+    present[pod_i, hour_i] = 1
+    now = utcnow()
+    rows = [
+        (
+            community_id,
+            pod,
+            month.start_utc,
+            hours,
+            injected[i].tobytes(),
+            withdrawn[i].tobytes(),
+            present[i].tobytes(),
+            now,
+        )
+        for i, pod in enumerate(pods)
+    ]
+    async with engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        async with driver.transaction():
+            cursor = driver.cursor()
+            await cursor.execute(
+                "CREATE TEMPORARY TABLE IF NOT EXISTS reading_packs_load"
+                " (LIKE reading_packs) ON COMMIT DELETE ROWS"
+            )
+            async with cursor.copy(
+                "COPY reading_packs_load (community_id, pod, month_start, hours, injected,"
+                " withdrawn, present, built_at) FROM STDIN"
+            ) as copy:
+                for row in rows:
+                    await copy.write_row(row)
+            await cursor.execute(
+                "INSERT INTO reading_packs SELECT * FROM reading_packs_load"
+                " ON CONFLICT (community_id, pod, month_start) DO UPDATE SET"
+                " hours = EXCLUDED.hours, injected = EXCLUDED.injected,"
+                " withdrawn = EXCLUDED.withdrawn, present = EXCLUDED.present,"
+                " built_at = EXCLUDED.built_at"
+            )
+
+
+async def _clear_marks(engine: AsyncEngine, community_id: str, marks: Any) -> None:
+    """Remove the marks read before building, unless an upload raised them since."""
+    async with engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        async with driver.transaction():
+            await driver.execute(
+                "DELETE FROM reading_dirty d USING unnest(%s::text[], %s::timestamptz[],"
+                " %s::bigint[]) AS m(pod, month_start, version)"
+                " WHERE d.community_id = %s AND d.pod = m.pod"
+                " AND d.month_start = m.month_start AND d.version = m.version",
+                (
+                    [r.pod for r in marks],
+                    [as_utc(r.month_start) for r in marks],
+                    [int(r.version) for r in marks],
+                    community_id,
+                ),
+            )
+
+
+async def _read_packs(
+    engine: AsyncEngine, community_id: str, pods: list[str], period: Any, months: list[Any]
+) -> tuple[Any, Any, Any]:
+    index = {pod: i for i, pod in enumerate(pods)}
+    offsets = {m.start_utc: (m.start_epoch_hour - period.start_epoch_hour, m.hours) for m in months}
+    hours = period.hours
+    injected = np.zeros((len(pods), hours), dtype=np.int64)
+    withdrawn = np.zeros((len(pods), hours), dtype=np.int64)
+    present = np.zeros((len(pods), hours), dtype=np.bool_)
+    async with engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        cursor = driver.cursor(binary=True)
+        await cursor.execute(
+            "SELECT pod, month_start, hours, injected, withdrawn, present FROM reading_packs"
+            " WHERE community_id = %s AND month_start = ANY(%s) AND pod = ANY(%s)",
+            (community_id, list(offsets), pods),
+        )
+        rows = await cursor.fetchall()
+        await cursor.close()
+        await driver.rollback()
+    for pod, month_start, month_hours, inj, wd, pres in rows:
+        offset, expected = offsets[as_utc(month_start)]
+        if month_hours != expected:
+            raise RuntimeError(f"pack of {pod} {month_start} has {month_hours} hours")
+        first = max(0, -offset)
+        last = min(month_hours, hours - offset)
+        if first >= last:
+            continue
+        row = index[pod]
+        target = slice(offset + first, offset + last)
+        injected[row, target] = np.frombuffer(inj, dtype=">i4")[first:last]
+        withdrawn[row, target] = np.frombuffer(wd, dtype=">i4")[first:last]
+        present[row, target] = np.frombuffer(pres, dtype=np.uint8)[first:last].astype(bool)
+    return injected, withdrawn, present
 
 
 async def _load_prices(connection: AsyncConnection, community_id: str, period: Any) -> Any:

@@ -180,3 +180,33 @@ async def test_reports_statements_and_summary(api: Api) -> None:
     status, day, _ = await api.call("GET", "/community/summary?period=2025-06-02", "viewer_a")
     assert status == 200 and day["hours"] == 24
     assert (await api.call("GET", "/community/summary?period=junio", "viewer_a"))[0] == 422
+
+
+async def test_a_new_run_sees_readings_changed_after_the_last_one(api: Api) -> None:
+    await upload_june(api, skip=HOURS - 1)
+    await store_june_prices(api)
+    _, first, _ = await api.call("POST", "/settlements", "admin_a", json={"period": "2025-06"})
+    _, again, _ = await api.call("POST", "/settlements", "admin_a", json={"period": "2025-06"})
+    assert again["result"]["withdrawn_wh"] == first["result"]["withdrawn_wh"]
+    injected, withdrawn = energy_of(POD_FAMILY, 5)
+    changed = {
+        "pod": POD_FAMILY,
+        "readings": [
+            {
+                "hour_start": (START + timedelta(hours=5)).isoformat(),
+                "injected_wh": injected,
+                "withdrawn_wh": withdrawn + 1000,
+            },
+            {  # a new hour in the same month: was missing, now present
+                "hour_start": (START + timedelta(hours=HOURS - 1)).isoformat(),
+                "injected_wh": 0,
+                "withdrawn_wh": 10,
+            },
+        ],
+    }
+    status, answer, _ = await api.call("POST", "/readings", "site_family", json=changed)
+    assert status == 200 and answer["replaced"] == 1 and answer["accepted"] == 1
+    _, third, _ = await api.call("POST", "/settlements", "admin_a", json={"period": "2025-06"})
+    assert third["result"]["withdrawn_wh"] == first["result"]["withdrawn_wh"] + 1010
+    missing = {m["pod"]: m["hours"] for m in third["result"]["missing_readings"]}
+    assert POD_FAMILY not in missing
