@@ -109,12 +109,7 @@ def _paid(community: Community, plant: Plant, first: dt.date) -> tuple[bool, boo
         return False, False
     if not owner.is_member_on(first):
         return False, False
-    with_tip = (
-        not plant.pre_existing
-        and plant.commissioned >= community.constituted
-        and not plant.other_incentives
-        and first < plant.incentive_end
-    )
+    with_tip = community.tip_eligible(plant) and first < plant.incentive_end
     return True, with_tip
 
 

@@ -158,6 +158,16 @@ class Community:
         """The member with ``member_id`` (KeyError when there is none)."""
         return self.members_by_id[member_id]
 
+    def tip_eligible(self, plant: Plant) -> bool:
+        """Whether ``plant`` may earn the TIP at all (GSE-RULES §2): a new plant (not
+        pre-existing), in service on or after the CER's constitution, without scambio sul
+        posto or other production incentives. Its 20 years are checked by date."""
+        return (
+            not plant.pre_existing
+            and plant.commissioned >= self.constituted
+            and not plant.other_incentives
+        )
+
     def plants_first_in(self) -> list[Plant]:
         """Plants in "first in" order: commissioning date, then plant id (OPEN tie-break)."""
         return sorted(self.plants, key=lambda p: (p.commissioned, p.id))

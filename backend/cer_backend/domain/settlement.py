@@ -541,7 +541,7 @@ def settle(
                 missing.setdefault(plant.pod, list(range(a, b)))
         else:
             plant_inj[k, a:b] = injected[row, a:b]
-        if _tip_eligible(community, plant):
+        if community.tip_eligible(plant):
             end = _window(period, None, plant.incentive_end)[1]
             tip_windows.append((a, max(a, min(b, end))))
         else:
@@ -897,16 +897,6 @@ def _advances(
         "balance_tip_eur": eur(tip - paid_tip),
         "balance_valorisation_eur": eur(valorisation - paid_valorisation),
     }
-
-
-def _tip_eligible(community: Community, plant: Plant) -> bool:
-    """A plant earns the TIP if new (not pre-existing), in service after the CER was
-    constituted, and without scambio sul posto or other production incentives."""
-    return (
-        not plant.pre_existing
-        and plant.commissioned >= community.constituted
-        and not plant.other_incentives
-    )
 
 
 def _month_shares(period: Period) -> list[tuple[int, int, Fraction]]:
