@@ -288,3 +288,22 @@ def test_unexpected_error_is_one_line(
     )
     with pytest.raises(RuntimeError):
         main(["-v", *settle_args(files)])
+
+
+def test_quarter_hour_prices_mean_or_refused(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    files["prices"].write_text(
+        "hour_start,zone,eur_mwh\n"
+        + "".join(
+            f"2025-06-01T12:{m:02d}:00+02:00,SICI,{p}\n"
+            for m, p in ((0, 100), (15, 200), (30, 300), (45, 400))
+        ),
+        encoding="utf-8",
+    )
+    assert main(settle_args(files, "--json")) == 0
+    data = json.loads(capsys.readouterr().out)
+    # mean 250 €/MWh → TIP 80 + max(0, 180 − 250) = 80 €/MWh × 12.11 kWh = 0.9688
+    assert data["tip_eur"] == "0.97"
+    assert main(settle_args(files, "--quarter-hours", "reject")) == 2
+    assert "quarter-hour prices are refused" in capsys.readouterr().err
