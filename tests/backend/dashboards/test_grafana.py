@@ -1,8 +1,9 @@
 """The Grafana dashboard of dashboards/grafana against the backend's PostgreSQL schema.
 
 The schema is the one the backend's Alembic migrations create; it is filled with the example
-community of ``examples/`` (``cer-backend demo``), a settlement run of the last month of its
-readings and a realistic gap: one member's POD stops sending for the last hours. Every SQL
+community of ``examples/`` (``cer-backend demo``: its registry, statute and prices, and the
+last month of its readings), a settlement run of that month and a realistic gap: one member's
+POD stops sending for the last hours. Every SQL
 query of the dashboard (panels and variables) then runs with Grafana's macros and variables
 expanded the way Grafana's PostgreSQL data source expands them, and must return rows.
 
@@ -13,9 +14,11 @@ pass of ``scripts/test-backend`` these tests are skipped; its PostgreSQL pass ru
 from __future__ import annotations
 
 import asyncio
+import csv
 import json
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,6 +34,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from cer_backend.cli import main as cer_backend
+from cer_backend.commands.data import find_example
 from cer_backend.database import create_engine
 from cer_backend.service.settlements import create_run
 from tests.backend.conftest import _drop_everything, _sync_url
@@ -142,6 +146,33 @@ class ExampleDatabase:
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def last_month_of(example: Path, into: Path) -> Path:
+    """The example with only the last month of its readings (files otherwise unchanged).
+
+    A year of hourly readings takes minutes to insert and adds nothing to what the queries
+    are checked for; the registry, the statute and the prices stay whole.
+    """
+    community, readings, prices = find_example(example)
+    months: set[str] = set()
+    for path in readings:
+        with path.open(encoding="utf-8") as handle:
+            months |= {row["hour_start"][:7] for row in csv.DictReader(handle)}
+    last = max(months)
+    shutil.copy(community, into / community.name)
+    for index, path in enumerate(readings):
+        with (
+            path.open(encoding="utf-8") as source,
+            (into / f"readings_{index}.csv").open("w", encoding="utf-8", newline="") as target,
+        ):
+            rows = csv.DictReader(source)
+            writer = csv.DictWriter(target, fieldnames=rows.fieldnames or [])
+            writer.writeheader()
+            writer.writerows(row for row in rows if row["hour_start"].startswith(last))
+    for index, path in enumerate(prices):
+        shutil.copy(path, into / f"prices_{index}{path.suffix}")
+    return into
+
+
 def load_example(url: str, example: Path) -> ExampleDatabase:
     """Migrate, load the example (cer-backend demo), settle its last month, open a gap."""
     assert cer_backend(["demo", "--example", str(example), "--database", url]) == 0
@@ -197,7 +228,7 @@ def load_example(url: str, example: Path) -> ExampleDatabase:
 
 
 @pytest.fixture(scope="module")
-def example_db() -> Iterator[ExampleDatabase]:
+def example_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExampleDatabase]:
     """The example community in the throw-away PostgreSQL database of the test scripts."""
     url = os.environ.get("CER_TEST_DATABASE_URL")
     if not url or make_url(url).get_backend_name() != "postgresql":
@@ -210,7 +241,7 @@ def example_db() -> Iterator[ExampleDatabase]:
     engine = create_sync_engine(_sync_url(url))
     _drop_everything(engine)
     try:
-        yield load_example(url, EXAMPLES)
+        yield load_example(url, last_month_of(EXAMPLES, tmp_path_factory.mktemp("example")))
     finally:
         _drop_everything(engine)
         engine.dispose()
