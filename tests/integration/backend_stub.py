@@ -160,8 +160,13 @@ class BackendStub:
         pod = body.get("pod")
         if token.role == "site" and pod not in token.pods:
             return _problem(403, "Forbidden", f"this token may not write POD {pod}")
-        if pod not in self.pods:
-            return _problem(404, "Unknown POD", f"the community has no POD {pod}")
+        if pod not in self.pods:  # the contract allows 404 or 422; the backend answers 422
+            return _problem(
+                422,
+                "Unknown POD",
+                f"the community has no POD {pod}",
+                [{"field": "pod", "message": "unknown POD"}],
+            )
         readings = body["readings"]
         if len(readings) > MAX_READINGS:
             return _problem(413, "Too many readings", f"at most {MAX_READINGS} per request")
@@ -169,9 +174,10 @@ class BackendStub:
         rejected: list[dict[str, Any]] = []
         now = datetime.now(UTC)
         for index, raw in enumerate(readings):
-            message = self._invalid(raw, now)
-            if message:
-                rejected.append({"index": index, "message": message})
+            problem = self._invalid(raw, now)
+            if problem:
+                status, message = problem
+                rejected.append({"index": index, "message": message, "status": status})
                 continue
             hour = datetime.fromisoformat(raw["hour_start"]).astimezone(UTC)
             self.arrivals.append((pod, hour, dict(raw)))
@@ -195,7 +201,14 @@ class BackendStub:
             self.stored[(pod, hour)] = values
         return web.json_response({**counts, "rejected": rejected})
 
-    def _invalid(self, raw: Any, now: datetime) -> str | None:
+    def _invalid(self, raw: Any, now: datetime) -> tuple[int, str] | None:
+        """Why a reading is refused, as the backend says it per item: (status, message)."""
+        message = self._invalid_message(raw, now)
+        if message is None:
+            return None
+        return (409 if "settled" in message else 422), message
+
+    def _invalid_message(self, raw: Any, now: datetime) -> str | None:
         if not isinstance(raw, dict):
             return "a reading is an object"
         try:

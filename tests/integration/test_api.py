@@ -101,8 +101,9 @@ async def test_other_4xx_keep_the_problem_details(
     with pytest.raises(CerApiError) as err:
         await _client(hass, backend).post_readings(POD, [_reading(HOUR)])
     assert not isinstance(err.value, CerApiConnectionError | CerApiAuthError)
-    assert err.value.status == 404
+    assert err.value.status == 422
     assert err.value.title == "Unknown POD"
+    assert err.value.errors == [{"field": "pod", "message": "unknown POD"}]
     assert "IT001E00000001" in (err.value.detail or "")
 
 

@@ -361,7 +361,7 @@ async def test_a_refused_batch_is_retried_with_backoff_and_raises_an_issue(
     issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
     assert issue is not None
     assert issue.translation_placeholders is not None
-    assert issue.translation_placeholders["status"] == "404"
+    assert issue.translation_placeholders["status"] == "422"
     assert uploader.status.pending_hours == 1
 
     delays = []
