@@ -580,6 +580,25 @@ def _hour_energy(hass: HomeAssistant, injected_wh: float, withdrawn_wh: float, h
 HOURLY_INPUTS = {"hour_injected_entity": HOUR_INJECTED, "hour_withdrawn_entity": HOUR_WITHDRAWN}
 
 
+async def test_outside_the_window_a_load_run_by_hand_is_left_alone(
+    blueprint_hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    setup_automation: SetupAutomation,
+    boiler: str,
+) -> None:
+    hass = blueprint_hass
+    _surplus(hass, -3.0)
+    await setup_automation(
+        "load_shifting.yaml",
+        _load_shifting_inputs(window_start="10:00:00", window_end="15:00:00"),
+    )
+    await _advance(hass, freezer, _at(16, 0), step_minutes=30)
+    await hass.services.async_call("switch", "turn_on", {"entity_id": LOAD}, blocking=True)
+    # no surplus, but outside the window; 20:00 is the (disabled) deadline's default time
+    await _advance(hass, freezer, _at(21, 0))
+    assert _load_state(hass) == STATE_ON
+
+
 async def test_hourly_balance_uses_surplus_banked_earlier_in_the_hour(
     blueprint_hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
