@@ -38,6 +38,7 @@ Assistant is right.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -277,7 +278,12 @@ class SiteAccountant:
         return readings
 
     def _add_device(self, ts: datetime, device: DeviceSample, revised: set[datetime]) -> None:
-        values = device.values
+        # values that are not finite numbers (an entity source's "nan") count as missing
+        values = {
+            quantity: value
+            for quantity, value in device.values.items()
+            if isinstance(value, int | float) and math.isfinite(value)
+        }
         power = values.get(Quantity.ACTIVE_POWER)
         previous_power = self._power.get(device.device_id)
         if power is not None:
@@ -290,7 +296,7 @@ class SiteAccountant:
         if device.role is DeviceRole.PRODUCTION and len(counters) > 1:
             counters = [(Quantity.ENERGY_PRODUCED, "produced")]
         for quantity, name in counters:
-            value = float(values[quantity])  # type: ignore[arg-type]
+            value = float(values[quantity])
             self._add_counter(
                 ts,
                 device,

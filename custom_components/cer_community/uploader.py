@@ -65,6 +65,8 @@ DEFAULT_BACKOFF_S = (60.0, 3600.0)
 LIVE_INTERVAL = timedelta(minutes=1)
 STATE_SAVE_DELAY_S = 60.0
 ISSUE_REFUSED = "upload_refused"
+SETTLEMENT_TIME_ZONE = ZoneInfo("Europe/Rome")
+"""The GSE settles Italian hours, whatever time zone Home Assistant runs in."""
 FRESH_REFUSAL = timedelta(hours=2)
 """A reading refused this soon after its hour is retried once, an hour later (clock skew)."""
 
@@ -147,9 +149,7 @@ class SiteUploader:
         **kwargs: object,
     ) -> SiteUploader:
         """Build the pipeline of a site entry and load its stored state."""
-        accountant = SiteAccountant(
-            ZoneInfo(hass.config.time_zone), max_gap=max_gap, close_grace=max_gap
-        )
+        accountant = SiteAccountant(SETTLEMENT_TIME_ZONE, max_gap=max_gap, close_grace=max_gap)
         buffer = ReadingBuffer(hass, entry.entry_id, pod)
         accountant.load_dict(await buffer.async_load())
         return cls(hass, entry, accountant=accountant, buffer=buffer, api=api, **kwargs)  # type: ignore[arg-type]

@@ -357,3 +357,20 @@ def test_hour_reading_round_trip() -> None:
     reading = HourReading(_local(2025, 6, 1, 10, 0), 1, 2, None, 3, "derived", 4)
     assert HourReading.from_json(reading.as_json()) == reading
     assert "produced_wh" not in reading.as_json()
+
+
+def test_values_that_are_not_numbers_count_as_missing() -> None:
+    accountant = SiteAccountant(ROME)
+    site = Site()
+    closed = _run(accountant, site, _local(2025, 6, 1, 10, 0), _local(2025, 6, 1, 10, 30))
+    site.at(_local(2025, 6, 1, 10, 31))
+    odd = site.samples()
+    odd[0] = DeviceSample(
+        "grid",
+        DeviceRole.GRID,
+        {Quantity.ACTIVE_POWER: float("nan"), Quantity.ENERGY_IMPORTED: float("inf")},
+    )
+    closed += accountant.add_sample(_local(2025, 6, 1, 10, 31), odd)
+    closed += _run(accountant, site, _local(2025, 6, 1, 10, 32), _local(2025, 6, 1, 11, 1))
+    assert (closed[0].withdrawn_wh, closed[0].quality) == (600, "measured")
+    assert accountant.pop_anomalies() == []
