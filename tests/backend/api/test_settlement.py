@@ -210,3 +210,32 @@ async def test_a_new_run_sees_readings_changed_after_the_last_one(api: Api) -> N
     assert third["result"]["withdrawn_wh"] == first["result"]["withdrawn_wh"] + 1010
     missing = {m["pod"]: m["hours"] for m in third["result"]["missing_readings"]}
     assert POD_FAMILY not in missing
+
+
+async def test_prices_by_api(api: Api) -> None:
+    csv_text = "hour_start,zone,eur_mwh\n" + "".join(
+        f"{(START + timedelta(hours=i)).isoformat()},CNOR,{price_of(i)}\n" for i in range(HOURS)
+    )
+    status, answer, _ = await api.call(
+        "POST",
+        "/prices?filename=june.csv",
+        "admin_a",
+        data=csv_text.encode(),
+        headers={"Content-Type": "text/csv"},
+    )
+    assert status == 200, answer
+    assert answer["rows"] == HOURS and answer["zones"] == ["CNOR"]
+    assert answer["communities"] == [api.community_a]
+    await upload_june(api)
+    _, run, _ = await api.call("POST", "/settlements", "admin_a", json={"period": "2025-06"})
+    assert run["missing_prices"] == 0
+    status, problem, response = await api.call(
+        "POST",
+        "/prices",
+        "admin_a",
+        data=b"hour_start,zone,eur_mwh\nyesterday,CNOR,abc\n",
+        headers={"Content-Type": "text/csv"},
+    )
+    assert status == 422 and response.content_type == "application/problem+json"
+    assert problem["errors"] and ":2" in problem["errors"][0]["field"]
+    assert (await api.call("POST", "/prices", "viewer_a", data=b"x"))[0] == 403
