@@ -419,6 +419,26 @@ async def test_surplus_rises_load_on_then_stops_after_minimum_on_time(
     assert _load_state(hass) == STATE_ON
 
 
+async def test_default_stop_threshold_stops_on_a_surplus_that_stays_at_zero(
+    blueprint_hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    setup_automation: SetupAutomation,
+    boiler: str,
+) -> None:
+    """Surplus computed locally never goes below 0 W: the default stop threshold is above 0."""
+    hass = blueprint_hass
+    _surplus(hass, 3.0)
+    await _advance(hass, freezer, _at(9, 0))
+    inputs = _load_shifting_inputs()
+    del inputs["stop_threshold"]
+    await setup_automation("load_shifting.yaml", inputs)
+    await _advance(hass, freezer, _at(9, 1))
+    assert _load_state(hass) == STATE_ON
+    _surplus(hass, 0.0)
+    await _advance(hass, freezer, _at(9, 16))
+    assert _load_state(hass) == STATE_OFF
+
+
 async def test_minimum_off_time_delays_a_restart(
     blueprint_hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
