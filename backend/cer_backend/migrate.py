@@ -14,6 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
+# Alembic logs every step at INFO; the commands say what changed in one line
+logging.getLogger("alembic").setLevel(logging.WARNING)
+
 
 def alembic_config() -> Config:
     """The Alembic configuration of the package (no ini file needed)."""
@@ -41,8 +44,6 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> tuple[str | No
     """Bring the schema to ``revision``; returns (before, after)."""
     before = await current_revision(engine)
     config = alembic_config()
-    # Alembic logs every step at INFO; the commands say what changed in one line
-    logging.getLogger("alembic").setLevel(logging.WARNING)
 
     def _upgrade(connection: Connection) -> None:
         config.attributes["connection"] = connection
