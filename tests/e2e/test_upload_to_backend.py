@@ -126,8 +126,10 @@ async def test_hours_closed_while_the_backend_is_down_arrive_exactly_once(
     assert _stored_or_empty(backend) == {}
 
     await hass.async_add_executor_job(backend.start)
+    sent = uploader.buffer.pending(744)
     await uploader.upload_now()
-    assert uploader.status.pending_hours == 0
+    status = uploader.status
+    assert (status.pending_hours, status.rejected_hours, status.last_error) == (0, 0, None)
     stored = _stored(backend)
     assert stored == {
         r.hour_start.astimezone(UTC): (r.injected_wh, r.withdrawn_wh, r.quality) for r in closed
@@ -137,6 +139,15 @@ async def test_hours_closed_while_the_backend_is_down_arrive_exactly_once(
     # nothing is sent twice: a second upload has nothing to send and changes nothing
     await uploader.upload_now()
     assert _stored(backend) == stored
+
+    # what the uploader sent, sent again (an answer lost on the way): all duplicates
+    again = await api.post_readings(SITE_POD, sent)
+    assert (again.accepted, again.duplicates, again.replaced, again.rejected) == (
+        0,
+        len(closed),
+        0,
+        [],
+    )
     with sqlite3.connect(backend.database) as db:
         (audited,) = db.execute("SELECT count(*) FROM reading_audit").fetchone()
     assert audited == 0

@@ -6,16 +6,12 @@ has ended against the same frozen clock.
 
 from __future__ import annotations
 
-import asyncio
-import os
 import random
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import aiohttp
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH
@@ -563,102 +559,4 @@ async def test_an_hour_refused_as_not_ended_is_retried_once_an_hour_later(
     await uploader.async_stop()
 
 
-# --- the real backend (backend/cer_backend), where its environment runs on this machine -------
-
-REPO = Path(__file__).resolve().parents[2]
-REAL_BACKEND = REPO / ".cache" / "venv-backend" / "bin" / "cer-backend"
-REAL_POD = "IT001E00000101"  # a POD of examples/comune/community.yaml
-
-
-async def _run(env: dict[str, str], *args: str) -> tuple[int, str]:
-    """Run the backend's CLI; answer its exit status and the last line it printed."""
-    process = await asyncio.create_subprocess_exec(
-        str(REAL_BACKEND),
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    stdout, _ = await process.communicate()
-    lines = stdout.decode().strip().splitlines()
-    return process.returncode or 0, lines[-1] if lines else ""
-
-
-@pytest.fixture
-async def real_backend(
-    socket_enabled: None, tmp_path: Path, unused_tcp_port: int
-) -> AsyncIterator[tuple[str, str]]:
-    """``cer-backend serve`` on 127.0.0.1 with the example community and a site token."""
-    env = {**os.environ, "CER_DATA_DIR": str(tmp_path)}
-    try:
-        status, _ = await _run(env, "--version")
-    except OSError:
-        status = -1
-    if status != 0:
-        pytest.skip("the backend's virtualenv does not run here (chroot of the newest HA)")
-    _, community = await _run(
-        env, "community", "import", str(REPO / "examples/comune/community.yaml")
-    )
-    _, token = await _run(
-        env, "token", "create", "--role", "site", "--community", community, "--pod", REAL_POD
-    )
-    server = await asyncio.create_subprocess_exec(
-        str(REAL_BACKEND),
-        "serve",
-        "--port",
-        str(unused_tcp_port),
-        "--no-access-log",
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{unused_tcp_port}"
-    try:
-        async with aiohttp.ClientSession() as session:
-            for _ in range(200):
-                try:
-                    async with session.get(f"{url}/api/v1/health") as response:
-                        if response.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.05)
-        yield url, token
-    finally:
-        server.terminate()
-        await server.wait()
-
-
-async def test_hours_go_to_the_real_backend_once(
-    hass: HomeAssistant, real_backend: tuple[str, str]
-) -> None:
-    url, token = real_backend
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=REAL_POD,
-        data={CONF_POD: REAL_POD, CONF_BACKEND_URL: url, CONF_TOKEN: token},
-    )
-    entry.add_to_hass(hass)
-    client = CerApiClient.from_hass(hass, url, token)
-    uploader = await SiteUploader.async_create(
-        hass, entry, pod=REAL_POD, api=client, live_interval=None
-    )
-    meter = Meter()
-    moment = START
-    while moment <= START + timedelta(hours=3, minutes=1):
-        uploader.record(moment, meter.sample(moment))
-        moment += timedelta(minutes=1)
-    assert uploader.status.pending_hours == 3
-    sent = uploader.buffer.pending(744)
-
-    await uploader.upload_now()
-    status = uploader.status
-    assert (status.pending_hours, status.rejected_hours, status.last_error) == (0, 0, None)
-
-    # what the uploader sent, sent again (a lost answer): duplicates; a revision: replaced
-    again = await client.post_readings(REAL_POD, sent)
-    assert (again.accepted, again.duplicates, again.replaced, again.rejected) == (0, 3, 0, [])
-    revised = {**sent[0], "withdrawn_wh": sent[0]["withdrawn_wh"] + 1, "quality": "estimated"}
-    result = await client.post_readings(REAL_POD, [revised])
-    assert (result.accepted, result.replaced) == (0, 1)
-    await uploader.async_stop()
+# The same pipeline against the real backend process: tests/e2e/test_upload_to_backend.py
