@@ -129,7 +129,7 @@ def main() -> int:
     parser.add_argument("--pods", type=int, default=200)
     parser.add_argument("--batches", type=int, default=200, help="744-reading requests")
     parser.add_argument("--singles", type=int, default=5000, help="one-reading requests")
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--concurrency", type=int, default=64, help="requests in flight")
     args = parser.parse_args()
     if not args.database:
         parser.error("--database URL (a throw-away PostgreSQL database) is required")

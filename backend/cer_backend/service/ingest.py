@@ -256,6 +256,35 @@ def _pg_element(value: Any) -> str:
     return str(value)
 
 
+#: PostgreSQL, the common case: every hour is new. Inserts what is not stored yet and marks
+#: the months; when something was there already, the full upsert above classifies the rest.
+_PG_INSERT_NEW = """
+WITH ins AS (
+  INSERT INTO readings (community_id, pod, hour_start, injected_wh, withdrawn_wh,
+                        produced_wh, consumed_wh, quality, samples, received_at)
+  SELECT %(community_id)s, %(pod)s, h, i, w, p, c, q, s, CAST(%(received_at)s AS timestamptz)
+  FROM unnest(
+    CAST(%(hour_start)s AS timestamptz[]), CAST(%(injected_wh)s AS bigint[]),
+    CAST(%(withdrawn_wh)s AS bigint[]), CAST(%(produced_wh)s AS bigint[]),
+    CAST(%(consumed_wh)s AS bigint[]), CAST(%(quality)s AS text[]), CAST(%(samples)s AS int[])
+  ) AS t(h, i, w, p, c, q, s)
+  ON CONFLICT (community_id, pod, hour_start) DO NOTHING
+  RETURNING hour_start
+),
+dirty AS (
+  INSERT INTO reading_dirty (community_id, pod, month_start, marked_at)
+  SELECT DISTINCT %(community_id)s, %(pod)s,
+    date_trunc('month', hour_start AT TIME ZONE %(timezone)s) AT TIME ZONE %(timezone)s,
+    CAST(%(received_at)s AS timestamptz)
+  FROM ins
+  ON CONFLICT (community_id, pod, month_start) DO UPDATE
+    SET version = reading_dirty.version + 1, marked_at = EXCLUDED.marked_at
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM dirty)
+"""
+
+
 async def _store_postgresql(
     engine: AsyncEngine,
     community_id: str,
@@ -275,15 +304,25 @@ async def _store_postgresql(
         "timezone": timezone,
         **{name: _pg_array(row[name] for row in rows.values()) for name in _ARRAY_COLUMNS},
     }
-    if committer is not None and len(rows) <= GROUP_COMMIT_MAX_READINGS:
-        row = await committer.fetchone(_PG_UPSERT, parameters)
-    else:
-        row = await autocommit_fetchone(engine, _PG_UPSERT, parameters)
+    grouped = committer is not None and len(rows) <= GROUP_COMMIT_MAX_READINGS
+
+    async def run(statement: str) -> tuple[Any, ...]:
+        if grouped:
+            assert committer is not None
+            return await committer.fetchone(statement, parameters)
+        return await autocommit_fetchone(engine, statement, parameters)
+
+    first = int((await run(_PG_INSERT_NEW))[0])
+    if first == len(rows):
+        return first, 0, 0
+    # some hours were stored already: classify the batch (the hours inserted just now are
+    # stored with these very values, so the upsert counts them as duplicates)
+    row = await run(_PG_UPSERT)
     inserted, replaced, existing = int(row[0]), int(row[1]), int(row[2])
     if inserted + existing < len(rows):
         # a concurrent upload inserted one of these hours meanwhile: classify again
         raise IntegrityError("concurrent insert", None, Exception("concurrent insert"))
-    return inserted, existing - replaced, replaced
+    return first + inserted, existing - replaced - first, replaced
 
 
 def _insert_for(dialect: str) -> Any:
