@@ -10,7 +10,7 @@ construction, before any minimum is taken.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import overload
 
@@ -124,7 +124,7 @@ class HourlyEnergy:
             injected,
             withdrawn,
             pods=pods,
-            labels=_Relabel(labels, numbers),
+            labels=_relabel(labels, numbers),
             problems=problems,
         )
 
@@ -244,15 +244,19 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
-class _Relabel(Sequence[str]):
-    """Labels of the kept rows: ``labels[numbers[i]]`` (or ``rows[n]``), computed lazily."""
+class LazyLabels(Sequence[str]):
+    """Labels of input rows for messages (``file:line``, ``rows[n]``), made only when asked.
 
-    def __init__(self, labels: Sequence[str] | None, numbers: list[int]) -> None:
-        self._labels = labels
-        self._numbers = numbers
+    ``label(i)`` gives the label of the i-th kept row; a million rows cost no strings until a
+    problem names one of them.
+    """
+
+    def __init__(self, count: int, label: Callable[[int], str]) -> None:
+        self._count = count
+        self._label = label
 
     def __len__(self) -> int:
-        return len(self._numbers)
+        return self._count
 
     @overload
     def __getitem__(self, index: int) -> str: ...
@@ -260,9 +264,17 @@ class _Relabel(Sequence[str]):
     def __getitem__(self, index: slice) -> Sequence[str]: ...
     def __getitem__(self, index: int | slice) -> str | Sequence[str]:
         if isinstance(index, slice):
-            return [self[i] for i in range(len(self))[index]]
-        n = self._numbers[index]
-        return self._labels[n] if self._labels is not None else f"rows[{n}]"
+            return [self._label(i) for i in range(self._count)[index]]
+        if not -self._count <= index < self._count:
+            raise IndexError(index)
+        return self._label(index % self._count)
+
+
+def _relabel(labels: Sequence[str] | None, numbers: list[int]) -> LazyLabels:
+    """Labels of the kept rows: ``labels[numbers[i]]``, or ``rows[n]`` without labels."""
+    if labels is None:
+        return LazyLabels(len(numbers), lambda i: f"rows[{numbers[i]}]")
+    return LazyLabels(len(numbers), lambda i: labels[numbers[i]])
 
 
 def raise_if(problems: list[Problem]) -> None:

@@ -5,37 +5,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Sequence
 from pathlib import Path
-from typing import overload
 
 from ..domain.community import Community
-from ..domain.energy import HourlyEnergy
+from ..domain.energy import HourlyEnergy, LazyLabels
 from ..domain.errors import InvalidInput, Problem
 from ..domain.period import DEFAULT_TIMEZONE, Period, zone
 
 READINGS_COLUMNS = ("pod", "hour_start", "injected_wh", "withdrawn_wh")
 MAX_REPORTED = 50
-
-
-class _LineLabels(Sequence[str]):
-    """``name:line`` for each kept row, computed only when a message needs it."""
-
-    def __init__(self, name: str, lines: list[int]) -> None:
-        self._name = name
-        self._lines = lines
-
-    def __len__(self) -> int:
-        return len(self._lines)
-
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[str]: ...
-    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
-        if isinstance(index, slice):
-            return [f"{self._name}:{n}" for n in self._lines[index]]
-        return f"{self._name}:{self._lines[index]}"
 
 
 def parse_readings_csv(
@@ -129,7 +107,7 @@ def parse_readings_csv(
         injected,
         withdrawn,
         pods=pods,
-        labels=_LineLabels(name, lines),
+        labels=LazyLabels(len(lines), lambda i: f"{name}:{lines[i]}"),
     )
 
 
