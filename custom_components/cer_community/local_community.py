@@ -21,6 +21,7 @@ from homeassistant.util import dt as dt_util
 from .accounting import HourFigures
 from .api import CommunityLive
 from .const import DOMAIN
+from .listeners import Listeners
 
 DATA_LOCAL_COMMUNITY = f"{DOMAIN}_local_community"
 
@@ -32,7 +33,7 @@ class LocalCommunity:
 
     def __init__(self) -> None:
         self._sites: dict[str, HourSource] = {}
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners = Listeners()
 
     @callback
     def register(self, entry_id: str, source: HourSource) -> Callable[[], None]:
@@ -76,20 +77,12 @@ class LocalCommunity:
     @callback
     def async_add_listener(self, update: Callable[[], None]) -> Callable[[], None]:
         """Call ``update`` whenever a site recorded a poll; answers the unsubscribe."""
-        self._listeners.append(update)
-
-        @callback
-        def remove() -> None:
-            if update in self._listeners:
-                self._listeners.remove(update)
-
-        return remove
+        return self._listeners.add(update)
 
     @callback
     def async_notify(self) -> None:
         """Tell the listeners that the figures changed."""
-        for update in list(self._listeners):
-            update()
+        self._listeners.notify()
 
 
 @callback

@@ -58,6 +58,7 @@ from .api import (
 )
 from .buffer import ReadingBuffer
 from .const import DOMAIN, LOGGER
+from .listeners import Listeners
 from .local_community import async_get_local_community
 
 DEFAULT_JITTER_S = (30.0, 300.0)
@@ -123,7 +124,7 @@ class SiteUploader:
         self._next_attempt: datetime | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._live_task: asyncio.Task[Any] | None = None
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners = Listeners()
         self._failures = 0
         self._last_attempt: datetime | None = None
         self._last_error: str | None = None
@@ -250,19 +251,11 @@ class SiteUploader:
     @callback
     def async_add_listener(self, update: Callable[[], None]) -> Callable[[], None]:
         """Call ``update`` when figures or status change; answers the unsubscribe."""
-        self._listeners.append(update)
-
-        @callback
-        def remove() -> None:
-            if update in self._listeners:
-                self._listeners.remove(update)
-
-        return remove
+        return self._listeners.add(update)
 
     @callback
     def _notify(self) -> None:
-        for update in list(self._listeners):
-            update()
+        self._listeners.notify()
         async_get_local_community(self.hass).async_notify()
 
     # ---------------------------------------------------------------- scheduling
