@@ -37,7 +37,16 @@ from tests.modbus_sim import Em24Simulator, Sdm630Simulator, SunSpecSimulator
 
 REPO = Path(__file__).resolve().parents[2]
 LOVELACE = REPO / "dashboards" / "lovelace"
-DASHBOARDS = sorted(path.name for path in LOVELACE.glob("*.yaml"))
+DASHBOARDS = sorted(str(path.relative_to(LOVELACE)) for path in LOVELACE.rglob("*.yaml"))
+#: Entity ids follow the language of Home Assistant when the entities are created: the main
+#: files are for an Italian Home Assistant, those in en/ for one set up in English.
+LANGUAGE_OF_FOLDER = {".": "it", "en": "en"}
+
+
+def _language(name: str) -> str:
+    return LANGUAGE_OF_FOLDER[str(Path(name).parent)]
+
+
 SCHOOL_TOKEN = "site-token-scuola"
 
 #: Core cards of Home Assistant 2024.3 (no custom cards, nothing newer: e.g. no "heading").
@@ -106,9 +115,15 @@ def referenced_entity_ids(name: str) -> set[str]:
     return set(ENTITY_ID.findall((LOVELACE / name).read_text(encoding="utf-8")))
 
 
-@pytest.fixture
-async def community_hass(hass: HomeAssistant, socket_enabled: None) -> AsyncIterator[HomeAssistant]:
-    """The town hall's Home Assistant with two sites and the community dashboard entry."""
+@pytest.fixture(params=sorted(set(LANGUAGE_OF_FOLDER.values())))
+async def community_hass(
+    hass: HomeAssistant, socket_enabled: None, request: pytest.FixtureRequest
+) -> AsyncIterator[HomeAssistant]:
+    """The town hall's Home Assistant with two sites and the community dashboard entry.
+
+    Parametrised by the language Home Assistant has when the entities are created.
+    """
+    hass.config.language = request.param
     stub = BackendStub(
         {POD, OTHER_POD},
         {
@@ -153,8 +168,20 @@ async def community_hass(hass: HomeAssistant, socket_enabled: None) -> AsyncIter
     await stub.stop()
 
 
-def test_both_dashboards_are_there() -> None:
-    assert DASHBOARDS == ["building.yaml", "municipal_staff.yaml"]
+def test_both_dashboards_are_there_for_both_languages() -> None:
+    assert DASHBOARDS == [
+        "building.yaml",
+        "en/building.yaml",
+        "en/municipal_staff.yaml",
+        "municipal_staff.yaml",
+    ]
+
+
+def test_the_english_files_differ_from_the_italian_ones_only_in_entity_ids() -> None:
+    for name in ("building.yaml", "municipal_staff.yaml"):
+        italian = ENTITY_ID.sub("ID", (LOVELACE / name).read_text(encoding="utf-8"))
+        english = ENTITY_ID.sub("ID", (LOVELACE / "en" / name).read_text(encoding="utf-8"))
+        assert italian == english, name
 
 
 @pytest.mark.parametrize("name", DASHBOARDS)
@@ -179,7 +206,8 @@ async def test_every_entity_of_the_dashboards_is_created_by_the_integration(
         for entity in registry.entities.values()
         if entity.platform == DOMAIN
     }
-    for name in DASHBOARDS:
+    language = hass.config.language
+    for name in (name for name in DASHBOARDS if _language(name) == language):
         referenced = referenced_entity_ids(name)
         assert referenced, name
         missing = referenced - set(created)
@@ -191,7 +219,7 @@ async def test_every_entity_of_the_dashboards_is_created_by_the_integration(
 async def test_markdown_templates_render_on_this_version(community_hass: HomeAssistant) -> None:
     """Markdown cards are Jinja templates rendered by Home Assistant: they must not fail."""
     hass = community_hass
-    for name in DASHBOARDS:
+    for name in (name for name in DASHBOARDS if _language(name) == hass.config.language):
         for card in _cards(_load(name)["views"]):
             if card["type"] != "markdown":
                 continue
@@ -205,7 +233,7 @@ async def test_statistic_cards_use_entities_with_long_term_statistics(
 ) -> None:
     """Statistic cards need a state class, and 'change' needs an energy total."""
     hass = community_hass
-    for name in DASHBOARDS:
+    for name in (name for name in DASHBOARDS if _language(name) == hass.config.language):
         for card in _cards(_load(name)["views"]):
             if card["type"] == "statistic":
                 rows = [{"entity": card["entity"]}]
