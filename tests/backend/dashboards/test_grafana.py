@@ -7,8 +7,9 @@ POD stops sending for the last hours. Every SQL
 query of the dashboard (panels and variables) then runs with Grafana's macros and variables
 expanded the way Grafana's PostgreSQL data source expands them, and must return rows.
 
-The queries are PostgreSQL SQL (``AT TIME ZONE``, ``FILTER``, ``::numeric``): on the SQLite
-pass of ``scripts/test-backend`` these tests are skipped; its PostgreSQL pass runs them.
+The queries are PostgreSQL SQL (``AT TIME ZONE``, ``FILTER``, ``::numeric``): the tests are
+marked ``postgresql_only``, left out of the SQLite pass of ``scripts/test-backend`` and run by
+its PostgreSQL pass; run without a PostgreSQL database they fail and say so.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from cer_backend.database import create_engine
 from cer_backend.service.settlements import create_run
 from tests.backend.conftest import _drop_everything, _sync_url
 
-pytestmark = pytest.mark.database
+pytestmark = [pytest.mark.database, pytest.mark.postgresql_only]
 
 REPO = Path(__file__).resolve().parents[3]
 GRAFANA = REPO / "dashboards" / "grafana"
@@ -232,9 +233,9 @@ def example_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExampleData
     """The example community in the throw-away PostgreSQL database of the test scripts."""
     url = os.environ.get("CER_TEST_DATABASE_URL")
     if not url or make_url(url).get_backend_name() != "postgresql":
-        pytest.skip(
-            "the Grafana queries are PostgreSQL SQL; they run in the PostgreSQL pass of "
-            "scripts/test-backend (CER_TEST_DATABASE_URL set to a PostgreSQL database)"
+        pytest.fail(
+            "the Grafana queries are PostgreSQL SQL: run them with scripts/test-backend, "
+            "whose PostgreSQL pass sets CER_TEST_DATABASE_URL to a PostgreSQL database"
         )
     if not any(EXAMPLES.rglob("*.csv")):
         pytest.fail(f"no example community in {EXAMPLES}")

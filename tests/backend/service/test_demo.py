@@ -20,7 +20,6 @@ pytestmark = pytest.mark.database
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "comune"
 
 
-@pytest.mark.skipif(not (EXAMPLE / "community.yaml").is_file(), reason="no example community")
 def test_demo_run_equals_cer_backend_settle(database_url: str, tmp_path: Path) -> None:
     env = dict(os.environ, CER_DATA_DIR=str(tmp_path / "data"), CER_DATABASE_URL=database_url)
     demo = subprocess.run(
