@@ -6,7 +6,8 @@ figures of the current hour in the same shape the backend's ``/community/live`` 
 (:class:`~.api.CommunityLive`), so the same sensors show either:
 
 - shared energy (*energia condivisa*) = min(sum of injected, sum of withdrawn) this hour;
-- surplus power now = sum of injection - sum of withdrawal, when positive;
+- surplus power now = sum of injection - sum of withdrawal (negative: the community draws
+  more than it injects), signed as the backend's ``surplus_w``;
 - sites reporting: sites that polled their devices recently.
 """
 
@@ -68,7 +69,7 @@ class LocalCommunity:
             injected_wh=round(injected),
             withdrawn_wh=round(withdrawn),
             shared_wh=round(min(injected, withdrawn)),
-            surplus_w=max(0.0, injection_w - withdrawal_w),
+            surplus_w=injection_w - withdrawal_w,
             sites_reporting=len(reporting),
             sites_total=len(hours),
             tip_estimate_eur_mwh=None,

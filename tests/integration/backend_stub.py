@@ -265,7 +265,7 @@ class BackendStub:
             "injected_wh": injected,
             "withdrawn_wh": withdrawn,
             "shared_wh": min(injected, withdrawn),
-            "surplus_w": max(0.0, injection - withdrawal),
+            "surplus_w": injection - withdrawal,
             "sites_reporting": len(self.live),
             "sites_total": len(self.pods),
             "tip_estimate_eur_mwh": 110.5,

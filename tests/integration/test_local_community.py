@@ -75,6 +75,24 @@ async def test_shared_energy_and_surplus_across_the_sites(hass: HomeAssistant) -
     assert community.site_ids == []
 
 
+async def test_a_community_drawing_more_than_it_injects_has_negative_surplus(
+    hass: HomeAssistant,
+) -> None:
+    """Signed like the backend's ``surplus_w``: the deficit shows, and no surplus is claimed."""
+    await set_time_zone(hass, "Europe/Rome")
+    school = await _site(hass, "IT001E00000001")  # injects 300 W
+    town_hall = await _site(hass, "IT001E00000002")  # withdraws 500 W
+    for minute in range(11):
+        moment = START + timedelta(minutes=minute)
+        school.record(moment, _grid(-300.0, 100.0, 5000.0 + 5.0 * minute))
+        town_hall.record(moment, _grid(500.0, 800.0 + 500 / 60 * minute, 0.0))
+
+    figures = async_get_local_community(hass).figures(START + timedelta(minutes=10, seconds=5))
+    assert figures.surplus_w == -200.0
+    await town_hall.async_stop()
+    await school.async_stop()
+
+
 def test_an_empty_community() -> None:
     figures = LocalCommunity().figures(START)
     assert (figures.shared_wh, figures.surplus_w, figures.sites_total) == (0, 0.0, 0)
