@@ -201,7 +201,7 @@ pg_drop_test_db() {
   PG_TEST_DB=
 }
 
-# run_pytest LABEL PYTHON ARGS...: pytest, with exit code 5 (no test collected) as a failure
+# run_pytest LABEL CMD...: run CMD (a pytest command) under a heading, with exit code 5 (no test collected) as a failure
 # that says so.
 run_pytest() {
   local label="$1" rc=0

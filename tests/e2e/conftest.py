@@ -9,7 +9,6 @@ SQLite database in a temporary folder, with the example community imported.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 import urllib.error
@@ -19,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from tests.modbus_sim import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 COMMUNITY_FILE = REPO / "examples" / "comune" / "community.yaml"
@@ -31,19 +32,13 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom_components/cer_community."""
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class Backend:
     """A real backend process on 127.0.0.1, stopped and started at will."""
 
     executable: str
     data_dir: Path
-    port: int = field(default_factory=_free_port)
+    port: int = field(default_factory=free_port)
     site_token: str = ""
     viewer_token: str = ""
     community_id: str = ""
