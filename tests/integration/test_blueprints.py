@@ -425,7 +425,7 @@ async def test_default_stop_threshold_stops_on_a_surplus_that_stays_at_zero(
     setup_automation: SetupAutomation,
     boiler: str,
 ) -> None:
-    """Surplus computed locally never goes below 0 W: the default stop threshold is above 0."""
+    """A surplus sensor may stop at 0 W instead of going negative: the default stop is above 0."""
     hass = blueprint_hass
     _surplus(hass, 3.0)
     await _advance(hass, freezer, _at(9, 0))
