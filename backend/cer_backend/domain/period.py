@@ -70,7 +70,7 @@ class Period:
                     end = dt.date(numbers[0] + 1, 1, 1)
                 elif kind == "month":
                     first = dt.date(numbers[0], numbers[1], 1)
-                    end = _next_month(first)
+                    end = next_month(first)
                 else:
                     first = dt.date(numbers[0], numbers[1], numbers[2])
                     end = first + dt.timedelta(days=1)
@@ -92,11 +92,6 @@ class Period:
         zone(timezone)
         label = f"{first_day.isoformat()}..{(end_day - dt.timedelta(days=1)).isoformat()}"
         return cls("range", first_day, end_day, timezone, label=label)
-
-    @classmethod
-    def month_of(cls, day: dt.date, timezone: str = DEFAULT_TIMEZONE) -> Period:
-        """The month containing ``day``."""
-        return cls.parse(f"{day.year:04d}-{day.month:02d}", timezone)
 
     def __str__(self) -> str:
         return self.label or self.first_day.isoformat()
@@ -183,18 +178,10 @@ class Period:
         moment = self.start_utc + dt.timedelta(hours=index)
         return moment.astimezone(self.tz)
 
-    def contains_day(self, day: dt.date) -> bool:
-        """Whether local ``day`` is in the period."""
-        return self.first_day <= day < self.end_day
-
-
-def _next_month(day: dt.date) -> dt.date:
-    return dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
-
 
 def next_month(day: dt.date) -> dt.date:
     """First day of the month after ``day``'s."""
-    return _next_month(day)
+    return dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
 def add_years(day: dt.date, years: int) -> dt.date:

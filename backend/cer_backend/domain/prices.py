@@ -152,13 +152,6 @@ class HourlyPrices:
                     from_micro(micro),
                 )
 
-    def merged(self, other: HourlyPrices) -> HourlyPrices:
-        """These prices completed by ``other`` (``other`` wins where both have a price)."""
-        values: dict[str, dict[int, int]] = {z: dict(v) for z, v in self.values.items()}
-        for zone_name, series in other.values.items():
-            values.setdefault(zone_name, {}).update(series)
-        return HourlyPrices(values, self.quarter_hours)
-
     def series(
         self, zone: str, period: Period
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
