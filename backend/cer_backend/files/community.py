@@ -39,7 +39,8 @@ def load_yaml(text: str, name: str) -> Any:
         raise InvalidInput([Problem(where, f"not valid YAML: {problem}")]) from err
 
 
-def _read_text(path: Path) -> str:
+def read_text_file(path: Path) -> str:
+    """The UTF-8 text at ``path``; a missing, unreadable or non-UTF-8 file is InvalidInput."""
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError as err:
@@ -62,13 +63,13 @@ def read_community_text(text: str, name: str = "community") -> Community:
 def load_community(path: str | Path) -> Community:
     """Read and validate the community file at ``path``."""
     path = Path(path)
-    return read_community_text(_read_text(path), str(path))
+    return read_community_text(read_text_file(path), str(path))
 
 
 def load_study(path: str | Path) -> Study:
     """Read and validate the ``project`` study file at ``path``."""
     path = Path(path)
-    data = load_yaml(_read_text(path), str(path))
+    data = load_yaml(read_text_file(path), str(path))
     try:
         return parse_study(data)
     except InvalidInput as err:

@@ -11,6 +11,7 @@ from ..domain.community import Community
 from ..domain.energy import HourlyEnergy, LazyLabels
 from ..domain.errors import InvalidInput, Problem
 from ..domain.period import DEFAULT_TIMEZONE, Period, zone
+from .community import read_text_file
 
 READINGS_COLUMNS = ("pod", "hour_start", "injected_wh", "withdrawn_wh")
 MAX_REPORTED = 50
@@ -128,12 +129,4 @@ def load_readings(
 ) -> HourlyEnergy:
     """Read the readings CSV at ``path`` (see :func:`parse_readings_csv`)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as err:
-        raise InvalidInput.single(str(path), "no such file") from err
-    except UnicodeDecodeError as err:
-        raise InvalidInput.single(str(path), "not UTF-8 text") from err
-    except OSError as err:
-        raise InvalidInput.single(str(path), f"cannot read: {err.strerror}") from err
-    return parse_readings_csv(text, community, period, str(path))
+    return parse_readings_csv(read_text_file(path), community, period, str(path))
