@@ -139,9 +139,12 @@ class _ModbusSource(_Source):
     """
 
     def __init__(self, device: DeviceConfig) -> None:
-        assert device.host is not None
+        # the flow always stores a unit (default 1): 0 would be the Modbus broadcast address
+        assert device.host is not None and device.unit is not None
         assert device.profile is not None
         self._config = device
+        self._unit = device.unit
+        self._profile = device.profile
         self._connection: ModbusConnection | None = acquire_connection(
             device.host, device.port or DEFAULT_PORT
         )
@@ -162,9 +165,7 @@ class _ModbusSource(_Source):
                 options["model_id"] = self._config.model_id
             if self._config.registers is not None:
                 options["registers"] = generic_register_rows(self._config.registers)
-            self._device = await build_device(
-                self._connection, self._config.unit or 0, self._config.profile or "", options
-            )
+            self._device = await build_device(self._connection, self._unit, self._profile, options)
             info = self._device.info
             self.identity = DeviceIdentity(
                 manufacturer=info.manufacturer,
@@ -275,10 +276,10 @@ async def async_probe_device(hass: HomeAssistant, device: DeviceConfig) -> Probe
 
 async def _async_sunspec_layout(device: DeviceConfig) -> dict[str, Any]:
     """Scan a SunSpec device; the layout of the model asked for (default: the inverter)."""
-    assert device.host is not None
+    assert device.host is not None and device.unit is not None
     connection = acquire_connection(device.host, device.port or DEFAULT_PORT)
     try:
-        info = await detect_sunspec(connection, device.unit or 0)
+        info = await detect_sunspec(connection, device.unit)
     finally:
         await release_connection(connection)
     models = [
