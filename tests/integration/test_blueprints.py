@@ -818,7 +818,7 @@ async def test_repair_issue_kinds_in_italian(
     title: str,
 ) -> None:
     hass = blueprint_hass
-    assert await async_setup_component(hass, "persistent_notification", {})
+    persistent = async_mock_service(hass, "persistent_notification", "create")
     await setup_automation(
         "alert_notification.yaml", {"notify_service": NOTIFY, "persistent": True}
     )
@@ -833,6 +833,9 @@ async def test_repair_issue_kinds_in_italian(
     await hass.async_block_till_done()
     assert [call.data["title"] for call in notifications] == [title]
     assert "Riparazioni" in notifications[0].data["message"]
+    # persistent: True also leaves it among Home Assistant's notifications
+    assert [call.data["title"] for call in persistent] == [title]
+    assert persistent[0].data["message"] == notifications[0].data["message"]
 
 
 async def test_entity_unavailable_and_problem_sensor_are_notified(
