@@ -154,6 +154,10 @@ def test_settle_summary_and_out(
     with (out / "members.csv").open(encoding="utf-8") as handle:
         assert {r["id"] for r in csv.DictReader(handle)} == {"comune", "rossi"}
     assert (out / "plants.csv").exists() and (out / "months.csv").exists()
+    with (out / "plants.csv").open(encoding="utf-8") as handle:
+        assert [r["id"] for r in csv.DictReader(handle)] == ["scuola_media"]
+    with (out / "months.csv").open(encoding="utf-8") as handle:
+        assert [r["month"] for r in csv.DictReader(handle)] == ["2025-06"]
 
 
 def test_settle_missing_price_exits_1(
