@@ -238,12 +238,24 @@ class Community:
 
     def tip_eligible(self, plant: Plant) -> bool:
         """Whether ``plant`` may earn the TIP at all (GSE-RULES §2): a new plant (not
-        pre-existing), in service on or after the CER's constitution, without scambio sul
-        posto or other production incentives. Its 20 years are checked by date."""
+        pre-existing), without scambio sul posto or other production incentives, in service
+        on or after the CER's constitution, or before it when :meth:`built_for_cer`. Its 20
+        years are checked by date."""
         return (
             not plant.pre_existing
-            and plant.commissioned >= self.constituted
             and not plant.other_incentives
+            and (plant.commissioned >= self.constituted or self.built_for_cer(plant))
+        )
+
+    def built_for_cer(self, plant: Plant) -> bool:
+        """A plant commissioned before the constitution that earns the TIP (GSE-RULES §2, OPEN):
+        commissioned from 16/12/2021 to 24/01/2024 (before the CACER decree) with a pre-dated
+        document that shows it was built for the CER (``built_for_cer``)."""
+        first, last = rules.BUILT_FOR_CER_WINDOW
+        return (
+            plant.commissioned < self.constituted
+            and first <= plant.commissioned <= last
+            and plant.built_for_cer is not None
         )
 
     def plants_first_in(self) -> list[Plant]:
