@@ -86,7 +86,8 @@ async def _copy_energy(engine: AsyncEngine, community_id: str, energy: Any) -> i
                 "INSERT INTO readings (community_id, pod, hour_start, injected_wh, withdrawn_wh,"
                 " quality, received_at)"
                 " SELECT %s, pod, hour_start, injected_wh, withdrawn_wh, 'measured', %s"
-                " FROM bulk_readings ON CONFLICT (community_id, pod, hour_start, source) DO NOTHING",
+                " FROM bulk_readings"
+                " ON CONFLICT (community_id, pod, hour_start, source) DO NOTHING",
                 (community_id, now),
             )
             written = int(cursor.rowcount)

@@ -2,7 +2,8 @@
 
 Uploads are the ``ha`` source of a POD-hour (``UPLOAD_SOURCE``): they never touch the hours
 of other sources (a meter's file), which are kept beside them. A batch is one transaction:
-new hours go in with one ``INSERT … ON CONFLICT DO NOTHING RETURNING``; only the hours already stored are read back and compared (same values: a
+new hours go in with one ``INSERT … ON CONFLICT DO NOTHING RETURNING``; only the hours
+already stored are read back and compared (same values: a
 duplicate; other values: replaced, the old row copied to ``reading_audit``).
 """
 
@@ -359,9 +360,7 @@ async def _store(
     async with engine.begin() as connection:
         statement = (
             insert(readings)
-            .on_conflict_do_nothing(
-                index_elements=["community_id", "pod", "hour_start", "source"]
-            )
+            .on_conflict_do_nothing(index_elements=["community_id", "pod", "hour_start", "source"])
             .returning(readings.c.hour_start)
         )
         values = [
