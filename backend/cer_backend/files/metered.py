@@ -454,16 +454,22 @@ def _to_hours(result: MeteredHours, records: _Records, *, auto: bool) -> None:
     order = np.lexsort((line, key))
     same = np.flatnonzero(np.diff(key[order]) == 0)
     drop = np.zeros(len(key), dtype=np.bool_)
+    conflicts: dict[tuple[int, int], list[int]] = {}  # (line, earlier line) → [start, count]
     for d in same.tolist():
         first, second = int(order[d]), int(order[d + 1])
         if wh[first] != wh[second] or length[first] != length[second]:
-            result.error(
-                int(line[second]),
-                f"{result.pod_names[int(pod[second])]} "
-                f"{_iso(int(start[second]))} is also on line {int(line[first])}"
-                " with another value",
-            )
+            where = (int(line[second]), int(line[first]))
+            seen = conflicts.setdefault(where, [int(start[second]), 0])
+            seen[0] = min(seen[0], int(start[second]))
+            seen[1] += 1
         drop[second] = True
+    for (at, earlier), (moment, count) in sorted(conflicts.items()):
+        more = f" and {count - 1} more intervals are" if count > 1 else " is"
+        result.error(
+            at,
+            f"{_pod_at(result, pod, line, at)}"
+            f" {_iso(moment)}{more} also on line {earlier} with other values",
+        )
     if drop.any():
         keep = ~drop
         cell, direction, length, wh, line = (
@@ -507,6 +513,10 @@ def _to_hours(result: MeteredHours, records: _Records, *, auto: bool) -> None:
     result.withdrawn = sums[WITHDRAWN, chosen]
     result.injected = sums[INJECTED, chosen]
     result.line = first_line[chosen]
+
+
+def _pod_at(result: MeteredHours, pod: I64, line: I64, at: int) -> str:
+    return result.pod_names[int(pod[np.flatnonzero(line == at)[0]])]
 
 
 def _iso(seconds: int) -> str:

@@ -202,14 +202,12 @@ async def _store(
         order = np.argsort(old_keys)
         old_keys, old_inj, old_wdr = old_keys[order], old_inj[order], old_wdr[order]
         old_import = old_import[order]
-        at = np.searchsorted(old_keys, keys)
-        at_clipped = np.minimum(at, max(len(old_keys) - 1, 0))
-        found = (at < len(old_keys)) & (old_keys[at_clipped] == keys if len(old_keys) else False)
-        same = (
-            found
-            & (old_inj[at_clipped] == hours.injected)
-            & (old_wdr[at_clipped] == hours.withdrawn)
-        )
+        if not len(old_keys):  # nothing stored yet: a sentinel that matches no key
+            old_keys = np.array([-1], dtype=np.int64)
+            old_inj = old_wdr = old_import = np.array([-1], dtype=np.int64)
+        at = np.minimum(np.searchsorted(old_keys, keys), len(old_keys) - 1)
+        found = old_keys[at] == keys
+        same = found & (old_inj[at] == hours.injected) & (old_wdr[at] == hours.withdrawn)
         changed = found & ~same
         new = ~found
         outcome.new = int(new.sum())
@@ -241,7 +239,7 @@ async def _store(
         names = hours.pod_names
         if outcome.replaced:
             rows = np.flatnonzero(changed)
-            old_at = at_clipped[rows]
+            old_at = at[rows]
             audit = [
                 {
                     "community_id": community_id,

@@ -684,3 +684,16 @@ async def summary(engine: AsyncEngine, community_id: str, period_text: str) -> d
 def parse_day(text: str) -> date:
     """A date (for statements)."""
     return date.fromisoformat(text)
+
+
+async def load_ranked(
+    engine: AsyncEngine,
+    community_id: str,
+    pods: list[str],
+    period: Any,
+    ranking: tuple[str, ...] = DEFAULT_RANKING,
+) -> RankedHours:
+    """The best-ranked source of each POD-hour of a period (what a run would use)."""
+    async with engine.connect() as connection:
+        _, ranked = await _load_energy(connection, community_id, pods, period, ranking)
+    return ranked
