@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
+from cer_backend.domain.errors import InvalidInput
 from cer_backend.files.layouts import builtin_layout, load_layout, resolve_layout
 from cer_backend.models import ReadingAudit, ReadingImport
 from cer_backend.service.metered import import_file
@@ -94,9 +97,6 @@ async def test_dso_long_end_stamps_across_the_autumn_change(db: Db) -> None:
 
 async def test_dso_long_spring_change_has_23_hours(db: Db) -> None:
     rows = ["POD;Fine intervallo;Prelievo kWh;Immissione kWh"]
-    import datetime as dt
-    from zoneinfo import ZoneInfo
-
     start = dt.datetime(2025, 3, 30, tzinfo=ZoneInfo("Europe/Rome")).astimezone(dt.UTC)
     for q in range(92):
         end = (start + dt.timedelta(minutes=15 * (q + 1))).astimezone(ZoneInfo("Europe/Rome"))
@@ -161,8 +161,6 @@ def test_layout_files_with_unknown_keys_or_ambiguous_times_are_refused(tmp_path:
         "time_format: '%d/%m/%Y %H:%M'\nvalue_columns: {withdrawn: A, injected: B}\n",
         encoding="utf-8",
     )
-    from cer_backend.domain.errors import InvalidInput
-
     with pytest.raises(InvalidInput) as caught:
         load_layout(path)
     messages = [str(p) for p in caught.value.problems]
