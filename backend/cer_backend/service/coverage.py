@@ -31,8 +31,20 @@ COMPARE_MIN_WH = 50
 MAX_LISTED = 200
 
 
+def parse_period(text: str, timezone: str) -> Period:
+    """``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD`` or a range of days ``YYYY-MM-DD..YYYY-MM-DD``."""
+    first, dots, last = str(text).partition("..")
+    if not dots:
+        return Period.parse(text, timezone)
+    try:
+        start, end = dt.date.fromisoformat(first.strip()), dt.date.fromisoformat(last.strip())
+    except ValueError as err:
+        raise InvalidInput.single("period", f"{text!r} is not a range of days") from err
+    return Period.between(start, end + dt.timedelta(days=1), timezone)
+
+
 async def _setup(
-    engine: AsyncEngine, community_id: str, period_text: str
+    engine: AsyncEngine, community_id: str, period_text: str | Period
 ) -> tuple[CommunityRules, Period, dict[str, str], dict[str, Any]]:
     async with engine.connect() as connection:
         try:
@@ -41,7 +53,11 @@ async def _setup(
         except RegistryError as err:
             raise SettlementError(err.status, str(err)) from err
         try:
-            period = Period.parse(period_text, rules.timezone.key)
+            period = (
+                period_text
+                if isinstance(period_text, Period)
+                else parse_period(period_text, rules.timezone.key)
+            )
         except InvalidInput as err:
             raise SettlementError(422, str(err)) from err
         members = {
@@ -91,8 +107,14 @@ def _pct(part: int, whole: int) -> float | None:
     return float((Decimal(100 * part) / whole).quantize(Decimal("0.01"), ROUND_HALF_UP))
 
 
-async def coverage(engine: AsyncEngine, community_id: str, period_text: str) -> dict[str, Any]:
-    """Expected, present (by source) and missing POD-hours of a period, per POD and in all."""
+async def coverage(
+    engine: AsyncEngine, community_id: str, period_text: str | Period
+) -> dict[str, Any]:
+    """Expected, present (by source) and missing POD-hours of a period, per POD and in all.
+
+    A plain function for whoever needs the figures (the status command and route, the
+    finalise guard, reports): ``coverage_pct`` is None when no hour is expected.
+    """
     rules, period, members, document = await _setup(engine, community_id, period_text)
     pods = sorted(rules.pods)
     ranked = await load_ranked(engine, community_id, pods, period, source_ranking(document))
@@ -136,7 +158,9 @@ async def coverage(engine: AsyncEngine, community_id: str, period_text: str) -> 
     }
 
 
-async def compare(engine: AsyncEngine, community_id: str, period_text: str) -> dict[str, Any]:
+async def compare(
+    engine: AsyncEngine, community_id: str, period_text: str | Period
+) -> dict[str, Any]:
     """For PODs with both ``ha`` and ``dso`` hours: monthly totals and the hours that differ.
 
     An hour differs when, in either direction, |HA − DSO| > 2 % of the DSO value and > 50 Wh
