@@ -56,9 +56,7 @@ def upgrade() -> None:
         sa.Column("diff", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("change_id", name=op.f("pk_registry_changes")),
     )
-    op.create_index(
-        op.f("ix_registry_changes_community_id"), "registry_changes", ["community_id"]
-    )
+    op.create_index(op.f("ix_registry_changes_community_id"), "registry_changes", ["community_id"])
     op.create_table(
         "registry_timeline",
         sa.Column("entry_id", big_id, autoincrement=True, nullable=False),
