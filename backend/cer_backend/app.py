@@ -8,6 +8,7 @@ from typing import Final
 from aiohttp import web
 
 from . import __version__
+from .api.cycle_handlers import ROUTES as CYCLE_ROUTES
 from .api.handlers import ROUTES as CORE_ROUTES
 from .api.keys import COMMITTER_KEY, ENGINE_KEY, LIVE_KEY, REGISTRY_KEY
 from .api.routing import (
@@ -79,6 +80,7 @@ def all_routes() -> list[Route]:
         Route("GET", "/openapi.json", openapi, "This document", None, tag="operations"),
         *CORE_ROUTES,
         *SETTLEMENT_ROUTES,
+        *CYCLE_ROUTES,
     ]
 
 

@@ -355,22 +355,23 @@ async def apply_import(
         conflicts = await _pod_conflicts(session, community_id, file_pods)
         if conflicts:
             raise _conflict_error(conflicts)
+        answer: dict[str, Any] = {
+            "id": community_id,
+            "created": community_id is None,
+            "dry_run": dry_run,
+            "effective": effective.isoformat() if effective else None,
+            "effective_required": ends_anything(diff),
+            "diff": diff,
+            "warnings": validation.warnings,
+        }
+        if dry_run:
+            return answer
         if ends_anything(diff) and effective is None:
             raise RegistryRefused(
                 422,
                 "the file drops members, PODs or plants: say from which day they end",
                 [{"field": "effective", "message": "is required when something would end"}],
             )
-        answer: dict[str, Any] = {
-            "id": community_id,
-            "created": community_id is None,
-            "dry_run": dry_run,
-            "effective": effective.isoformat() if effective else None,
-            "diff": diff,
-            "warnings": validation.warnings,
-        }
-        if dry_run:
-            return answer
         try:
             community_id, created = await import_community(engine, data, session)
             await _end_and_reactivate(session, community_id, diff, data, effective)
