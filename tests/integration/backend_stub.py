@@ -5,7 +5,8 @@ It stands in for ``backend/cer_backend`` (another virtualenv, not importable her
 ``POST /api/v1/readings`` idempotent on (pod, hour_start) with per-item accept / duplicate /
 replace / reject, at most 744 readings per request (413), hours accepted only once ended
 (5 minutes of clock skew), hours of a settled period stored as late, refused hours refused;
-``POST /api/v1/live`` answering the community's live figures; ``GET /api/v1/community/live``; errors as problem+json.
+``POST /api/v1/live`` answering the community's live figures; ``GET /api/v1/community/live``;
+errors as problem+json.
 
 Tests drive it: :meth:`BackendStub.stop` / :meth:`start` (down, same port), ``fail_status``
 (answer every request with that status), ``delay_s`` (slow answers), :meth:`hold_requests`
