@@ -8,6 +8,7 @@ from typing import Final
 from aiohttp import web
 
 from . import __version__
+from .api.cycle_handlers import ROUTES as CYCLE_ROUTES
 from .api.handlers import ROUTES as CORE_ROUTES
 from .api.keys import COMMITTER_KEY, ENGINE_KEY, LIVE_KEY, REGISTRY_KEY
 from .api.readings_handlers import ROUTES as READINGS_ROUTES
@@ -81,6 +82,7 @@ def all_routes() -> list[Route]:
         *CORE_ROUTES,
         *SETTLEMENT_ROUTES,
         *READINGS_ROUTES,
+        *CYCLE_ROUTES,
     ]
 
 

@@ -250,6 +250,10 @@ READINGS_ANSWER: Schema = {
                 },
             },
         },
+        "late": {
+            "type": "integer",
+            "description": "readings of a finalised period: stored, for a correction run",
+        },
     },
 }
 
@@ -295,6 +299,16 @@ SETTLEMENT_REQUEST: Schema = {
     "properties": {
         "period": {"type": "string", "pattern": r"^[0-9]{4}(-[0-9]{2})?$"},
         "community": {"type": "string"},
+        "kind": {"type": "string", "enum": ["month", "year", "correction"]},
+    },
+}
+
+FINALISE_REQUEST: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "force": {"type": "boolean", "description": "finalise a stale or incomplete run"},
+        "reason": {"type": "string", "minLength": 1, "maxLength": 2000},
     },
 }
 

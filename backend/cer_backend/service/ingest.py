@@ -50,15 +50,20 @@ class IngestOutcome:
     duplicates: int = 0
     replaced: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
+    #: readings of a finalised period in this upload (stored, late)
+    late: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """The contract's answer body."""
-        return {
+        answer: dict[str, Any] = {
             "accepted": self.accepted,
             "duplicates": self.duplicates,
             "replaced": self.replaced,
             "rejected": self.rejected,
         }
+        if self.late:
+            answer["late"] = self.late  # only when there are any (version 1 had no such key)
+        return answer
 
 
 def _reject(
@@ -109,14 +114,8 @@ def check_reading(
                 f"{value} Wh in one hour is implausible for this point (at most {limit} Wh)",
                 422,
             )
-    period = rules.final_period_of(hour_utc)
-    if period is not None:
-        return (
-            None,
-            "hour_start",
-            f"{item['hour_start']} belongs to the finalised settlement of {period}",
-            409,
-        )
+    # a reading of a finalised period is stored like any other (late data, DESIGN.md): the
+    # final run never changes, and a correction run uses it
     return (
         {
             "hour_start": hour_utc,
@@ -158,6 +157,8 @@ async def ingest_readings(
             _reject(outcome, index, "the same hour is twice in this request", "hour_start")
             continue
         rows[row["hour_start"]] = row
+        if rules.final_period_of(row["hour_start"]) is not None:
+            outcome.late += 1
     if not rows:
         return outcome
     for attempt in range(2):
