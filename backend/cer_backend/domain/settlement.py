@@ -675,6 +675,74 @@ def exempt_energy(
     return exempt
 
 
+def zonal_prices(
+    community: Community,
+    prices: HourlyPrices,
+    period: Period,
+    shared_h: I64,
+    injected_h: I64,
+    *,
+    errors: list[str],
+    warnings: list[str],
+) -> tuple[I64, npt.NDArray[np.bool_]]:
+    """Pz_h of the community's market zone (GSE-RULES §7) and where it is known. An hour with
+    shared energy and no price is an error naming the hours (its TIP is not counted, never
+    priced at zero, §2); an hour with injection only and no price a warning (no RID, §6)."""
+    zone = community.market_zone
+    pz, pz_ok = prices.series(zone, period)
+    unpriced_shared = np.flatnonzero(~pz_ok & (shared_h > 0))
+    if unpriced_shared.size:
+        errors.append(
+            f"no {zone} price for {unpriced_shared.size} hours with shared energy: "
+            + hour_ranges(period, unpriced_shared.tolist())
+            + " (their TIP is not counted)"
+        )
+    unpriced_injection = np.flatnonzero(~pz_ok & (injected_h > 0) & (shared_h == 0))
+    if unpriced_injection.size:
+        warnings.append(
+            f"no {zone} price for {unpriced_injection.size} hours with injection only: "
+            + hour_ranges(period, unpriced_injection.tolist())
+            + " (RID not counted)"
+        )
+    return pz, pz_ok
+
+
+def missing_readings(  # noqa: PLR0917
+    pods: tuple[str, ...],
+    present: npt.NDArray[np.bool_],
+    points: list[_Point],
+    plants: list[Plant],
+    windows: list[tuple[int, int]],
+    row_of: dict[str, int],
+    missing: dict[str, list[int]],
+    warnings: list[str],
+) -> npt.NDArray[np.bool_]:
+    """The incomplete hours (GSE-RULES §1: a missing hour is missing, never zero): an hour is
+    incomplete when a point or plant that counts then has no reading. Adds each POD's missing
+    hours to ``missing`` and a warning; the hours are settled on the readings present."""
+    hours = present.shape[1]
+    incomplete = np.zeros(hours, dtype=np.bool_)
+    if not present.all():
+        checks = [(p.row, p.start, p.end) for p in points]
+        for k, plant in enumerate(plants):
+            row = row_of.get(plant.pod)
+            if row is not None:
+                checks.append((row, *windows[k]))
+        for row, a, b in checks:
+            gaps = np.flatnonzero(~present[row, a:b])
+            if gaps.size:
+                incomplete[a + gaps] = True
+                missing.setdefault(pods[row], (a + gaps).tolist())
+    for pod_hours in missing.values():
+        incomplete[pod_hours] = True
+    if missing:
+        warnings.append(
+            f"readings missing for {len(missing)} PODs in {int(incomplete.sum())} hours: "
+            "those hours are settled on the readings present (see missing)"
+        )
+    return incomplete
+
+
 @dataclass(frozen=True, eq=False)
 class _ConfigurationEnergy:
     """The hourly energies of one configuration (GSE-RULES §1)."""
@@ -1017,31 +1085,20 @@ def settle(
         shared_h = sum((c.shared_h for c in configurations), np.zeros(hours, np.int64))
     incentivised_h = incentivised.sum(axis=0, dtype=np.int64)
 
-    # prices ----------------------------------------------------------------------------
-    zone = community.market_zone
-    pz, pz_ok = prices.series(zone, period)
-    unpriced_shared = np.flatnonzero(~pz_ok & (shared_h > 0))
-    if unpriced_shared.size:
-        errors.append(
-            f"no {zone} price for {unpriced_shared.size} hours with shared energy: "
-            + hour_ranges(period, unpriced_shared.tolist())
-            + " (their TIP is not counted)"
-        )
-    unpriced_injection = np.flatnonzero(~pz_ok & (injected_h > 0) & (shared_h == 0))
-    if unpriced_injection.size:
-        warnings.append(
-            f"no {zone} price for {unpriced_injection.size} hours with injection only: "
-            + hour_ranges(period, unpriced_injection.tolist())
-            + " (RID not counted)"
-        )
+    # prices (§2, §6, §7): never zero where missing -----------------------------------
+    pz, pz_ok = zonal_prices(
+        community, prices, period, shared_h, injected_h, errors=errors, warnings=warnings
+    )
     priced = pz_ok.astype(np.int64)
 
     # money per plant: TIP (§2), valorisation (§3), RID and GSE fees (§6) ----------------
-    exempt = exempt_points(community, points, period)
-    exempt_withdrawn = [
-        _withdrawal(sums, [p for p in exempt if p.config == c], hours)
-        for c in range(len(configurations))
-    ]
+    exempt_withdrawn = [np.zeros(hours, dtype=np.int64) for _ in configurations]
+    if options.f_exemption == "withdrawal_share" and any(p.grant_factor > 0 for p in plants):
+        exempt = exempt_points(community, points, period)
+        exempt_withdrawn = [
+            _withdrawal(sums, [p for p in exempt if p.config == c], hours)
+            for c in range(len(configurations))
+        ]
     plant_tip, month_tip = tip_amounts(
         community,
         plants,
@@ -1138,26 +1195,10 @@ def settle(
             withdrawn_member[p.member] += int(withdrawn[p.row, p.start : p.end].sum())
     days_member = [days_of[(max(m.joined, community.constituted), m.left)] for m in members]
 
-    # missing readings ------------------------------------------------------------------
-    incomplete = np.zeros(hours, dtype=np.bool_)
-    if not present.all():
-        checks = [(p.row, p.start, p.end) for p in points]
-        for k, plant in enumerate(plants):
-            row = row_of.get(plant.pod)
-            if row is not None:
-                checks.append((row, *windows[k]))
-        for row, a, b in checks:
-            gaps = np.flatnonzero(~present[row, a:b])
-            if gaps.size:
-                incomplete[a + gaps] = True
-                missing.setdefault(energy.pods[row], (a + gaps).tolist())
-    for pod_hours in missing.values():
-        incomplete[pod_hours] = True
-    if missing:
-        warnings.append(
-            f"readings missing for {len(missing)} PODs in {int(incomplete.sum())} hours: "
-            "those hours are settled on the readings present (see missing)"
-        )
+    # missing readings (§1: missing, never zero) -----------------------------------------
+    incomplete = missing_readings(
+        energy.pods, present, points, plants, windows, row_of, missing, warnings
+    )
 
     # distribution: the statute shares the money of every configuration -----------------
     plant_incentivised = incentivised.sum(axis=1, dtype=np.int64).tolist()
