@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from ..domain.rules import MEMBER_TYPES
+
 Schema = dict[str, Any]
 
 MAX_READINGS_PER_REQUEST = 744
@@ -332,7 +334,11 @@ MEMBER: Schema = {
     "properties": {
         "id": {"type": "string", "minLength": 1, "maxLength": 64},
         "name": {"type": "string", "minLength": 1},
-        "type": {"type": "string"},
+        "type": {
+            "type": "string",
+            "description": "member type; those excluded by GSE-RULES §8 are refused",
+            "enum": [k for k, v in MEMBER_TYPES.items() if not v.excluded],
+        },
         "pods": {"type": "array", "items": POD},
         "joined": nullable(DATE),
         "left": nullable(DATE),

@@ -471,7 +471,7 @@ def _gse_fees(reader: _Reader, value: Any, path: str) -> rules.GseFeeSchedule | 
 _MONTH_OR_YEAR = re.compile(r"\d{4}(-(0[1-9]|1[0-2]))?")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 # codice fiscale of a person (16 letters and digits) or partita IVA / CF of a body (11 digits)
-_TAX_CODE = re.compile(r"[A-Z0-9]{16}|\d{11}")
+_TAX_CODE = re.compile(r"[A-Za-z0-9]{16}|\d{11}")
 _ATECO = re.compile(rules.ATECO_PATTERN)
 _URL = re.compile(r"https?://[^\s/?#]+[^\s]*")
 

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from ..domain.community import parse_community
+from ..domain.eligibility import excluded_members
 from ..domain.errors import InvalidInput
 from ..models import Community, Member, Plant, Pod, SettlementRun, as_utc, table, utcnow
 
@@ -67,6 +68,18 @@ def check_community_file(data: Mapping[str, Any]) -> Any:
         raise RegistryError(422, "the community file is invalid", problems) from err
 
 
+def refuse_excluded_members(community: Any) -> None:
+    """RegistryError(422) naming every member who cannot be a member of a CER (GSE-RULES §8:
+    central administrations, large enterprises, main ATECO 35.11.00 or 35.14.00)."""
+    found = excluded_members(community)
+    if found:
+        raise RegistryError(
+            422,
+            "the community has members who cannot be members of a CER (GSE-RULES §8)",
+            [{"field": f.path, "message": f.message} for f in found],
+        )
+
+
 @asynccontextmanager
 async def _session_scope(
     engine: AsyncEngine, session: AsyncSession | None
@@ -86,9 +99,10 @@ async def import_community(
 
     Returns (community id, created). Members, PODs and plants absent from the file are kept
     (``service.registry_changes.apply_import`` end-dates them). With ``within``, the rows
-    are written in the caller's transaction.
+    are written in the caller's transaction. A community with a member who cannot be a member
+    (GSE-RULES §8) is refused (422).
     """
-    check_community_file(data)
+    refuse_excluded_members(check_community_file(data))
     header = data["community"]
     async with _session_scope(engine, within) as session:
         community = await session.scalar(select(Community).where(Community.name == header["name"]))
