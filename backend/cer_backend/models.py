@@ -72,6 +72,8 @@ class Community(Base):
     statute: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    #: plausibility bound of any energy of one point in one hour (Wh); NULL: 10 MWh
+    max_hour_wh: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Member(Base):

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import Community, Member, Plant, Pod, Token, as_utc, utcnow
+from ..service.bounds import DEFAULT_MAX_HOUR_WH
 from ..service.estimates import tip_estimate_now
 from ..service.ingest import CLOCK_SKEW, ingest_readings
 from ..service.live import Snapshot
@@ -259,6 +260,7 @@ async def _community_view(
             "timezone": community.timezone,
             "cu_afa_eur_mwh": community.cu_afa_eur_mwh,
             "statute": community.statute,
+            "max_hour_wh": community.max_hour_wh or DEFAULT_MAX_HOUR_WH,
             **counts,
         }
     if created is not None:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from ..service.bounds import INT64_MAX, MAX_SAMPLES
+
 Schema = dict[str, Any]
 
 MAX_READINGS_PER_REQUEST = 744
@@ -195,7 +197,7 @@ def nullable(schema: Schema) -> Schema:
 
 # --- request and response bodies --------------------------------------------------------------
 
-WH = {"type": "integer", "minimum": 0, "description": "energy, integer Wh"}
+WH = {"type": "integer", "minimum": 0, "maximum": INT64_MAX, "description": "energy, integer Wh"}
 POD = {"type": "string", "pattern": POD_PATTERN, "description": "POD code, e.g. IT001E12345678"}
 DATE_TIME = {"type": "string", "format": "date-time"}
 DATE = {"type": "string", "format": "date"}
@@ -211,7 +213,7 @@ READING: Schema = {
         "produced_wh": WH,
         "consumed_wh": WH,
         "quality": {"type": "string", "enum": ["measured", "estimated", "derived"]},
-        "samples": {"type": "integer", "minimum": 0},
+        "samples": {"type": "integer", "minimum": 0, "maximum": MAX_SAMPLES},
     },
 }
 
@@ -308,6 +310,13 @@ COMMUNITY_PATCH: Schema = {
         "timezone": {"type": "string"},
         "cu_afa_eur_mwh": {"type": "object"},
         "statute": {"type": "object"},
+        "max_hour_wh": {
+            "type": ["integer", "null"],
+            "minimum": 1,
+            "maximum": INT64_MAX,
+            "description": "plausibility bound of any energy of one point in one hour (Wh);"
+            " null: the default, 10 MWh",
+        },
     },
 }
 
