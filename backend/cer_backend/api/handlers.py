@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -9,7 +10,7 @@ from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import Community, Member, Plant, Pod, Token, as_utc, utcnow
+from ..models import Community, Member, Plant, Pod, Token, utcnow
 from ..service.bounds import DEFAULT_MAX_HOUR_WH
 from ..service.estimates import tip_estimate_now
 from ..service.ingest import CLOCK_SKEW, ingest_readings
@@ -23,14 +24,20 @@ from ..service.registry import (
 )
 from ..service.tokens import TokenError, create_token, revoke_token
 from . import schemas as s
+from .guards import check_live_figures, wire_time
 from .keys import COMMITTER_KEY, ENGINE_KEY, LIVE_KEY, REGISTRY_KEY
 from .problems import ApiError
 from .routing import TOKENS_KEY, WARNINGS_KEY, Context, Route
 
 
+def strict_dumps(data: Any) -> str:
+    """JSON text; a NaN or infinity raises instead of writing ``NaN`` (not JSON)."""
+    return json.dumps(data, allow_nan=False)
+
+
 def json_response(data: Any, status: int = 200) -> web.Response:
-    """A JSON answer (dates as ISO strings)."""
-    return web.json_response(jsonable(data), status=status)
+    """A JSON answer (dates as ISO strings); never a non-finite number (not JSON)."""
+    return web.json_response(jsonable(data), status=status, dumps=strict_dumps)
 
 
 async def scoped_community(context: Context, requested: str | None = None) -> str:
@@ -113,7 +120,8 @@ async def post_live(context: Context) -> web.StreamResponse:
     community_id = await scoped_community(context)
     rules = await _rules(context, community_id)
     _check_site_pod(context, rules, body["pod"])
-    ts = as_utc(s.parse_datetime(body["ts"]))  # type: ignore[arg-type]
+    ts = wire_time(body["ts"], "ts")
+    check_live_figures(body, rules, body["pod"])
     now = utcnow()
     if ts > now + CLOCK_SKEW:
         raise ApiError(

@@ -12,6 +12,7 @@ from typing import Any, Final
 from aiohttp import web
 
 from .. import __version__
+from ..service.bounds import reject_constant, unsafe_values
 from ..service.tokens import Principal, TokenStore
 from .problems import ApiError, from_error, problem_response
 from .schemas import PROBLEM, Schema, validate
@@ -85,9 +86,11 @@ async def read_json_body(request: web.Request, limit: int = MAX_JSON_BODY) -> An
     if len(raw) > limit:
         raise ApiError(413, f"the request body is over {limit} bytes (1 MiB)")
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        return json.loads(raw, parse_constant=reject_constant)
+    except (UnicodeDecodeError, ValueError) as err:  # JSONDecodeError is a ValueError
         raise ApiError(400, f"the body is not valid JSON: {err}") from err
+    except RecursionError as err:
+        raise ApiError(422, "the body is nested too deeply") from err
 
 
 def _wrap(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -127,6 +130,7 @@ def _wrap(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]
         context = Context(request, principal)
         if route.body is not None and route.body_kind == "json":
             context.body = await read_json_body(request)
+            _check_safe(route.body, context.body)
             problems = validate(route.body, context.body)
             if problems:
                 raise ApiError(
@@ -137,6 +141,21 @@ def _wrap(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]
         return await route.handler(context)
 
     return handle
+
+
+def _check_safe(schema: Schema, body: Any) -> None:
+    """422 for what no field may hold (issue #12): too deep, NUL, lone surrogate, beyond
+    64 bits, not finite. Arrays checked item by item by their handler are left to it."""
+    skip = frozenset(
+        name for name, sub in schema.get("properties", {}).items() if sub.get("x-per-item")
+    )
+    problems = list(unsafe_values(body, skip=skip))
+    if problems:
+        raise ApiError(
+            422,
+            "the request body holds values that cannot be stored",
+            errors=[{"field": field, "message": message} for field, message in problems[:20]],
+        )
 
 
 @web.middleware

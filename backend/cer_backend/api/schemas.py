@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from ..service.bounds import INT64_MAX, MAX_SAMPLES
+from ..service.bounds import INT64_MAX, MAX_POWER_W, MAX_SAMPLES
 
 Schema = dict[str, Any]
 
@@ -269,8 +269,8 @@ LIVE_UPLOAD: Schema = {
     "properties": {
         "pod": POD,
         "ts": DATE_TIME,
-        "injection_w": {"type": "number", "minimum": 0},
-        "withdrawal_w": {"type": "number", "minimum": 0},
+        "injection_w": {"type": "number", "minimum": 0, "maximum": MAX_POWER_W},
+        "withdrawal_w": {"type": "number", "minimum": 0, "maximum": MAX_POWER_W},
         "hour_injected_wh": WH,
         "hour_withdrawn_wh": WH,
     },
