@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import Community, Member, Plant, Pod, Token, utcnow
-from ..service.bounds import DEFAULT_MAX_HOUR_WH
+from ..service.bounds import DEFAULT_MAX_HOUR_WH, INT32_MAX
 from ..service.estimates import tip_estimate_now
 from ..service.ingest import CLOCK_SKEW, ingest_readings
 from ..service.live import Snapshot
@@ -217,6 +217,8 @@ async def revoke(context: Context) -> web.StreamResponse:
         token_id = int(context.request.match_info["token_id"])
     except ValueError as err:
         raise ApiError(404, "no such token") from err
+    if not 1 <= token_id <= INT32_MAX:  # ids are 32-bit integers on PostgreSQL
+        raise ApiError(404, "no such token")
     principal = context.require_principal()
     if not await revoke_token(context.app[ENGINE_KEY], token_id, principal.community_id):
         raise ApiError(404, "no such active token")

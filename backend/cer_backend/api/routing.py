@@ -12,7 +12,7 @@ from typing import Any, Final
 from aiohttp import web
 
 from .. import __version__
-from ..service.bounds import reject_constant, unsafe_values
+from ..service.bounds import reject_constant, unsafe_text, unsafe_values
 from ..service.tokens import Principal, TokenStore
 from .problems import ApiError, from_error, problem_response
 from .schemas import PROBLEM, Schema, validate
@@ -127,6 +127,7 @@ def _wrap(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]
                 raise ApiError(
                     403, f"a {principal.role} token may not use {route.method} {route.path}"
                 )
+        _check_parameters(route, request)
         context = Context(request, principal)
         if route.body is not None and route.body_kind == "json":
             context.body = await read_json_body(request)
@@ -141,6 +142,25 @@ def _wrap(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]
         return await route.handler(context)
 
     return handle
+
+
+def _check_parameters(route: Route, request: web.Request) -> None:
+    """422 for a path or query parameter that cannot be stored (NUL, lone surrogate) or that
+    breaks its declared schema (for example ``period=0001``)."""
+    errors = [
+        {"field": name, "message": problem}
+        for name, value in (*request.match_info.items(), *request.query.items())
+        if (problem := unsafe_text(value))
+    ]
+    for name, schema in route.query.items():
+        # query values are text: only string schemas apply as they are
+        if name in request.query and schema.get("type") == "string":
+            errors += [
+                {"field": name, "message": p.message}
+                for p in validate(schema, request.query[name], name)
+            ]
+    if errors:
+        raise ApiError(422, "a parameter of the request is not valid", errors=errors)
 
 
 def _check_safe(schema: Schema, body: Any) -> None:

@@ -233,7 +233,7 @@ ROUTES: list[Route] = [
         "Shared energy and estimated money of a day, month or year",
         READERS,
         query={
-            "period": {"type": "string", "pattern": r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"},
+            "period": s.PERIOD,
             **COMMUNITY_QUERY,
         },
         tag="community",
