@@ -25,9 +25,18 @@ def create_engine(database_url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    # no pre-ping: it costs a round trip per request; a dropped connection fails one request
-    # and is replaced (pool_recycle renews connections before servers time them out)
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
+    # pre-ping (issue #12): a pooled connection left stale by a server restart is detected
+    # at checkout and replaced, so no request fails on it; pool_recycle renews connections
+    # before servers time them out; a server that does not answer fails in 5 s (then 503)
+    return create_async_engine(
+        url,
+        pool_size=10,
+        max_overflow=20,
+        pool_recycle=1800,
+        pool_pre_ping=True,
+        pool_timeout=10,
+        connect_args={"connect_timeout": 5},
+    )
 
 
 def backend_name(engine: AsyncEngine) -> str:

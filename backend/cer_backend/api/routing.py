@@ -12,6 +12,7 @@ from typing import Any, Final
 from aiohttp import web
 
 from .. import __version__
+from ..service.availability import RETRY_AFTER_SECONDS, describe, is_unavailable
 from ..service.bounds import reject_constant, unsafe_text, unsafe_values
 from ..service.tokens import Principal, TokenStore
 from .problems import ApiError, from_error, problem_response
@@ -196,9 +197,19 @@ async def problem_middleware(
         response = problem_response(err.status, err.reason or "error")
         if err.status == 405:
             response.headers["Allow"] = err.headers.get("Allow", "")
-    except Exception:
-        _LOGGER.exception("Unhandled error on %s %s", request.method, request.path)
-        response = problem_response(500, "an internal error occurred; it has been logged")
+    except Exception as err:
+        if is_unavailable(err):  # not the request's fault: the client retries later
+            _LOGGER.warning(
+                "Database unavailable on %s %s: %s", request.method, request.path, describe(err)
+            )
+            response = problem_response(
+                503,
+                "the database is unavailable; try again later",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+        else:
+            _LOGGER.exception("Unhandled error on %s %s", request.method, request.path)
+            response = problem_response(500, "an internal error occurred; it has been logged")
     principal = request.get(PRINCIPAL_KEY)
     _ACCESS.info(
         "%s %s %d",
