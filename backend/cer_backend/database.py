@@ -15,7 +15,7 @@ def create_engine(database_url: str) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url)
+        engine = create_async_engine(url, hide_parameters=True)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -34,6 +34,7 @@ def create_engine(database_url: str) -> AsyncEngine:
         max_overflow=20,
         pool_recycle=1800,
         pool_pre_ping=True,
+        hide_parameters=True,  # SQL parameters (token hashes, POD codes) never in an error
         pool_timeout=10,
         connect_args={"connect_timeout": 5},
     )
