@@ -10,7 +10,7 @@ from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import Community, Member, Plant, Pod, Token, utcnow
+from ..models import Community, Member, Plant, Pod, Token, as_utc, utcnow
 from ..service.bounds import DEFAULT_MAX_HOUR_WH, INT32_MAX
 from ..service.estimates import tip_estimate_now
 from ..service.ingest import CLOCK_SKEW, ingest_readings
@@ -166,8 +166,8 @@ def _token_view(row: Any) -> dict[str, Any]:
         "community": row.community_id,
         "pods": list(row.pods or []),
         "label": row.label,
-        "created_at": row.created_at,
-        "revoked_at": row.revoked_at,
+        "created_at": as_utc(row.created_at),  # SQLite gives naive UTC: with its offset
+        "revoked_at": None if row.revoked_at is None else as_utc(row.revoked_at),
     }
 
 

@@ -15,6 +15,7 @@ from .. import __version__
 from ..service.availability import RETRY_AFTER_SECONDS, describe, is_unavailable
 from ..service.bounds import reject_constant, unsafe_text, unsafe_values
 from ..service.tokens import Principal, TokenStore
+from ..wording import with_article
 from .problems import ApiError, from_error, problem_response
 from .schemas import PROBLEM, Schema, validate
 
@@ -126,7 +127,8 @@ def _wrap(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]
                     extra={"fields": {"token_id": principal.token_id, "remote": request.remote}},
                 )
                 raise ApiError(
-                    403, f"a {principal.role} token may not use {route.method} {route.path}"
+                    403,
+                    f"{with_article(principal.role)} token may not use {route.method} {route.path}",
                 )
         _check_parameters(route, request)
         context = Context(request, principal)
