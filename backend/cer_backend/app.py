@@ -77,6 +77,7 @@ def all_routes() -> list[Route]:
             None,
             response=HEALTH_RESPONSE,
             tag="operations",
+            statuses=(200, 503),
         ),
         Route("GET", "/openapi.json", openapi, "This document", None, tag="operations"),
         *CORE_ROUTES,

@@ -594,6 +594,7 @@ ROUTES: list[Route] = [
         ADMIN,
         s.TOKEN_CREATE,
         tag="registry",
+        statuses=(201,),
     ),
     Route(
         "POST",
@@ -612,6 +613,8 @@ ROUTES: list[Route] = [
         ADMIN,
         s.COMMUNITY_FILE,
         tag="registry",
+        statuses=(200, 201),
+        problems=(409,),
     ),
     Route("GET", "/communities/{community}", get_community, "A community", ADMIN, tag="registry"),
     Route(
@@ -642,6 +645,8 @@ for _kind in ("members", "pods", "plants"):
             ADMIN,
             _CREATE[_kind],
             tag="registry",
+            statuses=(201,),
+            problems=(409,),
         ),
         Route(
             "GET",

@@ -16,7 +16,7 @@ from ..service.availability import RETRY_AFTER_SECONDS, describe, is_unavailable
 from ..service.bounds import reject_constant, unsafe_text, unsafe_values
 from ..service.tokens import Principal, TokenStore
 from ..wording import with_article
-from .problems import ApiError, from_error, problem_response
+from .problems import TITLES, ApiError, from_error, problem_response
 from .schemas import PROBLEM, Schema, validate
 
 _LOGGER = logging.getLogger("cer_backend.api")
@@ -70,6 +70,10 @@ class Route:
     body_kind: str = "json"  # json | file
     response_type: str = "application/json"
     tag: str = "api"
+    #: the success statuses (201 for a creation), each with ``response``
+    statuses: tuple[int, ...] = (200,)
+    #: problems beyond those the route's shape implies (see :func:`problem_statuses`)
+    problems: tuple[int, ...] = ()
 
 
 def _bearer(request: web.Request) -> str | None:
@@ -272,13 +276,15 @@ def openapi_document(routes: Sequence[Route]) -> dict[str, Any]:
             ok["content"] = {route.response_type: {"schema": route.response}}
         elif route.response_type != "application/json":
             ok["content"] = {route.response_type: {}}
-        problem = {
-            "description": "problem",
-            "content": {
-                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
-            },
-        }
-        operation["responses"] = {"200": ok, "4XX": problem, "5XX": problem}
+        responses: dict[str, Any] = {str(status): ok for status in route.statuses}
+        for status in problem_statuses(route):
+            responses[str(status)] = {
+                "description": TITLES.get(status, "problem"),
+                "content": {
+                    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                },
+            }
+        operation["responses"] = dict(sorted(responses.items()))
         paths.setdefault(API_PREFIX + route.path, {})[route.method.lower()] = operation
     return {
         "openapi": "3.1.0",
@@ -289,6 +295,35 @@ def openapi_document(routes: Sequence[Route]) -> dict[str, Any]:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }
+
+
+def problem_statuses(route: Route) -> list[int]:
+    """The problems an operation can answer, from its shape (issue #12: the document
+    declares them one by one, so schema-driven clients and fuzzers agree with the server).
+
+    401/403 with a token; 400 (not JSON), 413 and 422 with a body; 422 with parameters;
+    404 with path parameters or a community to find; 503 whenever the database is needed
+    (every operation with a token); plus the route's own (409 for creations, for example).
+    """
+    statuses = set(route.problems)
+    parameters = bool(_path_parameters(route.path)) or bool(route.query)
+    if route.roles is not None:
+        statuses |= {401, 403, 503}
+        body_fields = route.body.get("properties", {}) if route.body else {}
+        if (
+            _path_parameters(route.path)
+            or "community" in route.query
+            or "community" in body_fields
+            or route.tag == "ingest"
+        ):
+            statuses.add(404)
+    if route.body is not None:
+        statuses |= {413, 422}
+        if route.body_kind == "json":
+            statuses.add(400)
+    if parameters:
+        statuses.add(422)
+    return sorted(statuses - set(route.statuses))
 
 
 def _path_parameters(path: str) -> list[str]:

@@ -249,6 +249,8 @@ ROUTES: list[Route] = [
         ADMIN,
         s.SETTLEMENT_REQUEST,
         tag="settlement",
+        statuses=(201,),
+        problems=(409,),
     ),
     Route(
         "GET", "/settlements", get_settlements, "List settlement runs", READERS, tag="settlement"
@@ -268,6 +270,7 @@ ROUTES: list[Route] = [
         "Finalise a run: it and the readings of its period become immutable",
         ADMIN,
         tag="settlement",
+        problems=(409,),
     ),
     Route(
         "GET",
