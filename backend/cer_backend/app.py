@@ -23,8 +23,9 @@ from .api.routing import (
     problem_middleware,
 )
 from .api.settlement_handlers import ROUTES as SETTLEMENT_ROUTES
-from .database import backend_name, create_engine, ping
+from .database import backend_name, create_engine
 from .migrate import upgrade
+from .service.availability import RETRY_AFTER_SECONDS, check_writable, describe
 from .service.groupcommit import GroupCommitter
 from .service.live import LiveStore
 from .service.registry import RegistryCache
@@ -45,15 +46,16 @@ HEALTH_RESPONSE: Final = {
 
 
 async def health(context: Context) -> web.StreamResponse:
-    """``GET /api/v1/health``: public; says whether the database answers."""
+    """``GET /api/v1/health``: public; says whether the database answers and takes writes."""
     engine = context.app[ENGINE_KEY]
     try:
-        await ping(engine)
+        await check_writable(engine)
     except Exception as err:  # any database failure makes the service unhealthy
-        _LOGGER.warning("Health check: database unreachable: %s", err)
+        _LOGGER.warning("Health check: database unavailable: %s", describe(err))
         return web.json_response(
             {"status": "unavailable", "version": __version__, "database": backend_name(engine)},
             status=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
     return web.json_response(
         {"status": "ok", "version": __version__, "database": backend_name(engine)}
@@ -77,6 +79,7 @@ def all_routes() -> list[Route]:
             None,
             response=HEALTH_RESPONSE,
             tag="operations",
+            statuses=(200, 503),
         ),
         Route("GET", "/openapi.json", openapi, "This document", None, tag="operations"),
         *CORE_ROUTES,
@@ -107,7 +110,7 @@ def create_app(database_url: str, *, migrate: bool = False) -> web.Application:
         try:
             loaded = await app[LIVE_KEY].load()
         except Exception as err:  # no schema yet, or no database: health tells
-            _LOGGER.warning("Live snapshots not loaded: %s", err)
+            _LOGGER.warning("Live snapshots not loaded: %s", describe(err))
         else:
             _LOGGER.info("Loaded %d live snapshots", loaded)
 

@@ -81,6 +81,8 @@ class Community(Base):
     settings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     #: the other optional header keys (configuration, cu_afb_eur_mwh, gse_fees) as given
     extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: plausibility bound of any energy of one point in one hour (Wh); NULL: 10 MWh
+    max_hour_wh: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Member(Base):

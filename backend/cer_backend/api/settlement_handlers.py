@@ -258,7 +258,7 @@ ROUTES: list[Route] = [
         "Shared energy and estimated money of a day, month or year",
         READERS,
         query={
-            "period": {"type": "string", "pattern": r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"},
+            "period": s.PERIOD,
             **COMMUNITY_QUERY,
         },
         tag="community",
@@ -274,6 +274,8 @@ ROUTES: list[Route] = [
         ADMIN,
         s.SETTLEMENT_REQUEST,
         tag="settlement",
+        statuses=(201,),
+        problems=(409,),
     ),
     Route(
         "GET", "/settlements", get_settlements, "List settlement runs", READERS, tag="settlement"
@@ -293,6 +295,7 @@ ROUTES: list[Route] = [
         "Finalise a run: it and the readings of its period become immutable",
         ADMIN,
         tag="settlement",
+        problems=(409,),
     ),
     Route(
         "GET",

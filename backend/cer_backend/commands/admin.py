@@ -191,7 +191,13 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     )
     create.add_argument("--role", required=True, choices=("admin", "site", "viewer"))
     create.add_argument("--community", metavar="ID", help="community id (omit: admin of all)")
-    create.add_argument("--pod", metavar="POD", nargs="+", help="the PODs a site token may write")
+    create.add_argument(
+        "--pod",
+        metavar="POD",
+        nargs="+",
+        action="extend",
+        help="the PODs a site token may write (repeat or list several)",
+    )
     create.add_argument("--label", help="a note to tell tokens apart")
     add_database_option(create)
     create.set_defaults(handler=_token_create)
