@@ -11,6 +11,7 @@ from . import __version__
 from .api.cycle_handlers import ROUTES as CYCLE_ROUTES
 from .api.handlers import ROUTES as CORE_ROUTES
 from .api.keys import COMMITTER_KEY, ENGINE_KEY, LIVE_KEY, REGISTRY_KEY
+from .api.readings_handlers import ROUTES as READINGS_ROUTES
 from .api.routing import (
     API_PREFIX,
     MAX_FILE_BODY,
@@ -80,6 +81,7 @@ def all_routes() -> list[Route]:
         Route("GET", "/openapi.json", openapi, "This document", None, tag="operations"),
         *CORE_ROUTES,
         *SETTLEMENT_ROUTES,
+        *READINGS_ROUTES,
         *CYCLE_ROUTES,
     ]
 

@@ -9,9 +9,10 @@ from collections.abc import Sequence
 
 from . import __version__
 from .commands import admin, cycle, data, serve, settlement
+from .commands import readings as readings_commands
 from .commands.errors import CheckFailed, UsageError
 
-COMMAND_MODULES = (serve, admin, data, settlement, cycle)
+COMMAND_MODULES = (serve, admin, data, settlement, readings_commands, cycle)
 
 
 def build_parser() -> argparse.ArgumentParser:

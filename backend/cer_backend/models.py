@@ -12,6 +12,7 @@ from typing import Any, cast
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -73,6 +75,12 @@ class Community(Base):
     statute: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    #: ``{lat, lon}`` as given (None: the centre of the region)
+    location: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: the file's ``settings`` block as given (None: every default)
+    settings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: the other optional header keys (configuration, cu_afb_eur_mwh, gse_fees) as given
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Member(Base):
@@ -88,6 +96,10 @@ class Member(Base):
     joined: Mapped[date | None] = mapped_column(Date)
     left: Mapped[date | None] = mapped_column(Date)
     position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    ateco: Mapped[str | None] = mapped_column(String(16))
+    tax_code: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(254))
+    public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Pod(Base):
@@ -108,6 +120,9 @@ class Pod(Base):
     power_kw: Mapped[float | None] = mapped_column(Float)
     label: Mapped[str | None] = mapped_column(String(200))
     ended: Mapped[date | None] = mapped_column(Date)
+    #: the cabina primaria the file gives the POD (None: the community's)
+    cabina_primaria: Mapped[str | None] = mapped_column(String(64))
+    role: Mapped[str | None] = mapped_column(String(16))
 
 
 class Plant(Base):
@@ -128,6 +143,7 @@ class Plant(Base):
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     ended: Mapped[date | None] = mapped_column(Date)
     position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    built_for_cer: Mapped[str | None] = mapped_column(String(200))
 
 
 class Token(Base):
@@ -146,13 +162,20 @@ class Token(Base):
 
 
 class Reading(Base):
-    """One closed hour of one POD, as uploaded."""
+    """One closed hour of one POD from one source (``READING_SOURCES``).
+
+    Several sources of the same POD and hour are all kept; a settlement run uses the
+    highest-ranked one present. ``import_id`` names the file import that stored it (NULL: an
+    upload of Home Assistant through ``POST /readings``).
+    """
 
     __tablename__ = "readings"
 
     community_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     pod: Mapped[str] = mapped_column(String(32), primary_key=True)
     hour_start: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16), primary_key=True, server_default="ha")
+    import_id: Mapped[int | None] = mapped_column(BigInteger)
     injected_wh: Mapped[int] = mapped_column(BigInteger)
     withdrawn_wh: Mapped[int] = mapped_column(BigInteger)
     produced_wh: Mapped[int | None] = mapped_column(BigInteger)
@@ -185,14 +208,46 @@ class ReadingAudit(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
     replaced_at: Mapped[datetime] = mapped_column(UtcDateTime)
     replaced_by_token: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(16), server_default="ha")
+    import_id: Mapped[int | None] = mapped_column(BigInteger)
+    replaced_by_import: Mapped[int | None] = mapped_column(BigInteger)
+
+
+#: where a stored hour came from: the distributor's meter, a Home Assistant upload, a value
+#: keyed in by hand, an estimate
+READING_SOURCES = ("dso", "ha", "manual", "estimate")
+
+
+class ReadingImport(Base):
+    """One file of metered data imported into a community (``readings import``)."""
+
+    __tablename__ = "reading_imports"
+
+    import_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    community_id: Mapped[str] = mapped_column(String(64), index=True)
+    file_name: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64))
+    layout: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(16))
+    pods: Mapped[int] = mapped_column(Integer)
+    hours_new: Mapped[int] = mapped_column(BigInteger)
+    hours_unchanged: Mapped[int] = mapped_column(BigInteger)
+    hours_replaced: Mapped[int] = mapped_column(BigInteger)
+    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    token_id: Mapped[int | None] = mapped_column(Integer)
+    imported_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class ReadingPack(Base):
     """A POD's readings of one local month packed as arrays (PostgreSQL, for settlement runs).
 
     ``injected`` and ``withdrawn`` hold one big-endian int4 per hour of the month, ``present``
-    one byte (1: a reading exists). Built from ``readings`` when a run needs it and rebuilt
-    after ingest marks the month in ``reading_dirty``; never the source of truth.
+    one byte (1: a reading exists), for each source named in ``sources`` (comma-separated,
+    the arrays one after the other in that order; empty: no readings). Built from
+    ``readings`` when a run needs it and rebuilt after ingest marks the month in
+    ``reading_dirty``; never the source of truth.
     """
 
     __tablename__ = "reading_packs"
@@ -205,6 +260,7 @@ class ReadingPack(Base):
     withdrawn: Mapped[bytes] = mapped_column(LargeBinary)
     present: Mapped[bytes] = mapped_column(LargeBinary)
     built_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sources: Mapped[str] = mapped_column(String(64), server_default="")
 
 
 class ReadingDirty(Base):
