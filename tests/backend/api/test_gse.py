@@ -9,7 +9,6 @@ import pytest
 
 from cer_backend.domain.advance import monthly_advance
 from cer_backend.domain.community import parse_community
-from cer_backend.domain.money import eur
 
 from .conftest import COMMUNITY_A, Api
 from .test_cycle_runs import FORCE, finalise, run, upload_month
@@ -23,8 +22,10 @@ HEADER = (
 
 
 def expected_acconto(month: str) -> Decimal:
+    """What the GSE pays the one configuration for the month (GSE-RULES §5)."""
     advance = monthly_advance(parse_community(COMMUNITY_A), month)
-    return Decimal(eur(advance.tip + advance.valorisation))
+    (configuration,) = advance.configurations
+    return Decimal(configuration.tip_cents + configuration.valorisation_cents) / 100
 
 
 def comma(value: Decimal) -> str:
