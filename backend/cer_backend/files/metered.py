@@ -12,7 +12,7 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
@@ -51,6 +51,26 @@ class MeteredHours:
     def pods(self) -> int:
         """How many PODs the file holds."""
         return len(self.pod_names)
+
+    def only(self, pods: Collection[str]) -> MeteredHours:
+        """The hours of these PODs only (the PODs keep their names and order)."""
+        wanted = sorted(i for i, name in enumerate(self.pod_names) if name in set(pods))
+        keep = np.isin(self.pod, wanted)
+        renumber = np.zeros(max(len(self.pod_names), 1), dtype=np.int64)
+        renumber[wanted] = np.arange(len(wanted))
+        return MeteredHours(
+            self.name,
+            [self.pod_names[i] for i in wanted],
+            renumber[self.pod[keep]],
+            self.hour[keep],
+            self.injected[keep],
+            self.withdrawn[keep],
+            self.line[keep],
+            values=self.values,
+            errors=list(self.errors),
+            warnings=list(self.warnings),
+            error_count=self.error_count,
+        )
 
     def error(self, line: int | None, message: str) -> None:
         """Record an error (listed up to :data:`MAX_ERRORS`)."""

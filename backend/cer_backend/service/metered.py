@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -63,6 +64,8 @@ class ImportOutcome:
     warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
     import_id: int | None = None
+    #: the PODs of the file (not in the JSON: ``pods`` counts them)
+    pod_names: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON of FORMATS.md (plus ``dry_run`` and ``import``)."""
@@ -100,8 +103,12 @@ async def import_file(
     dry_run: bool = False,
     token_id: int | None = None,
     now: dt.datetime | None = None,
+    only_pods: Collection[str] | None = None,
 ) -> ImportOutcome:
-    """Check one file against the community and store its hours (unless a dry run)."""
+    """Check one file against the community and store its hours (unless a dry run).
+
+    With ``only_pods``, the rows of other PODs are left out (neither checked nor stored).
+    """
     check_source(source)
     now = now or utcnow()
     async with engine.connect() as connection:
@@ -110,7 +117,10 @@ async def import_file(
         except RegistryError as err:
             raise MeteredImportError(err.status, str(err)) from err
     hours = read_metered(data, layout, name, pod=pod, timezone=rules.timezone.key)
+    if only_pods is not None and not hours.error_count:
+        hours = hours.only(only_pods)
     outcome = ImportOutcome(name, layout.name, source, pods=hours.pods, dry_run=dry_run)
+    outcome.pod_names = sorted(hours.pod_names)
     if not hours.error_count:
         check_membership(hours, rules, now)
         hours.finish_errors()
