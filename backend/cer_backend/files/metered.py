@@ -46,6 +46,8 @@ class MeteredHours:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     error_count: int = 0
+    #: read by the columnar fast path (lines unknown: 0)
+    fast: bool = False
 
     @property
     def pods(self) -> int:
@@ -70,6 +72,7 @@ class MeteredHours:
             errors=list(self.errors),
             warnings=list(self.warnings),
             error_count=self.error_count,
+            fast=self.fast,
         )
 
     def error(self, line: int | None, message: str) -> None:
