@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cer_backend.domain.period import Period
+from cer_backend.files import load_community, load_readings, parse_readings_csv
 from cer_backend.files.columnar import read_fast
 from cer_backend.files.layouts import builtin_layout
 from cer_backend.files.metered import MeteredHours, read_metered
@@ -80,3 +82,20 @@ def test_a_pod_only_on_clock_change_rows_is_one_pod() -> None:
     fast = read_fast(wide_file(rows), layout, "c.csv")
     assert fast is not None and fast.pod_names == ["IT001E00000001"]
     assert len(fast.hour) == 23 + 25
+
+
+def test_settle_reads_a_clean_csv_through_the_columnar_reader_with_the_same_energy(
+    tmp_path: Path,
+) -> None:
+    community = load_community(EXAMPLE / "community.yaml")
+    lines = (EXAMPLE / "readings.csv").read_bytes().splitlines(keepends=True)
+    part = tmp_path / "part.csv"
+    part.write_bytes(b"".join(lines[:60_000]))
+    period = Period.parse("2025-02", community.timezone)
+    fast = load_readings(part, community, period)
+    exact = parse_readings_csv(part.read_text(encoding="utf-8"), community, period, "part.csv")
+    assert fast.pods == exact.pods
+    for name in ("injected", "withdrawn", "present"):
+        assert np.array_equal(getattr(fast, name), getattr(exact, name)), name
+    no_period = load_readings(part, community)
+    assert no_period.period == parse_readings_csv(part.read_text(), community).period
