@@ -70,7 +70,8 @@ def wh_values(column: Any, decimal: str, scale: int) -> tuple[I64, npt.NDArray[n
     return mantissa * _POWERS[exponent], empty
 
 
-def _open(data: bytes, layout: Layout, column_names: list[str] | None = None) -> Any:
+def _open(data: bytes, layout: Layout, integers: tuple[str, ...] = ()) -> Any:
+    """A streaming CSV reader whose columns are all texts (``integers``: int64 columns)."""
     if layout.encoding == "latin-1":
         encoding = "latin1"
     else:
@@ -83,6 +84,14 @@ def _open(data: bytes, layout: Layout, column_names: list[str] | None = None) ->
         else:
             encoding = "utf8"
             data = data.removeprefix(b"\xef\xbb\xbf")
+    head = data.split(b"\n", layout.skip_rows + 1)
+    if len(head) <= layout.skip_rows:
+        raise _GiveUp
+    header_text = head[layout.skip_rows].decode("utf-8" if encoding == "utf8" else "latin-1")
+    header = next(csv.reader([header_text.strip("\r\n")], delimiter=layout.delimiter), [])
+    if len(set(header)) != len(header):
+        raise _GiveUp
+    types = {name: (pa.int64() if name.strip() in integers else pa.string()) for name in header}
     skipped: list[str] = []
 
     def invalid(row: Any) -> str:
@@ -99,7 +108,7 @@ def _open(data: bytes, layout: Layout, column_names: list[str] | None = None) ->
                 delimiter=layout.delimiter, invalid_row_handler=invalid
             ),
             convert_options=pcsv.ConvertOptions(
-                column_types=None,
+                column_types=types,
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
                 auto_dict_encode=False,
@@ -204,12 +213,12 @@ def _wide(
         date_i = np.asarray(date_codes.indices, dtype=np.int64)
         direction = _directions(_text_column(batch, names, layout.direction_column), layout)
         width = len(names) - first
-        matrix = np.zeros((rows, width), dtype=np.int64)
-        empty = np.zeros((rows, width), dtype=np.bool_)
-        for k in range(width):
-            matrix[:, k], empty[:, k] = wh_values(
-                batch.column(first + k), layout.decimal, layout.wh_per_unit
-            )
+        together = pa.concat_arrays(
+            [pc.cast(batch.column(first + k), pa.string()) for k in range(width)]
+        )
+        flat, flat_empty = wh_values(together, layout.decimal, layout.wh_per_unit)
+        matrix = flat.reshape(width, rows).T
+        empty = flat_empty.reshape(width, rows).T
         count = (~empty).sum(axis=1)
         first_empty = np.where(empty.any(axis=1), empty.argmax(axis=1), width)
         if (first_empty != count).any():
@@ -288,7 +297,9 @@ def _day(text: str, date_format: str, zone: ZoneInfo) -> tuple[int, int]:
 
 
 def _long(data: bytes, layout: Layout, name: str, pod: str | None) -> MeteredHours | None:
-    reader, skipped = _open(data, layout)
+    plain = layout.wh_per_unit == 1
+    value_names = (str(layout.withdrawn_column), str(layout.injected_column))
+    reader, skipped = _open(data, layout, value_names if plain else ())
     names = _names(reader)
     pods = _Pods()
     fixed = None
@@ -308,18 +319,7 @@ def _long(data: bytes, layout: Layout, name: str, pod: str | None) -> MeteredHou
             if fixed is not None
             else pods.of(_text_column(batch, names, layout.pod_column))
         )
-        stamps = pc.cast(
-            pc.cast(_text_column(batch, names, layout.time_column), pa.string()),
-            pa.timestamp("s", tz="UTC"),
-        )
-        if not pc.all(
-            pc.match_substring_regex(
-                pc.cast(_text_column(batch, names, layout.time_column), pa.string()),
-                r"(Z|[+-]\d\d:?\d\d)$",
-            )
-        ).as_py():
-            raise _GiveUp  # a time without its offset
-        seconds = np.asarray(pc.cast(stamps, pa.int64()), dtype=np.int64)
+        seconds = _epoch_seconds(_text_column(batch, names, layout.time_column))
         if length:
             start = seconds - length if layout.stamp == "end" else seconds
             size = np.full(rows, length, dtype=np.int64)
@@ -328,14 +328,22 @@ def _long(data: bytes, layout: Layout, name: str, pod: str | None) -> MeteredHou
             size = np.where(seconds % SECONDS_PER_HOUR == 0, SECONDS_PER_HOUR, QUARTER)
         if (start % np.minimum(size, QUARTER)).any() or (length and (start % length).any()):
             raise _GiveUp
-        withdrawn, empty_w = wh_values(
-            _text_column(batch, names, layout.withdrawn_column), layout.decimal, layout.wh_per_unit
-        )
-        injected, empty_i = wh_values(
-            _text_column(batch, names, layout.injected_column), layout.decimal, layout.wh_per_unit
-        )
-        if empty_w.any() or empty_i.any():
-            raise _GiveUp
+        if plain:  # whole Wh, read as integers by the CSV reader
+            withdrawn = _integers(_text_column(batch, names, layout.withdrawn_column))
+            injected = _integers(_text_column(batch, names, layout.injected_column))
+        else:
+            withdrawn, empty_w = wh_values(
+                _text_column(batch, names, layout.withdrawn_column),
+                layout.decimal,
+                layout.wh_per_unit,
+            )
+            injected, empty_i = wh_values(
+                _text_column(batch, names, layout.injected_column),
+                layout.decimal,
+                layout.wh_per_unit,
+            )
+            if empty_w.any() or empty_i.any():
+                raise _GiveUp
         values_read += 2 * rows
         parts.append((pod_i, start, np.full(rows, WITHDRAWN, dtype=np.int64), withdrawn))
         parts.append((pod_i, start, np.full(rows, INJECTED, dtype=np.int64), injected))
@@ -345,6 +353,28 @@ def _long(data: bytes, layout: Layout, name: str, pod: str | None) -> MeteredHou
     return _finish(
         name, pods.names, parts, _Records(), values_read, auto=not length, lengths=lengths
     )
+
+
+def _integers(column: Any) -> I64:
+    """Whole Wh ≥ 0 read as int64 by the CSV reader (no empty cell)."""
+    if column.null_count:
+        raise _GiveUp
+    values = np.asarray(column, dtype=np.int64)
+    if (values < 0).any():
+        raise _GiveUp
+    return values
+
+
+def _epoch_seconds(column: Any) -> I64:
+    """Unix seconds of ISO 8601 times with offset (each distinct text parsed once)."""
+    encoded = pc.dictionary_encode(pc.cast(column, pa.string()))
+    lookup = np.empty(len(encoded.dictionary), dtype=np.int64)
+    for k, stamp in enumerate(encoded.dictionary.to_pylist()):
+        moment = dt.datetime.fromisoformat(stamp.strip())  # ValueError: give up
+        if moment.utcoffset() is None or moment.second or moment.microsecond:
+            raise _GiveUp
+        lookup[k] = int(moment.timestamp())
+    return lookup[np.asarray(encoded.indices, dtype=np.int64)]
 
 
 def _finish(
