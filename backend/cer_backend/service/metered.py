@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import and_, bindparam, insert, select, text, update
+from sqlalchemy import DateTime, and_, bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..files.columnar import read_fast
@@ -462,34 +462,33 @@ async def _insert_new(
             import_id=import_id,
             now=now,
         )
+    # SQLite: the driver's executemany with the times as SQLAlchemy stores them (its
+    # per-row parameter processing would cost more than the insert itself)
+    stamp = DateTime(timezone=True).dialect_impl(connection.dialect)
+    to_text = stamp.bind_processor(connection.dialect) or str
     names = hours.pod_names
-    readings = table(Reading)
-    written = 0
     pods, starts = hours.pod[rows].tolist(), hours.hour[rows].tolist()
     injected, withdrawn = hours.injected[rows].tolist(), hours.withdrawn[rows].tolist()
-    for chunk in range(0, len(pods), BATCH):
-        values = [
-            {
-                "community_id": community_id,
-                "pod": names[p],
-                "hour_start": _utc(h),
-                "source": source,
-                "import_id": import_id,
-                "injected_wh": i,
-                "withdrawn_wh": w,
-                "quality": "measured",
-                "received_at": now,
-            }
-            for p, h, i, w in zip(
-                pods[chunk : chunk + BATCH],
-                starts[chunk : chunk + BATCH],
-                injected[chunk : chunk + BATCH],
-                withdrawn[chunk : chunk + BATCH],
-                strict=True,
-            )
-        ]
-        result = await connection.execute(insert(readings).prefix_with("OR IGNORE"), values)
-        written += max(result.rowcount, 0)
+    texts = {h: to_text(_utc(h)) for h in set(starts)}
+    received = to_text(now)
+    raw = await connection.get_raw_connection()
+    driver: Any = raw.driver_connection
+    written = 0
+    for chunk in range(0, len(pods), BATCH * 10):
+        part = slice(chunk, chunk + BATCH * 10)
+        cursor = await driver.executemany(
+            "INSERT OR IGNORE INTO readings (community_id, pod, hour_start, source, import_id,"
+            " injected_wh, withdrawn_wh, quality, received_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, 'measured', ?)",
+            [
+                (community_id, names[p], texts[h], source, import_id, i, w, received)
+                for p, h, i, w in zip(
+                    pods[part], starts[part], injected[part], withdrawn[part], strict=True
+                )
+            ],
+        )
+        written += max(cursor.rowcount, 0)
+        await cursor.close()
     return written
 
 
