@@ -33,6 +33,7 @@ from ..models import (
     table,
     utcnow,
 )
+from .ingest import UPLOAD_SOURCE
 from .registry import CommunityRules, RegistryError, load_rules
 
 DEFAULT_SOURCE = "dso"
@@ -502,28 +503,45 @@ async def _copy_new(
     import_id: int,
     now: dt.datetime,
 ) -> int:
-    """PostgreSQL: COPY the new hours into a temporary table, then insert what is not there."""
+    """PostgreSQL: COPY the new hours in; returns how many went in.
+
+    Only imports write the sources other than ``ha``, one at a time per community (the
+    advisory lock), so their new hours are copied straight into ``readings``; ``ha`` hours
+    may race with uploads, so they go through a temporary table and ``ON CONFLICT``.
+    """
     raw = await connection.get_raw_connection()
     driver: Any = raw.driver_connection
     cursor = driver.cursor()
-    await cursor.execute(
-        "CREATE TEMPORARY TABLE IF NOT EXISTS import_readings (pod text, hour_start"
-        " timestamptz, injected_wh bigint, withdrawn_wh bigint) ON COMMIT DROP"
-    )
     names = hours.pod_names
     pods, starts = hours.pod[rows].tolist(), hours.hour[rows].tolist()
     injected, withdrawn = hours.injected[rows].tolist(), hours.withdrawn[rows].tolist()
-    async with cursor.copy(
-        "COPY import_readings (pod, hour_start, injected_wh, withdrawn_wh) FROM STDIN"
-    ) as copy:
-        buffer: list[str] = []
+    times = {h: _utc(h) for h in set(starts)}
+    direct = source != UPLOAD_SOURCE
+    if direct:
+        target = (
+            "COPY readings (pod, hour_start, injected_wh, withdrawn_wh, community_id, source,"
+            " import_id, quality, received_at) FROM STDIN (FORMAT BINARY)"
+        )
+        types = ["text", "timestamptz", "int8", "int8", "text", "text", "int8", "text"]
+        types.append("timestamptz")
+        extra: tuple[Any, ...] = (community_id, source, import_id, "measured", now)
+    else:
+        await cursor.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS import_readings (pod text, hour_start"
+            " timestamptz, injected_wh bigint, withdrawn_wh bigint) ON COMMIT DROP"
+        )
+        target = (
+            "COPY import_readings (pod, hour_start, injected_wh, withdrawn_wh)"
+            " FROM STDIN (FORMAT BINARY)"
+        )
+        types = ["text", "timestamptz", "int8", "int8"]
+        extra = ()
+    async with cursor.copy(target) as copy:
+        copy.set_types(types)
         for p, h, i, w in zip(pods, starts, injected, withdrawn, strict=True):
-            buffer.append(f"{names[p]}\t{_pg_time(h)}\t{i}\t{w}\n")
-            if len(buffer) >= 50_000:
-                await copy.write("".join(buffer))
-                buffer.clear()
-        if buffer:
-            await copy.write("".join(buffer))
+            await copy.write_row((names[p], times[h], i, w, *extra))
+    if direct:
+        return len(pods)
     await cursor.execute(
         "INSERT INTO readings (community_id, pod, hour_start, source, import_id, injected_wh,"
         " withdrawn_wh, quality, received_at)"
@@ -535,10 +553,6 @@ async def _copy_new(
     written = int(cursor.rowcount)
     await cursor.execute("DROP TABLE import_readings")
     return written
-
-
-def _pg_time(epoch: int) -> str:
-    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%d %H:%M:%S+00")
 
 
 async def _mark_dirty(
