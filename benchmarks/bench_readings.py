@@ -215,6 +215,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pods", type=int, default=100)
     parser.add_argument("--database", help="a throw-away PostgreSQL database")
+    parser.add_argument("--readers-only", action="store_true", help="no import")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cer-bench-readings-") as tmp:
         folder = Path(tmp)
@@ -227,6 +228,8 @@ def main() -> None:
         )
         bench_readers(paths)
         bench_settle_reader(csv_path, args.pods)
+        if args.readers_only:
+            return
         asyncio.run(
             bench_import(
                 f"sqlite+aiosqlite:///{folder / 'bench.sqlite3'}", paths, values, args.pods,

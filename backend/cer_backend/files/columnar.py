@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -84,7 +85,7 @@ def _open(data: bytes, layout: Layout, integers: tuple[str, ...] = ()) -> Any:
         else:
             encoding = "utf8"
             data = data.removeprefix(b"\xef\xbb\xbf")
-    head = data.split(b"\n", layout.skip_rows + 1)
+    head = _first_lines(data, layout.skip_rows + 1)
     if len(head) <= layout.skip_rows:
         raise _GiveUp
     header_text = head[layout.skip_rows].decode("utf-8" if encoding == "utf8" else "latin-1")
@@ -117,6 +118,18 @@ def _open(data: bytes, layout: Layout, integers: tuple[str, ...] = ()) -> Any:
     except (pa.ArrowInvalid, StopIteration) as err:
         raise _GiveUp from err
     return reader, skipped
+
+
+def _first_lines(data: bytes, count: int) -> list[bytes]:
+    """The first ``count`` lines (without copying the rest of the file)."""
+    lines: list[bytes] = []
+    at = 0
+    while len(lines) < count and at < len(data):
+        end = data.find(b"\n", at)
+        end = len(data) if end < 0 else end
+        lines.append(data[at:end])
+        at = end + 1
+    return lines
 
 
 def _names(reader: Any) -> list[str]:
@@ -296,7 +309,27 @@ def _day(text: str, date_format: str, zone: ZoneInfo) -> tuple[int, int]:
     return seconds, (int(end.timestamp()) - seconds) // SECONDS_PER_HOUR
 
 
-def _long(data: bytes, layout: Layout, name: str, pod: str | None) -> MeteredHours | None:
+@dataclass
+class LongColumns:
+    """A long file's rows as columns: POD index, interval start and size, Wh both ways."""
+
+    pod_names: list[str]
+    pod: I64
+    start: I64
+    size: I64
+    withdrawn: I64
+    injected: I64
+
+
+def long_columns(data: bytes, layout: Layout, pod: str | None = None) -> LongColumns | None:
+    """The rows of a clean long file (one row per POD and interval), or None."""
+    try:
+        return _long_columns(data, layout, pod)
+    except (_GiveUp, pa.ArrowInvalid, pa.ArrowTypeError, KeyError, ValueError):
+        return None
+
+
+def _long_columns(data: bytes, layout: Layout, pod: str | None) -> LongColumns | None:
     plain = layout.wh_per_unit == 1
     value_names = (str(layout.withdrawn_column), str(layout.injected_column))
     reader, skipped = _open(data, layout, value_names if plain else ())
@@ -307,9 +340,8 @@ def _long(data: bytes, layout: Layout, name: str, pod: str | None) -> MeteredHou
         assert pod is not None
         pods.names, pods.index, fixed = [pod], {pod: 0}, 0
     length = (layout.interval_minutes or 0) * 60
-    parts: list[tuple[I64, I64, I64, I64]] = []
-    lengths: list[I64] = []
-    values_read = 0
+    columns: list[list[I64]] = [[], [], [], [], []]
+    known_times: dict[str, int] = {}
     for batch in reader:
         rows = batch.num_rows
         if not rows:
@@ -319,7 +351,7 @@ def _long(data: bytes, layout: Layout, name: str, pod: str | None) -> MeteredHou
             if fixed is not None
             else pods.of(_text_column(batch, names, layout.pod_column))
         )
-        seconds = _epoch_seconds(_text_column(batch, names, layout.time_column))
+        seconds = _epoch_seconds(_text_column(batch, names, layout.time_column), known_times)
         if length:
             start = seconds - length if layout.stamp == "end" else seconds
             size = np.full(rows, length, dtype=np.int64)
@@ -344,14 +376,36 @@ def _long(data: bytes, layout: Layout, name: str, pod: str | None) -> MeteredHou
             )
             if empty_w.any() or empty_i.any():
                 raise _GiveUp
-        values_read += 2 * rows
-        parts.append((pod_i, start, np.full(rows, WITHDRAWN, dtype=np.int64), withdrawn))
-        parts.append((pod_i, start, np.full(rows, INJECTED, dtype=np.int64), injected))
-        lengths += [size, size]
-    if skipped:
+        for column, values in zip(columns, (pod_i, start, size, withdrawn, injected), strict=True):
+            column.append(values)
+    if skipped or not columns[0]:
         return None
+    pod_c, start_c, size_c, withdrawn_c, injected_c = (np.concatenate(c) for c in columns)
+    return LongColumns(pods.names, pod_c, start_c, size_c, withdrawn_c, injected_c)
+
+
+def _long(data: bytes, layout: Layout, name: str, pod: str | None) -> MeteredHours | None:
+    rows = _long_columns(data, layout, pod)
+    if rows is None:
+        return None
+    count = len(rows.pod)
+    # both directions of a row side by side: a file in time order stays in order
+    parts = [
+        (
+            np.repeat(rows.pod, 2),
+            np.repeat(rows.start, 2),
+            np.tile(np.array([WITHDRAWN, INJECTED], dtype=np.int64), count),
+            np.stack([rows.withdrawn, rows.injected], axis=1).ravel(),
+        )
+    ]
     return _finish(
-        name, pods.names, parts, _Records(), values_read, auto=not length, lengths=lengths
+        name,
+        rows.pod_names,
+        parts,
+        _Records(),
+        2 * count,
+        auto=not layout.interval_minutes,
+        lengths=[np.repeat(rows.size, 2)],
     )
 
 
@@ -365,15 +419,18 @@ def _integers(column: Any) -> I64:
     return values
 
 
-def _epoch_seconds(column: Any) -> I64:
+def _epoch_seconds(column: Any, known: dict[str, int]) -> I64:
     """Unix seconds of ISO 8601 times with offset (each distinct text parsed once)."""
     encoded = pc.dictionary_encode(pc.cast(column, pa.string()))
     lookup = np.empty(len(encoded.dictionary), dtype=np.int64)
     for k, stamp in enumerate(encoded.dictionary.to_pylist()):
-        moment = dt.datetime.fromisoformat(stamp.strip())  # ValueError: give up
-        if moment.utcoffset() is None or moment.second or moment.microsecond:
-            raise _GiveUp
-        lookup[k] = int(moment.timestamp())
+        seconds = known.get(stamp)
+        if seconds is None:
+            moment = dt.datetime.fromisoformat(stamp.strip())  # ValueError: give up
+            if moment.utcoffset() is None or moment.second or moment.microsecond:
+                raise _GiveUp
+            seconds = known[stamp] = int(moment.timestamp())
+        lookup[k] = seconds
     return lookup[np.asarray(encoded.indices, dtype=np.int64)]
 
 

@@ -13,9 +13,10 @@ from ..domain.community import Community
 from ..domain.energy import MAX_WH, HourlyEnergy, LazyLabels
 from ..domain.errors import InvalidInput, Problem
 from ..domain.period import DEFAULT_TIMEZONE, Period, zone
-from .columnar import read_fast
+from .columnar import long_columns, read_fast
 from .community import read_text_file
 from .layouts import builtin_layout
+from .metered import MeteredHours
 
 READINGS_COLUMNS = ("pod", "hour_start", "injected_wh", "withdrawn_wh")
 MAX_REPORTED = 50
@@ -143,6 +144,27 @@ def load_readings(
     return parse_readings_csv(read_text_file(path), community, period, str(path))
 
 
+def _hourly_rows(data: bytes, name: str) -> MeteredHours | None:
+    """A file of whole hours only, in POD and time order with no repeat: its rows are hours."""
+    rows = long_columns(data, builtin_layout("cer"))
+    if rows is None or (rows.size != 3600).any():
+        return None
+    key = rows.pod * (1 << 32) + rows.start // 3600
+    if len(key) > 1 and not bool((key[1:] > key[:-1]).all()):
+        return None
+    return MeteredHours(
+        name,
+        rows.pod_names,
+        rows.pod,
+        rows.start,
+        rows.injected,
+        rows.withdrawn,
+        np.zeros(len(key), dtype=np.int64),
+        values=2 * len(key),
+        fast=True,
+    )
+
+
 def _load_columnar(
     path: Path, community: Community | None, period: Period | None
 ) -> HourlyEnergy | None:
@@ -151,11 +173,15 @@ def _load_columnar(
         data = path.read_bytes()
     except OSError:
         return None
-    first_line = data.split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff")
+    end = data.find(b"\n")
+    first_line = data[: end if end >= 0 else len(data)].decode("utf-8", "replace")
+    first_line = first_line.lstrip("\ufeff")
     if sorted(c.strip() for c in first_line.split(",")) != sorted(READINGS_COLUMNS):
         return None
     timezone = community.timezone if community else DEFAULT_TIMEZONE
-    hours = read_fast(data, builtin_layout("cer"), str(path), timezone=timezone)
+    hours = _hourly_rows(data, str(path)) or read_fast(
+        data, builtin_layout("cer"), str(path), timezone=timezone
+    )
     if hours is None or not len(hours.hour):
         return None
     if (hours.injected > MAX_WH).any() or (hours.withdrawn > MAX_WH).any():
