@@ -37,6 +37,7 @@ from ..models import (
     utcnow,
 )
 from .registry import RegistryError, check_community_file, community_document, jsonable
+from .statement_figures import add_report_figures
 
 SECONDS_PER_HOUR = 3600
 
@@ -408,6 +409,7 @@ def settle_inputs(inputs: Inputs) -> tuple[dict[str, Any], dict[str, Any], Any]:
         .tolist(),
         "shared_wh_by_month": {m["month"]: m["shared_wh"] for m in data.get("months", [])},
     }
+    add_report_figures(data, profile, inputs, result)
     return data, profile, result
 
 
