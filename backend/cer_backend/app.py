@@ -10,6 +10,7 @@ from aiohttp import web
 from . import __version__
 from .api.handlers import ROUTES as CORE_ROUTES
 from .api.keys import COMMITTER_KEY, ENGINE_KEY, LIVE_KEY, REGISTRY_KEY
+from .api.report_handlers import ROUTES as REPORT_ROUTES
 from .api.routing import (
     API_PREFIX,
     MAX_FILE_BODY,
@@ -79,6 +80,7 @@ def all_routes() -> list[Route]:
         Route("GET", "/openapi.json", openapi, "This document", None, tag="operations"),
         *CORE_ROUTES,
         *SETTLEMENT_ROUTES,
+        *REPORT_ROUTES,
     ]
 
 
