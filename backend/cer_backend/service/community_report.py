@@ -458,13 +458,12 @@ def community_report_pdf(facts: RunFacts, lang: Language) -> bytes:
     if notes:
         story.append(Paragraph(text(_("Notes of the settlement engine")), sheet["Heading2"]))
         story += [Paragraph(text(note), sheet["Small"]) for note in notes]
-    footer = (
-        f"{facts.community_name} · {lang.period(facts.period)} · {_('Community energy report')}"
-    )
+    title = _("Community energy report")
+    footer = f"{facts.community_name} · {lang.period(facts.period)} · {title}"
     return pdf.build(
         story,
         lang=lang,
-        title=f"{_('Community energy report')} {facts.community_name} {facts.period}",
+        title=f"{title} {facts.community_name} {facts.period}",
         footer=footer,
         draft=not facts.final,
     )

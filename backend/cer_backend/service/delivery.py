@@ -123,7 +123,9 @@ class DeliveryOutcome:
 def outgoing_messages(facts: RunFacts, lang: Language) -> list[Outgoing]:
     """The community report to each recipient, each member's statement to that member."""
     _ = lang.gettext
-    draft = "" if facts.final else f"[{_('DRAFT')}] "
+    draft_word = _("DRAFT")
+    report_word = _("report")
+    draft = "" if facts.final else f"[{draft_word}] "
     period = lang.period(facts.period)
     messages: list[Outgoing] = []
     recipients = report_recipients(facts.document)
@@ -144,7 +146,7 @@ def outgoing_messages(facts: RunFacts, lang: Language) -> list[Outgoing]:
                     ).format(community=facts.community_name, period=period),
                     [
                         (
-                            f"{facts.community_id}-{facts.period}-{_('report')}.pdf",
+                            f"{facts.community_id}-{facts.period}-{report_word}.pdf",
                             "application/pdf",
                             report,
                         )
