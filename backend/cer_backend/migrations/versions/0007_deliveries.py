@@ -1,7 +1,7 @@
 """deliveries: reports and statements e-mailed, failed or skipped
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0006
 Create Date: 2026-12-05 22:45:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0003"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
