@@ -1,0 +1,207 @@
+"""The community report, statements and export, read back: Italian, reconciled, private."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+from fractions import Fraction
+
+import openpyxl
+import pytest
+
+from cer_backend.i18n import language
+from cer_backend.service.community_report import community_report_pdf
+from cer_backend.service.council import council_report_pdf
+from cer_backend.service.export import export_csv, export_xlsx
+from cer_backend.service.report_model import ReportError
+from cer_backend.service.statements import statement_csv, statement_pdf
+
+from .conftest import (
+    GAP,
+    NAMES,
+    P_ROSSI,
+    Settled,
+    italian_amount,
+    pdf_pages,
+    settle_month,
+    value_after,
+)
+
+pytestmark = pytest.mark.database
+
+IT = language("it")
+EN = language("en")
+
+
+async def test_the_community_report_is_italian_and_its_money_adds_up_to_the_cent(
+    settled: Settled,
+) -> None:
+    facts = await settled.facts()
+    pages = pdf_pages(community_report_pdf(facts, IT))
+    first = pages[0]
+    lines = first.splitlines()
+    assert "Rendiconto energetico della comunità" in first
+    assert "CER Valverde · giugno 2025 · calcolo mensile" in first
+    assert settled.community not in first  # names, not ids
+    result = facts.result
+    tip = italian_amount(
+        value_after(lines, "TIP, tariffa incentivante sull'energia condivisa (GSE)")
+    )
+    valorisation = italian_amount(
+        value_after(lines, "valorizzazione dell'energia condivisa (ARERA)")
+    )
+    income = italian_amount(value_after(lines, "= entrate della comunità"))
+    management = italian_amount(value_after(lines, "gestione e spese di funzionamento (15 %)"))
+    social = italian_amount(value_after(lines, "fondo sociale"))
+    investment = italian_amount(value_after(lines, "fondo investimenti"))
+    members = italian_amount(value_after(lines, "totale soci (3 soci)"))
+    distributed = italian_amount(value_after(lines, "= ripartito"))
+    assert tip == Decimal(result["tip_eur"]) and tip > 0
+    assert valorisation == Decimal(result["valorisation_eur"]) and valorisation > 0
+    assert tip + valorisation == income
+    assert management + social + investment + members == distributed == income
+    assert members == sum(Decimal(m["amount_eur"]) for m in result["members"])
+    assert social > 0 and management > 0
+    assert "Entrate e ripartizione coincidono al centesimo." in first
+    # Italian formats: thousands with a dot, decimals with a comma
+    shared = value_after(lines, "condivisa (minimo orario tra le due)")
+    assert shared == IT.kwh(result["shared_wh"]).replace("\xa0", " ")
+    assert "." in shared and shared.endswith(" kWh") and "," in shared
+    assert value_after(lines, "= entrate della comunità").endswith(" €")
+    # RID and fees apart, the surplus earmark and who got it
+    assert "RID: vendita dell'energia immessa" in first
+    assert "Corrispettivi GSE trattenuti dai pagamenti" in first
+    text = " ".join(pages).replace("\n", " ")
+    assert "Quota eccedente (C_ecc)" in text and "Famiglia Rossi (" in text
+    # members and plants by name
+    assert "Comune di Valverde" in text and "Bar Centrale" in text
+
+
+async def test_completeness_is_on_page_one_when_under_100_percent(settled: Settled) -> None:
+    facts = await settled.facts()
+    first = pdf_pages(community_report_pdf(facts, IT))[0]
+    assert "Dati incompleti: copertura del" in first
+    expected = 4 * 720
+    coverage = IT.percent(Fraction(expected - len(GAP), expected))
+    assert coverage.replace("\xa0", " ") in first
+    assert f"{len(GAP)} ore-POD" in first
+    english = pdf_pages(community_report_pdf(facts, EN))[0]
+    assert "Incomplete data: coverage" in english
+
+
+async def test_a_complete_run_has_no_completeness_warning(database_url: str) -> None:
+    complete = await settle_month(database_url, gap=False)
+    try:
+        first = pdf_pages(community_report_pdf(await complete.facts(), IT))[0]
+    finally:
+        await complete.engine.dispose()
+    assert "Dati incompleti" not in first
+    assert "Rendiconto energetico della comunità" in first
+
+
+async def test_english_on_request(settled: Settled) -> None:
+    facts = await settled.facts()
+    first = pdf_pages(community_report_pdf(facts, EN))[0]
+    assert "Community energy report" in first and "June 2025" in first
+    assert "monthly settlement" in first
+    tip = Decimal(facts.result["tip_eur"])
+    assert EN.eur(tip) in first and EN.eur(tip).startswith("€")
+    assert "Rendiconto" not in first
+
+
+async def test_a_statement_holds_its_member_and_no_other(settled: Settled) -> None:
+    facts = await settled.facts()
+    for member in facts.result["members"]:
+        pages = pdf_pages(statement_pdf(facts, member["id"], IT))
+        text = "\n".join(pages)
+        assert NAMES[member["id"]] in text
+        assert (
+            f"Il suo importo per il periodo: {IT.eur(member['amount_eur'])}".replace("\xa0", " ")
+            in text
+        )
+        for other, name in NAMES.items():
+            if other != member["id"]:
+                assert name not in text, (member["id"], name)
+        for other in facts.result["members"]:
+            if other["id"] != member["id"] and other["amount_eur"] != member["amount_eur"]:
+                assert IT.eur(other["amount_eur"]).replace("\xa0", " ") not in text
+        assert "Come è stato calcolato il suo importo" in text
+        assert "giugno 2025" in text
+    rossi = "\n".join(pdf_pages(statement_pdf(facts, "rossi", IT)))
+    assert "RSSMRA80A01H501U" in rossi and P_ROSSI in rossi
+    assert f"non hanno trasmesso {len(GAP)} ore" in rossi
+    assert "giorni di adesione nel periodo\n30" in rossi
+    bar = "\n".join(pdf_pages(statement_pdf(facts, "bar", IT)))
+    assert "Tutte le ore dei suoi POD sono state rilevate." in bar
+
+
+async def test_statement_months_add_up_to_the_run(settled: Settled) -> None:
+    facts = await settled.facts()
+    for member in facts.result["members"]:
+        months = facts.result["member_months"][member["id"]]
+        assert sum(m["withdrawn_wh"] for m in months) == member["withdrawn_wh"]
+        assert sum(m["shared_wh"] for m in months) == member["shared_wh"]
+    rows = list(csv.reader(io.StringIO(statement_csv(facts, "rossi", IT)), delimiter=";"))
+    assert rows[0][:3] == ["comunità", "periodo", "calcolo"]
+    total = rows[-1]
+    member = next(m for m in facts.result["members"] if m["id"] == "rossi")
+    assert total[7] == "totale"
+    assert Decimal(total[10].replace(",", ".")) == Decimal(member["amount_eur"])
+    parts = [Decimal(v.replace(",", ".")) for v in total[11:15]]
+    assert sum(parts) == Decimal(member["amount_eur"])
+
+
+async def test_the_export_totals_equal_the_run(settled: Settled) -> None:
+    facts = await settled.facts()
+    result = facts.result
+    members_total = sum(Decimal(m["amount_eur"]) for m in result["members"])
+    income = Decimal(result["tip_eur"]) + Decimal(result["valorisation_eur"])
+    rows = list(csv.reader(io.StringIO(export_csv(facts, IT)), delimiter=";"))
+    header, body = rows[0], rows[1:]
+    assert header[:5] == ["riga", "codice fiscale", "nome", "tipologia", "importo euro"]
+    amount = {tuple(r[:3]): Decimal(r[4].replace(",", ".")) for r in body}
+    assert amount[("socio", "RSSMRA80A01H501U", "Famiglia Rossi")] == Decimal(
+        next(m["amount_eur"] for m in result["members"] if m["id"] == "rossi")
+    )
+    assert amount[("totale soci", "", "totale soci")] == members_total
+    assert amount[("totale generale", "", "totale generale (TIP + valorizzazione)")] == income
+    assert amount[("gestione", "", "gestione e spese di funzionamento")] == Decimal(
+        result["management_eur"]
+    )
+    assert amount[("fondo", "", "fondo sociale")] == Decimal(result["funds"]["social_eur"])
+    assert all(r[-3:-1] == ["2025-06", facts.id] for r in body)
+    book = openpyxl.load_workbook(io.BytesIO(export_xlsx(facts, EN)))
+    sheet = book.active
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert values[0][:5] == ["row", "tax code", "name", "type", "amount euro"]
+    by_kind = {}
+    for row in values[1:]:
+        by_kind.setdefault(row[0], []).append(row)
+    assert Decimal(str(by_kind["members' total"][0][4])) == members_total
+    assert Decimal(str(by_kind["grand total"][0][4])) == income
+    assert sum(Decimal(str(r[4])) for r in by_kind["member"]) == members_total
+
+
+async def test_a_draft_says_so_on_every_page_and_a_final_does_not(settled: Settled) -> None:
+    facts = await settled.facts()
+    pages = pdf_pages(community_report_pdf(facts, IT))
+    assert len(pages) > 1 and all("BOZZA" in page for page in pages)
+    assert all("DRAFT" in page for page in pdf_pages(community_report_pdf(facts, EN)))
+    await settled.finalise()
+    final = await settled.facts()
+    pages = pdf_pages(community_report_pdf(final, IT))
+    assert not any("BOZZA" in page for page in pages)
+    assert "definitivo" in pages[0]
+
+
+async def test_the_council_report_is_two_pages_from_a_year_run(settled: Settled) -> None:
+    facts = await settled.facts()
+    with pytest.raises(ReportError):
+        council_report_pdf(facts, IT)
+    year = facts.__class__(**{**facts.__dict__, "period": "2025", "kind": "year"})
+    pages = pdf_pages(council_report_pdf(year, IT))
+    assert len(pages) == 2
+    assert "Relazione annuale al Consiglio comunale" in pages[0]
+    assert "CO2 evitata" in pages[0] and "g CO2/kWh" in pages[0] and "fonte:" in pages[0]
+    assert "Fondo sociale:" in pages[0]
