@@ -416,6 +416,47 @@ def plants_table(facts: RunFacts, lang: Language) -> Any:
     return pdf.table(rows, widths=[3.2 * cm, 4.4 * cm, 1.4 * cm, 3 * cm, 2.5 * cm, 2.5 * cm])
 
 
+def balances_section(facts: RunFacts, lang: Language) -> list[Any]:
+    """A year run: per member, the year, the final months already given, the balance; a
+    correction: per member, the superseded final, the correction and the difference."""
+    _ = lang.gettext
+    sheet = pdf.styles()
+    out: list[Any] = []
+    balances = (facts.result.get("balances") or {}).get("members") or []
+    if balances:
+        rows = [[_("member"), _("year"), _("final months"), _("balance")]]
+        rows += [
+            [
+                facts.member_name(str(m["id"]))[:40],
+                lang.eur(m["year_eur"]),
+                lang.eur(m["final_months_eur"]),
+                lang.eur(m["balance_eur"]),
+            ]
+            for m in balances
+        ]
+        out += [
+            Paragraph(text(_("Balance of the year against the final months")), sheet["Heading2"]),
+            pdf.table(rows, widths=[7 * cm, 3.3 * cm, 3.4 * cm, 3.3 * cm]),
+        ]
+    differences = (facts.result.get("differences") or {}).get("members") or []
+    if differences:
+        rows = [[_("member"), _("superseded final"), _("correction"), _("difference")]]
+        rows += [
+            [
+                facts.member_name(str(m["id"]))[:40],
+                lang.eur(m["final_eur"]),
+                lang.eur(m["correction_eur"]),
+                lang.eur(m["difference_eur"]),
+            ]
+            for m in differences
+        ]
+        out += [
+            Paragraph(text(_("Differences from the superseded final run")), sheet["Heading2"]),
+            pdf.table(rows, widths=[7 * cm, 3.3 * cm, 3.4 * cm, 3.3 * cm]),
+        ]
+    return out
+
+
 def missing_table(facts: RunFacts, lang: Language, info: Completeness) -> list[Any]:
     """PODs with missing hours: whose, how many, from when to when."""
     _ = lang.gettext
@@ -451,6 +492,7 @@ def community_report_pdf(facts: RunFacts, lang: Language) -> bytes:
     story += [KeepTogether([chart]) for chart in charts(facts, lang)]
     story.append(Paragraph(text(_("Members")), sheet["Heading2"]))
     story.append(members_table(facts, lang))
+    story += balances_section(facts, lang)
     story.append(Paragraph(text(_("Plants")), sheet["Heading2"]))
     story.append(plants_table(facts, lang))
     story += missing_table(facts, lang, info)

@@ -147,6 +147,36 @@ def explanation(facts: RunFacts, lang: Language, member: dict[str, Any]) -> list
     return lines
 
 
+def own_balance(facts: RunFacts, lang: Language, member_id: str) -> list[Any]:
+    """A year run: what the final months already gave and the balance; a correction: the
+    superseded amount and the difference (this member's line only)."""
+    _ = lang.gettext
+    sheet = pdf.styles()
+    for key, template in (
+        (
+            "balances",
+            _(
+                "The final months of the year already gave you {before}: the balance of the "
+                "year is {after}."
+            ),
+        ),
+        (
+            "differences",
+            _(
+                "The final run this correction replaces gave you {before}: the difference is "
+                "{after}."
+            ),
+        ),
+    ):
+        for item in (facts.result.get(key) or {}).get("members") or []:
+            if item.get("id") == member_id:
+                before = item.get("final_months_eur") or item.get("final_eur") or "0"
+                after = item.get("balance_eur") or item.get("difference_eur") or "0"
+                line = template.format(before=lang.eur(before), after=lang.eur(after))
+                return [Paragraph(text(line), sheet["Normal"])]
+    return []
+
+
 def statement_pdf(facts: RunFacts, member_id: str, lang: Language) -> bytes:
     """The member's statement, in ``lang``."""
     _ = lang.gettext
@@ -186,6 +216,7 @@ def statement_pdf(facts: RunFacts, member_id: str, lang: Language) -> bytes:
             rows.append([_(label), lang.eur(value)])
     rows.append([_("total"), lang.eur(amount)])
     story.append(pdf.table(rows, widths=[12 * cm, 5 * cm], total_rows=[len(rows) - 1]))
+    story += own_balance(facts, lang, member_id)
     months = member_months(facts, member_id)
     story.append(Paragraph(text(_("Your energy by month")), sheet["Heading2"]))
     month_rows = [[_("month"), _("withdrawn"), _("shared (coincident)")]]

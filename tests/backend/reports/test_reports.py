@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from decimal import Decimal
 from fractions import Fraction
@@ -199,9 +200,43 @@ async def test_the_council_report_is_two_pages_from_a_year_run(settled: Settled)
     facts = await settled.facts()
     with pytest.raises(ReportError):
         council_report_pdf(facts, IT)
-    year = facts.__class__(**{**facts.__dict__, "period": "2025", "kind": "year"})
+    year = dataclasses.replace(facts, period="2025", kind="year")
     pages = pdf_pages(council_report_pdf(year, IT))
     assert len(pages) == 2
     assert "Relazione annuale al Consiglio comunale" in pages[0]
     assert "CO2 evitata" in pages[0] and "g CO2/kWh" in pages[0] and "fonte:" in pages[0]
     assert "Fondo sociale:" in pages[0]
+
+
+async def test_year_balances_and_correction_differences_are_shown(settled: Settled) -> None:
+    facts = await settled.facts()
+    balances = {
+        "final_months": [{"period": "2025-06", "run": "x"}],
+        "members": [
+            {"id": "rossi", "year_eur": "10.00", "final_months_eur": "7.50", "balance_eur": "2.50"},
+            {"id": "bar", "year_eur": "4.00", "final_months_eur": "5.00", "balance_eur": "-1.00"},
+        ],
+    }
+    year = dataclasses.replace(
+        facts, period="2025", kind="year", result={**facts.result, "balances": balances}
+    )
+    text = "\n".join(pdf_pages(community_report_pdf(year, IT)))
+    assert "Saldo dell'anno rispetto ai mesi definitivi" in text
+    assert "Famiglia Rossi\n10,00 €\n7,50 €\n2,50 €" in text
+    assert "-1,00 €" in text
+    own = "\n".join(pdf_pages(statement_pdf(year, "rossi", IT)))
+    assert "già attribuito 7,50 €: il saldo dell'anno è 2,50 €" in own
+    assert "-1,00 €" not in own  # another member's balance
+    differences = {
+        "supersedes": "old",
+        "members": [
+            {"id": "rossi", "final_eur": "5.00", "correction_eur": "6.25", "difference_eur": "1.25"}
+        ],
+    }
+    correction = dataclasses.replace(
+        facts, kind="correction", result={**facts.result, "differences": differences}
+    )
+    text = "\n".join(pdf_pages(community_report_pdf(correction, EN)))
+    assert "correction" in text and "Differences from the superseded final run" in text
+    own = "\n".join(pdf_pages(statement_pdf(correction, "rossi", EN)))
+    assert "gave you €5.00: the difference is €1.25" in own
