@@ -34,6 +34,8 @@ LOCALE_DIR: Final = Path(__file__).parent / "locale"
 #: the languages of the outputs, first the default; value: the Babel locale of the formats
 LANGUAGES: Final[Mapping[str, str]] = {"it": "it_IT", "en": "en_IE"}
 DEFAULT_LANGUAGE: Final = "it"
+#: decimals of a coverage percentage (rounded down)
+COVERAGE_DIGITS: Final = 2
 
 
 class LanguageError(ValueError):
@@ -104,6 +106,13 @@ class Language:
         """A ratio (0–1) as a percentage: ``99,2 %``."""
         hundred = Fraction(value) * 100 if not isinstance(value, float) else value * 100
         return f"{self.number(Fraction(hundred), digits)}\xa0%"
+
+    def coverage(self, value: Fraction) -> str:
+        """A coverage as a percentage rounded down, so that anything short of all of it never
+        reads 100 %: ``99,97 %`` for 72 POD-hours missing of 280.320."""
+        scaled = value * 100 * 10**COVERAGE_DIGITS
+        floored = Fraction(scaled.numerator // scaled.denominator, 10**COVERAGE_DIGITS)
+        return f"{self.number(floored, COVERAGE_DIGITS)}\xa0%"
 
     # ---- dates ---------------------------------------------------------------------
     def date(self, day: dt.date | str) -> str:

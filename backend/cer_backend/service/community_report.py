@@ -102,7 +102,7 @@ def completeness_box(facts: RunFacts, lang: Language, info: Completeness) -> lis
                 "<b>"
                 + text(
                     _("Incomplete data: coverage {coverage} of the expected readings").format(
-                        coverage=lang.percent(info.coverage)
+                        coverage=lang.coverage(info.coverage)
                     )
                 )
                 + "</b>",

@@ -22,6 +22,8 @@ def test_italian_formats() -> None:
     assert it.month("2025-06") == "giugno 2025"
     assert it.period("2025") == "anno 2025"
     assert it.percent(Fraction(992, 1000)) == "99,2\xa0%"
+    assert it.coverage(Fraction(280_320 - 72, 280_320)) == "99,97\xa0%"  # never 100 % if short
+    assert it.coverage(Fraction(1)) == "100,00\xa0%"
     assert it.plain_number(Decimal("1234.5")) == "1234,50"
 
 

@@ -84,7 +84,7 @@ async def test_completeness_is_on_page_one_when_under_100_percent(settled: Settl
     first = pdf_pages(community_report_pdf(facts, IT))[0]
     assert "Dati incompleti: copertura del" in first
     expected = 4 * 720
-    coverage = IT.percent(Fraction(expected - len(GAP), expected))
+    coverage = IT.coverage(Fraction(expected - len(GAP), expected))
     assert coverage.replace("\xa0", " ") in first
     assert f"{len(GAP)} ore-POD" in first
     english = pdf_pages(community_report_pdf(facts, EN))[0]
