@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import tomllib
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
+from cer_backend import i18n
 from cer_backend.i18n import LANGUAGES, LanguageError, choose_language, language
 from cer_backend.locale.catalogues import read_catalogue, source_messages, untranslated
 
@@ -66,3 +69,15 @@ def test_the_italian_catalogue_is_italian() -> None:
     same = [m for m in source_messages() if it.gettext(m) == m]
     # only codes and units read the same in both languages
     assert set(same) <= {"POD", "TIP", "kW", "euro"}
+
+
+def test_the_package_data_ships_every_catalogue() -> None:
+    """A wheel carries what ``tool.setuptools.package-data`` names: every ``.po`` must match."""
+    root = Path(__file__).resolve().parents[3]
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = project["tool"]["setuptools"]["package-data"]["cer_backend"]
+    package = Path(i18n.__file__).parent
+    shipped = {path for pattern in patterns for path in package.glob(pattern)}
+    catalogues = set(package.glob("locale/**/*.po"))
+    assert catalogues and catalogues <= shipped
+    assert set(LANGUAGES) == {p.parent.parent.name for p in catalogues}
