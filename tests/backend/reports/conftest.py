@@ -88,6 +88,8 @@ COMMUNITY: dict[str, Any] = {
     "settings": {
         "language": "it",
         "report_recipients": ["sindaco@valverde.example.it", "ragioneria@valverde.example.it"],
+        "emission_factor_g_kwh": 300,
+        "emission_factor_source": "Regione Toscana, inventario 2024",
     },
 }
 NAMES = {"comune": "Comune di Valverde", "rossi": "Famiglia Rossi", "bar": "Bar Centrale"}

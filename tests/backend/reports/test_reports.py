@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import dataclasses
 import io
@@ -11,6 +12,8 @@ from fractions import Fraction
 import openpyxl
 import pytest
 
+from cer_backend.domain.community import parse_community
+from cer_backend.domain.errors import InvalidInput
 from cer_backend.i18n import language
 from cer_backend.service.community_report import community_report_pdf
 from cer_backend.service.council import council_report_pdf
@@ -19,6 +22,7 @@ from cer_backend.service.report_model import ReportError
 from cer_backend.service.statements import statement_csv, statement_pdf
 
 from .conftest import (
+    COMMUNITY,
     GAP,
     NAMES,
     P_ROSSI,
@@ -206,6 +210,22 @@ async def test_the_council_report_is_two_pages_from_a_year_run(settled: Settled)
     assert "Relazione annuale al Consiglio comunale" in pages[0]
     assert "CO2 evitata" in pages[0] and "g CO2/kWh" in pages[0] and "fonte:" in pages[0]
     assert "Fondo sociale:" in pages[0]
+    # the community's factor and source: CO2 = injected energy × 300 g/kWh
+    text = pages[0].replace("\n", " ")
+    assert "300,0 g CO2/kWh (fonte: Regione Toscana, inventario 2024)" in text
+    tonnes = Decimal(facts.result["injected_wh"]) * 300 / Decimal(10**9)
+    assert f"{IT.number(tonnes, 1)} tonnellate".replace("\xa0", " ") in text
+
+
+def test_the_emission_factor_is_a_checked_setting() -> None:
+    document = copy.deepcopy(COMMUNITY)
+    document["settings"].update(emission_factor_g_kwh=-1, report_delivery="weekly")
+    with pytest.raises(InvalidInput) as caught:
+        parse_community(document)
+    fields = {p.path for p in caught.value.problems}
+    assert {"settings.emission_factor_g_kwh", "settings.report_delivery"} <= fields
+    settings = parse_community(COMMUNITY).settings
+    assert settings.emission_factor_g_kwh == 300 and settings.report_delivery == "manual"
 
 
 async def test_year_balances_and_correction_differences_are_shown(settled: Settled) -> None:
