@@ -24,6 +24,7 @@ from .api.routing import (
 from .api.settlement_handlers import ROUTES as SETTLEMENT_ROUTES
 from .database import backend_name, create_engine, ping
 from .migrate import upgrade
+from .service.delivery_schedule import delivery_context
 from .service.groupcommit import GroupCommitter
 from .service.live import LiveStore
 from .service.registry import RegistryCache
@@ -115,5 +116,6 @@ def create_app(database_url: str, *, migrate: bool = False) -> web.Application:
 
     app.on_startup.append(_startup)
     app.on_cleanup.append(_dispose)
+    app.cleanup_ctx.append(delivery_context(lambda app: app[ENGINE_KEY]))
     add_routes(app, all_routes())
     return app

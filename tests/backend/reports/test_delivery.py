@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import email
 import json
 import os
@@ -18,10 +19,11 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from cer_backend.i18n import language
-from cer_backend.service.delivery import SmtpConfig, list_deliveries, send_run
+from cer_backend.service.delivery import DeliveryError, SmtpConfig, list_deliveries, send_run
+from cer_backend.service.delivery_schedule import deliver_finalised
 from cer_backend.service.report_model import ReportError
 
-from .conftest import Settled, pdf_pages
+from .conftest import COMMUNITY, Settled, pdf_pages, settle_month
 
 pytestmark = pytest.mark.database
 
@@ -212,3 +214,35 @@ async def test_reports_send_from_the_shell(
     )
     assert no_smtp.returncode == 2 and "CER_SMTP_URL" in no_smtp.stderr
     assert "Traceback" not in no_smtp.stderr
+
+
+async def test_serve_sends_a_month_once_it_is_final_when_the_community_asks(
+    database_url: str, smtp: tuple[Mailbox, SmtpConfig]
+) -> None:
+    mailbox, config = smtp
+    document = copy.deepcopy(COMMUNITY)
+    document["settings"]["report_delivery"] = "after_finalise"
+    settled = await settle_month(database_url, document=document)
+    environ = {"CER_SMTP_URL": f"smtp://127.0.0.1:{config.port}", "CER_MAIL_FROM": SENDER}
+    try:
+        assert await deliver_finalised(settled.engine, environ) == []  # a draft waits
+        await settled.finalise()
+        [outcome] = await deliver_finalised(settled.engine, environ)
+        assert outcome.run == settled.run["id"] and outcome.failed == 0
+        assert len(mailbox.messages) == 4
+        assert await deliver_finalised(settled.engine, environ) == []  # once
+        assert len(mailbox.messages) == 4
+    finally:
+        await settled.engine.dispose()
+
+
+async def test_serve_leaves_a_manual_community_alone(
+    settled: Settled, smtp: tuple[Mailbox, SmtpConfig]
+) -> None:
+    mailbox, config = smtp
+    await settled.finalise()
+    environ = {"CER_SMTP_URL": f"smtp://127.0.0.1:{config.port}", "CER_MAIL_FROM": SENDER}
+    assert await deliver_finalised(settled.engine, environ) == []
+    assert mailbox.messages == []
+    with pytest.raises(DeliveryError, match="CER_MAIL_FROM"):
+        await deliver_finalised(settled.engine, {"CER_SMTP_URL": environ["CER_SMTP_URL"]})
