@@ -8,8 +8,10 @@ from typing import Final
 from aiohttp import web
 
 from . import __version__
+from .api.cycle_handlers import ROUTES as CYCLE_ROUTES
 from .api.handlers import ROUTES as CORE_ROUTES
 from .api.keys import COMMITTER_KEY, ENGINE_KEY, LIVE_KEY, REGISTRY_KEY
+from .api.readings_handlers import ROUTES as READINGS_ROUTES
 from .api.report_handlers import ROUTES as REPORT_ROUTES
 from .api.routing import (
     API_PREFIX,
@@ -81,6 +83,8 @@ def all_routes() -> list[Route]:
         Route("GET", "/openapi.json", openapi, "This document", None, tag="operations"),
         *CORE_ROUTES,
         *SETTLEMENT_ROUTES,
+        *READINGS_ROUTES,
+        *CYCLE_ROUTES,
         *REPORT_ROUTES,
     ]
 

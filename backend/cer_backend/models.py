@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -162,13 +163,20 @@ class Token(Base):
 
 
 class Reading(Base):
-    """One closed hour of one POD, as uploaded."""
+    """One closed hour of one POD from one source (``READING_SOURCES``).
+
+    Several sources of the same POD and hour are all kept; a settlement run uses the
+    highest-ranked one present. ``import_id`` names the file import that stored it (NULL: an
+    upload of Home Assistant through ``POST /readings``).
+    """
 
     __tablename__ = "readings"
 
     community_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     pod: Mapped[str] = mapped_column(String(32), primary_key=True)
     hour_start: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16), primary_key=True, server_default="ha")
+    import_id: Mapped[int | None] = mapped_column(BigInteger)
     injected_wh: Mapped[int] = mapped_column(BigInteger)
     withdrawn_wh: Mapped[int] = mapped_column(BigInteger)
     produced_wh: Mapped[int | None] = mapped_column(BigInteger)
@@ -201,14 +209,46 @@ class ReadingAudit(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
     replaced_at: Mapped[datetime] = mapped_column(UtcDateTime)
     replaced_by_token: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(16), server_default="ha")
+    import_id: Mapped[int | None] = mapped_column(BigInteger)
+    replaced_by_import: Mapped[int | None] = mapped_column(BigInteger)
+
+
+#: where a stored hour came from: the distributor's meter, a Home Assistant upload, a value
+#: keyed in by hand, an estimate
+READING_SOURCES = ("dso", "ha", "manual", "estimate")
+
+
+class ReadingImport(Base):
+    """One file of metered data imported into a community (``readings import``)."""
+
+    __tablename__ = "reading_imports"
+
+    import_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    community_id: Mapped[str] = mapped_column(String(64), index=True)
+    file_name: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64))
+    layout: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(16))
+    pods: Mapped[int] = mapped_column(Integer)
+    hours_new: Mapped[int] = mapped_column(BigInteger)
+    hours_unchanged: Mapped[int] = mapped_column(BigInteger)
+    hours_replaced: Mapped[int] = mapped_column(BigInteger)
+    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    token_id: Mapped[int | None] = mapped_column(Integer)
+    imported_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class ReadingPack(Base):
     """A POD's readings of one local month packed as arrays (PostgreSQL, for settlement runs).
 
     ``injected`` and ``withdrawn`` hold one big-endian int4 per hour of the month, ``present``
-    one byte (1: a reading exists). Built from ``readings`` when a run needs it and rebuilt
-    after ingest marks the month in ``reading_dirty``; never the source of truth.
+    one byte (1: a reading exists), for each source named in ``sources`` (comma-separated,
+    the arrays one after the other in that order; empty: no readings). Built from
+    ``readings`` when a run needs it and rebuilt after ingest marks the month in
+    ``reading_dirty``; never the source of truth.
     """
 
     __tablename__ = "reading_packs"
@@ -221,6 +261,7 @@ class ReadingPack(Base):
     withdrawn: Mapped[bytes] = mapped_column(LargeBinary)
     present: Mapped[bytes] = mapped_column(LargeBinary)
     built_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sources: Mapped[str] = mapped_column(String(64), server_default="")
 
 
 class ReadingDirty(Base):
@@ -285,6 +326,16 @@ class SettlementRun(Base):
     valorisation_eur: Mapped[str] = mapped_column(String(32))
     missing_readings: Mapped[int] = mapped_column(Integer, default=0)
     missing_prices: Mapped[int] = mapped_column(Integer, default=0)
+    #: ``month`` | ``year`` settle their period; ``correction`` re-runs a final one (#10)
+    kind: Mapped[str] = mapped_column(String(16), default="month", server_default="month")
+    #: a correction: the final run it supersedes when finalised
+    supersedes: Mapped[str | None] = mapped_column(String(40))
+    #: a final run: the correction that superseded it (then it is history, not current)
+    superseded_by: Mapped[str | None] = mapped_column(String(40))
+    #: why a stale or incomplete run was finalised anyway
+    forced_reason: Mapped[str | None] = mapped_column(Text)
+    #: fingerprints of the readings, prices and registry the run was computed from
+    inputs: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class SettlementPlantResult(Base):
@@ -332,6 +383,100 @@ class Alert(Base):
 def table(model: type[Base]) -> Table:
     """The Core table of a mapped class (for bulk statements)."""
     return cast(Table, model.__table__)
+
+
+# --- the operating cycle (issue #10) ------------------------------------------------------------
+
+#: at most one *current* final run per community and period (corrections included): the
+#: database refuses a second one, so two finalisations at the same moment cannot both win
+Index(
+    "uq_settlement_runs_current_final",
+    SettlementRun.community_id,
+    SettlementRun.period,
+    unique=True,
+    sqlite_where=text("status = 'final' AND superseded_by IS NULL"),
+    postgresql_where=text("status = 'final' AND superseded_by IS NULL"),
+)
+
+#: a POD is active (not end-dated) in one community at a time
+Index(
+    "uq_pods_active_pod",
+    Pod.pod,
+    unique=True,
+    sqlite_where=text("ended IS NULL"),
+    postgresql_where=text("ended IS NULL"),
+)
+
+
+class RegistryChange(Base):
+    """One change of a community's registry: who, when, from which day, and the diff."""
+
+    __tablename__ = "registry_changes"
+
+    change_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    community_id: Mapped[str] = mapped_column(String(64), index=True)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    recorded_by: Mapped[str | None] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(32))
+    effective: Mapped[date | None] = mapped_column(Date)
+    diff: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class RegistryTimeline(Base):
+    """A dated change of a rule that changes with time (a member's type, a POD's member).
+
+    Before ``effective`` the attribute had ``old_value`` (``None`` for a POD: not in the
+    community yet); a settlement of an earlier period uses the old value.
+    """
+
+    __tablename__ = "registry_timeline"
+
+    entry_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    community_id: Mapped[str] = mapped_column(String(64), index=True)
+    change_id: Mapped[int | None] = mapped_column(BigInteger)
+    entity: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(64))
+    attribute: Mapped[str] = mapped_column(String(32))
+    old_value: Mapped[str | None] = mapped_column(String(200))
+    new_value: Mapped[str | None] = mapped_column(String(200))
+    effective: Mapped[date] = mapped_column(Date)
+
+
+class GseFigure(Base):
+    """What the GSE announced or paid for one configuration and period (FORMATS.md)."""
+
+    __tablename__ = "gse_figures"
+
+    figure_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    community_id: Mapped[str] = mapped_column(String(64), index=True)
+    configuration: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    shared_wh: Mapped[int | None] = mapped_column(BigInteger)
+    incentivised_wh: Mapped[int | None] = mapped_column(BigInteger)
+    tip_eur: Mapped[str | None] = mapped_column(String(32))
+    valorisation_eur: Mapped[str | None] = mapped_column(String(32))
+    amount_eur: Mapped[str | None] = mapped_column(String(32))
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str | None] = mapped_column(String(200))
+    imported_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+Index(
+    "uq_gse_figures_row",
+    GseFigure.community_id,
+    GseFigure.configuration,
+    GseFigure.period,
+    GseFigure.kind,
+    GseFigure.paid_on,
+    unique=True,
+)
 
 
 class Delivery(Base):

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from ..domain.rules import MEMBER_TYPES
+
 Schema = dict[str, Any]
 
 MAX_READINGS_PER_REQUEST = 744
@@ -250,6 +252,10 @@ READINGS_ANSWER: Schema = {
                 },
             },
         },
+        "late": {
+            "type": "integer",
+            "description": "readings of a finalised period: stored, for a correction run",
+        },
     },
 }
 
@@ -295,6 +301,16 @@ SETTLEMENT_REQUEST: Schema = {
     "properties": {
         "period": {"type": "string", "pattern": r"^[0-9]{4}(-[0-9]{2})?$"},
         "community": {"type": "string"},
+        "kind": {"type": "string", "enum": ["month", "year", "correction"]},
+    },
+}
+
+FINALISE_REQUEST: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "force": {"type": "boolean", "description": "finalise a stale or incomplete run"},
+        "reason": {"type": "string", "minLength": 1, "maxLength": 2000},
     },
 }
 
@@ -318,7 +334,11 @@ MEMBER: Schema = {
     "properties": {
         "id": {"type": "string", "minLength": 1, "maxLength": 64},
         "name": {"type": "string", "minLength": 1},
-        "type": {"type": "string"},
+        "type": {
+            "type": "string",
+            "description": "member type; those excluded by GSE-RULES §8 are refused",
+            "enum": [k for k, v in MEMBER_TYPES.items() if not v.excluded],
+        },
         "pods": {"type": "array", "items": POD},
         "joined": nullable(DATE),
         "left": nullable(DATE),

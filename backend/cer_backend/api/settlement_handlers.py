@@ -23,14 +23,17 @@ from . import schemas as s
 from .handlers import json_response, scoped_community
 from .keys import ENGINE_KEY, REGISTRY_KEY
 from .problems import ApiError
-from .routing import MAX_FILE_BODY, Context, Route
+from .routing import MAX_FILE_BODY, Context, Route, read_json_body
+from .schemas import validate
 
 ADMIN = frozenset({"admin"})
 READERS = frozenset({"admin", "viewer"})
 
 
 def _error(err: SettlementError) -> ApiError:
-    return ApiError(err.status, str(err), errors=err.problems)
+    figures = getattr(err, "figures", None)
+    extra = {"guards": figures} if figures else None
+    return ApiError(err.status, str(err), errors=err.problems, extra=extra)
 
 
 def _scope(context: Context) -> str | None:
@@ -41,7 +44,12 @@ async def post_settlement(context: Context) -> web.StreamResponse:
     """``POST /settlements``: a draft run of a month or year."""
     community_id = await scoped_community(context, context.body.get("community"))
     try:
-        run = await create_run(context.app[ENGINE_KEY], community_id, context.body["period"])
+        run = await create_run(
+            context.app[ENGINE_KEY],
+            community_id,
+            context.body["period"],
+            context.body.get("kind"),
+        )
     except SettlementError as err:
         raise _error(err) from err
     return json_response(run, 201)
@@ -67,10 +75,27 @@ async def get_settlement(context: Context) -> web.StreamResponse:
 
 
 async def finalise(context: Context) -> web.StreamResponse:
-    """``POST /settlements/{run}/finalise``: immutable afterwards."""
+    """``POST /settlements/{run}/finalise``: immutable afterwards.
+
+    An optional body ``{"force": true, "reason": "…"}`` finalises a stale or incomplete run.
+    """
+    body: Any = {}
+    if await context.request.read():
+        body = await read_json_body(context.request)
+        problems = validate(s.FINALISE_REQUEST, body)
+        if problems:
+            raise ApiError(
+                422,
+                "the request body does not match the schema",
+                errors=[{"field": p.field, "message": p.message} for p in problems],
+            )
     try:
         run = await finalise_run(
-            context.app[ENGINE_KEY], context.request.match_info["run"], _scope(context)
+            context.app[ENGINE_KEY],
+            context.request.match_info["run"],
+            _scope(context),
+            force=bool(body.get("force")),
+            reason=body.get("reason"),
         )
     except SettlementError as err:
         raise _error(err) from err

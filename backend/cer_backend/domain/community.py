@@ -243,12 +243,24 @@ class Community:
 
     def tip_eligible(self, plant: Plant) -> bool:
         """Whether ``plant`` may earn the TIP at all (GSE-RULES §2): a new plant (not
-        pre-existing), in service on or after the CER's constitution, without scambio sul
-        posto or other production incentives. Its 20 years are checked by date."""
+        pre-existing), without scambio sul posto or other production incentives, in service
+        on or after the CER's constitution, or before it when :meth:`built_for_cer`. Its 20
+        years are checked by date."""
         return (
             not plant.pre_existing
-            and plant.commissioned >= self.constituted
             and not plant.other_incentives
+            and (plant.commissioned >= self.constituted or self.built_for_cer(plant))
+        )
+
+    def built_for_cer(self, plant: Plant) -> bool:
+        """A plant commissioned before the constitution that earns the TIP (GSE-RULES §2, OPEN):
+        commissioned from 16/12/2021 to 24/01/2024 (before the CACER decree) with a pre-dated
+        document that shows it was built for the CER (``built_for_cer``)."""
+        first, last = rules.BUILT_FOR_CER_WINDOW
+        return (
+            plant.commissioned < self.constituted
+            and first <= plant.commissioned <= last
+            and plant.built_for_cer is not None
         )
 
     def plants_first_in(self) -> list[Plant]:
@@ -464,7 +476,7 @@ def _gse_fees(reader: _Reader, value: Any, path: str) -> rules.GseFeeSchedule | 
 _MONTH_OR_YEAR = re.compile(r"\d{4}(-(0[1-9]|1[0-2]))?")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 # codice fiscale of a person (16 letters and digits) or partita IVA / CF of a body (11 digits)
-_TAX_CODE = re.compile(r"[A-Z0-9]{16}|\d{11}")
+_TAX_CODE = re.compile(r"[A-Za-z0-9]{16}|\d{11}")
 _ATECO = re.compile(rules.ATECO_PATTERN)
 _URL = re.compile(r"https?://[^\s/?#]+[^\s]*")
 

@@ -47,7 +47,7 @@ async def _flush(connection: Any, insert: Any, batch: list[dict[str, Any]]) -> i
     if not batch:
         return 0
     statement = insert(table(Reading)).on_conflict_do_nothing(
-        index_elements=["community_id", "pod", "hour_start"]
+        index_elements=["community_id", "pod", "hour_start", "source"]
     )
     await connection.execute(statement, batch)
     count = len(batch)
@@ -86,7 +86,8 @@ async def _copy_energy(engine: AsyncEngine, community_id: str, energy: Any) -> i
                 "INSERT INTO readings (community_id, pod, hour_start, injected_wh, withdrawn_wh,"
                 " quality, received_at)"
                 " SELECT %s, pod, hour_start, injected_wh, withdrawn_wh, 'measured', %s"
-                " FROM bulk_readings ON CONFLICT (community_id, pod, hour_start) DO NOTHING",
+                " FROM bulk_readings"
+                " ON CONFLICT (community_id, pod, hour_start, source) DO NOTHING",
                 (community_id, now),
             )
             written = int(cursor.rowcount)

@@ -67,7 +67,23 @@ def run_csv(run: dict[str, Any]) -> str:
         writer.writerow(
             ["member", member["id"], member["shared_wh"], "", "", "", "", member["amount_eur"]]
         )
+    for row in _cycle_rows(run):
+        writer.writerow(row)
     return out.getvalue()
+
+
+def _cycle_rows(run: dict[str, Any]) -> list[list[Any]]:
+    """Rows of the operating cycle (#10): a forced finalisation's reason, a year run's
+    balance per member (year − final months), a correction's difference per member."""
+    rows: list[list[Any]] = []
+    if run.get("forced_reason"):
+        rows.append(["forced", run["forced_reason"], "", "", "", "", "", ""])
+    result = run["result"]
+    for member in (result.get("balances") or {}).get("members", []):
+        rows.append(["balance", member["id"], "", "", "", "", "", member["balance_eur"]])
+    for member in (result.get("differences") or {}).get("members", []):
+        rows.append(["difference", member["id"], "", "", "", "", "", member["difference_eur"]])
+    return rows
 
 
 def member_csv(run: dict[str, Any], member_id: str) -> str:
@@ -218,6 +234,21 @@ def run_pdf(run: dict[str, Any]) -> bytes:
             + [[m["id"], _kwh(m["shared_wh"]), m["amount_eur"]] for m in result["members"]]
         )
     )
+    if run.get("forced_reason"):
+        story.append(Paragraph("Finalised by force", styles["Heading3"]))
+        story.append(Paragraph(str(run["forced_reason"]), styles["Normal"]))
+    balances = (result.get("balances") or {}).get("members")
+    if balances:
+        story.append(Paragraph("Year against final months", styles["Heading2"]))
+        story.append(
+            _table(
+                [["member", "year €", "final months €", "balance €"]]
+                + [
+                    [m["id"], m["year_eur"], m["final_months_eur"], m["balance_eur"]]
+                    for m in balances
+                ]
+            )
+        )
     for title, key in (("Warnings", "warnings"), ("Errors", "errors")):
         if result.get(key):
             story.append(Paragraph(title, styles["Heading3"]))
