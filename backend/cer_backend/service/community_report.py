@@ -25,7 +25,6 @@ from .report_model import (
     RunFacts,
     completeness,
     configurations,
-    gse_figures,
     reconciliation,
     surplus_recipients,
 )
@@ -270,19 +269,70 @@ def money_section(facts: RunFacts, lang: Language) -> list[Any]:
                 widths=[9 * cm, 4 * cm, 4 * cm],
             )
         )
-    figures = gse_figures({"result": result})
-    if figures:
-        rows_gse = [[_("GSE figures"), _("period"), _("kind"), _("amount")]]
-        for item in figures:
-            rows_gse.append(
+    out += gse_section(facts, lang)
+    return out
+
+
+#: the figures of a GSE conguaglio set against ours: label, and whether it is energy (Wh)
+GSE_FIGURES: Final = {
+    "shared_wh": (N_("shared energy"), True),
+    "incentivised_wh": (N_("incentivised energy"), True),
+    "tip_eur": (N_("TIP"), False),
+    "valorisation_eur": (N_("valorisation"), False),
+}
+
+
+def gse_section(facts: RunFacts, lang: Language) -> list[Any]:
+    """What the GSE paid (acconti, conguaglio, fees), received in total, the balance still
+    due, and a conguaglio's figures against ours (differences over 1 % and 5 € flagged)."""
+    _ = lang.gettext
+    gse = facts.gse
+    if not gse:
+        return []
+    sheet = pdf.styles()
+    rows = [[_("GSE payments"), _("period"), _("date"), _("amount")]]
+    for payment in gse.get("payments") or []:
+        amount = payment.get("amount_eur")
+        rows.append(
+            [
+                f"{payment.get('tipo', '')} {payment.get('configuration', '')}".strip(),
+                lang.period(str(payment.get("period", ""))),
+                lang.date(payment["date"]) if payment.get("date") else "",
+                lang.eur(amount) if amount else "",
+            ]
+        )
+    year = gse.get("year") or {}
+    received = year.get("received_eur") or gse.get("received_eur") or "0"
+    rows.append([_("received from the GSE"), "", "", lang.eur(received)])
+    totals = [len(rows) - 1]
+    if year.get("balance_due_eur") is not None:
+        due = lang.eur(year["balance_due_eur"])
+        rows.append([_("balance still due from the GSE (net of fees)"), "", "", due])
+        totals.append(len(rows) - 1)
+    out: list[Any] = [
+        Spacer(1, 0.2 * cm),
+        pdf.table(rows, widths=[6 * cm, 3.5 * cm, 4 * cm, 3.5 * cm], total_rows=totals),
+    ]
+    for item in year.get("conguaglio") or []:
+        compare = [[_("GSE conguaglio against our figures"), _("ours"), _("GSE"), _("difference")]]
+        for difference in item.get("differences") or []:
+            label, energy = GSE_FIGURES.get(difference["figure"], (difference["figure"], False))
+            show = lang.kwh if energy else lang.eur
+            mark = " " + _("(to check)") if difference.get("flagged") else ""
+            compare.append(
                 [
-                    str(item.get("configurazione") or item.get("configuration") or ""),
-                    str(item.get("periodo") or item.get("period") or ""),
-                    str(item.get("tipo") or item.get("kind") or ""),
-                    lang.eur(item.get("importo_eur") or item.get("amount_eur") or "0"),
+                    _(label) + mark,
+                    show(difference["ours"]),
+                    show(difference["gse"]),
+                    show(difference["difference"]),
                 ]
             )
-        out += [Spacer(1, 0.2 * cm), pdf.table(rows_gse, widths=[5 * cm, 3 * cm, 4 * cm, 5 * cm])]
+        widths = [6 * cm, 3.7 * cm, 3.7 * cm, 3.6 * cm]
+        out += [Spacer(1, 0.2 * cm), pdf.table(compare, widths=widths)]
+        if item.get("causes"):
+            causes = "; ".join(str(c) for c in item["causes"])
+            line = _("Likely causes: {causes}").format(causes=causes)
+            out.append(Paragraph(text(line), sheet["Small"]))
     return out
 
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from .gse import GseError
+from .gse import reconciliation as gse_reconciliation
 from .registry import RegistryError, community_document
 from .settlements import SettlementError, get_run_row, run_view
 
@@ -119,6 +121,9 @@ class RunFacts:
     profile: dict[str, Any]
     document: dict[str, Any]
     members: dict[str, MemberInfo]
+    #: the GSE's payments and figures for the period (``service.gse.reconciliation``), when
+    #: any were recorded
+    gse: dict[str, Any] | None = None
 
     @property
     def final(self) -> bool:
@@ -294,15 +299,6 @@ def surplus_recipients(result: Mapping[str, Any]) -> list[tuple[str, Decimal]]:
     return out
 
 
-def gse_figures(run: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """What the GSE announced or paid for the run's period, when the run carries it."""
-    for source in (run, run.get("result") or {}):
-        value = source.get("gse") or source.get("gse_figures")
-        if isinstance(value, list):
-            return [dict(item) for item in value]
-    return []
-
-
 def facts_from(
     run: Mapping[str, Any],
     document: Mapping[str, Any],
@@ -358,4 +354,16 @@ async def load_facts(engine: AsyncEngine, run_id: str, community_id: str | None)
             current = await community_document(connection, row.community_id)
         except RegistryError:
             current = None
-    return facts_from(view, dict(row.community_document or {}), current)
+    facts = facts_from(view, dict(row.community_document or {}), current)
+    return replace(facts, gse=await gse_of(engine, row.community_id, str(row.period)))
+
+
+async def gse_of(engine: AsyncEngine, community_id: str, period: str) -> dict[str, Any] | None:
+    """The GSE's payments and figures of a month or year (None when none was recorded)."""
+    if len(period) not in (4, 7):
+        return None
+    try:
+        answer = await gse_reconciliation(engine, community_id, period)
+    except (GseError, RegistryError):
+        return None
+    return answer if answer.get("payments") else None

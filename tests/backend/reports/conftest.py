@@ -32,6 +32,7 @@ START = datetime(2025, 5, 31, 22, tzinfo=UTC)  # 2025-06-01T00:00+02:00
 HOURS = 30 * 24
 #: Famiglia Rossi's meter is silent for three days
 GAP = range(200, 272)
+FORCED_REASON = "contatore di Famiglia Rossi guasto: dati del distributore attesi a luglio"
 
 COMMUNITY: dict[str, Any] = {
     "community": {
@@ -119,7 +120,10 @@ class Settled:
         return await load_facts(self.engine, self.run["id"], None)
 
     async def finalise(self) -> None:
-        self.run = await finalise_run(self.engine, self.run["id"], None)
+        """Finalise; a run with the meter gap needs force and a reason (issue #10's guard)."""
+        self.run = await finalise_run(
+            self.engine, self.run["id"], None, force=True, reason=FORCED_REASON
+        )
 
 
 async def settle_month(

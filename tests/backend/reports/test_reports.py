@@ -18,11 +18,13 @@ from cer_backend.i18n import language
 from cer_backend.service.community_report import community_report_pdf
 from cer_backend.service.council import council_report_pdf
 from cer_backend.service.export import export_csv, export_xlsx
+from cer_backend.service.gse import import_gse_figures
 from cer_backend.service.report_model import ReportError
 from cer_backend.service.statements import statement_csv, statement_pdf
 
 from .conftest import (
     COMMUNITY,
+    FORCED_REASON,
     GAP,
     NAMES,
     P_ROSSI,
@@ -198,6 +200,10 @@ async def test_a_draft_says_so_on_every_page_and_a_final_does_not(settled: Settl
     pages = pdf_pages(community_report_pdf(final, IT))
     assert not any("BOZZA" in page for page in pages)
     assert "definitivo" in pages[0]
+    # forced past the completeness guard: the reason is on page one
+    first = pages[0].replace("\n", " ")
+    assert "Reso definitivo forzando i controlli. Motivazione:" in first
+    assert FORCED_REASON in first
 
 
 async def test_the_council_report_is_two_pages_from_a_year_run(settled: Settled) -> None:
@@ -260,3 +266,57 @@ async def test_year_balances_and_correction_differences_are_shown(settled: Settl
     assert "correction" in text and "Differences from the superseded final run" in text
     own = "\n".join(pdf_pages(statement_pdf(correction, "rossi", EN)))
     assert "gave you €5.00: the difference is €1.25" in own
+
+
+async def test_the_gse_payments_are_in_the_report_when_recorded(settled: Settled) -> None:
+    facts = await settled.facts()
+    assert facts.gse is None  # nothing recorded: no section
+    assert "Pagamenti del GSE" not in "".join(pdf_pages(community_report_pdf(facts, IT)))
+    await import_gse_figures(
+        settled.engine,
+        settled.community,
+        "configurazione;periodo;tipo;energia_condivisa_kwh;energia_incentivata_kwh;tip_eur;"
+        "valorizzazione_eur;importo_eur;data\n"
+        "AC001E01725;2025-06;acconto;;;;;1234,56;2025-08-31\n",
+        "gse.csv",
+    )
+    facts = await settled.facts()
+    text = "\n".join(pdf_pages(community_report_pdf(facts, IT)))
+    assert "Pagamenti del GSE" in text
+    assert "acconto AC001E01725\ngiugno 2025\n31 agosto 2025\n1.234,56 €" in text
+    assert "ricevuto dal GSE\n1.234,56 €" in text
+
+
+async def test_a_year_s_conguaglio_is_set_against_our_figures(settled: Settled) -> None:
+    facts = await settled.facts()
+    gse = {
+        "payments": [
+            {"configuration": "AC001E01725", "period": "2025", "tipo": "conguaglio",
+             "amount_eur": "2345.67", "date": "2026-09-30"},
+        ],
+        "received_eur": "2345.67",
+        "year": {
+            "received_eur": "2345.67",
+            "balance_due_eur": "-12.34",
+            "conguaglio": [
+                {
+                    "configuration": "AC001E01725",
+                    "differences": [
+                        {"figure": "shared_wh", "ours": "148372665", "gse": "148372000",
+                         "difference": "-665", "flagged": False},
+                        {"figure": "tip_eur", "ours": "15245.88", "gse": "14000.00",
+                         "difference": "-1245.88", "flagged": True},
+                    ],
+                    "flagged": True,
+                    "causes": ["hours missing in our data"],
+                }
+            ],
+        },
+    }  # fmt: skip
+    year = dataclasses.replace(facts, period="2025", kind="year", gse=gse)
+    text = "\n".join(pdf_pages(community_report_pdf(year, IT)))
+    assert "saldo ancora dovuto dal GSE (al netto dei corrispettivi)\n-12,34 €" in text
+    assert "Conguaglio GSE rispetto ai nostri dati" in text
+    assert "energia condivisa\n148.372,7 kWh\n148.372,0 kWh\n-0,7 kWh" in text
+    assert "TIP (da verificare)\n15.245,88 €\n14.000,00 €\n-1.245,88 €" in text
+    assert "Cause probabili: hours missing in our data" in text
