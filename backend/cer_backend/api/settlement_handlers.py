@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ..models import Alert, as_utc, table
 from ..service import reports
+from ..service.gse import GseError, reconciliation
 from ..service.prices import PriceError, parse_price_file, store_prices
 from ..service.settlements import (
     SettlementError,
@@ -110,9 +111,25 @@ def _filename(run: dict[str, Any], suffix: str) -> dict[str, str]:
     }
 
 
+async def _report_run(context: Context) -> dict[str, Any]:
+    """A run for its report; a year run with the GSE's payments received and the balance due."""
+    run = await _run(context)
+    if run.get("kind") == "year":
+        try:
+            answer = await reconciliation(context.app[ENGINE_KEY], run["community"], run["period"])
+        except GseError as err:
+            raise ApiError(err.status, str(err)) from err
+        run["gse"] = {
+            "payments": answer["payments"],
+            "received_eur": answer["year"]["received_eur"],
+            "balance_due_eur": answer["year"]["balance_due_eur"],
+        }
+    return run
+
+
 async def report_csv(context: Context) -> web.StreamResponse:
     """``GET /settlements/{run}/report.csv``."""
-    run = await _run(context)
+    run = await _report_run(context)
     return web.Response(
         text=reports.run_csv(run), content_type="text/csv", headers=_filename(run, "report.csv")
     )

@@ -83,6 +83,13 @@ def _cycle_rows(run: dict[str, Any]) -> list[list[Any]]:
         rows.append(["balance", member["id"], "", "", "", "", "", member["balance_eur"]])
     for member in (result.get("differences") or {}).get("members", []):
         rows.append(["difference", member["id"], "", "", "", "", "", member["difference_eur"]])
+    gse = run.get("gse")
+    if gse:
+        for payment in gse["payments"]:
+            label = f"{payment['tipo']} {payment['period']} {payment['date'] or ''}".strip()
+            rows.append(["gse_payment", label, "", "", "", "", "", payment["amount_eur"]])
+        rows.append(["gse_received", run["period"], "", "", "", "", "", gse["received_eur"]])
+        rows.append(["gse_balance_due", run["period"], "", "", "", "", "", gse["balance_due_eur"]])
     return rows
 
 
@@ -247,6 +254,20 @@ def run_pdf(run: dict[str, Any]) -> bytes:
                     [m["id"], m["year_eur"], m["final_months_eur"], m["balance_eur"]]
                     for m in balances
                 ]
+            )
+        )
+    gse = run.get("gse")
+    if gse:
+        story.append(Paragraph("GSE payments", styles["Heading2"]))
+        story.append(
+            _table(
+                [["period", "kind", "date", "amount €"]]
+                + [
+                    [p["period"], p["tipo"], p["date"] or "", p["amount_eur"] or ""]
+                    for p in gse["payments"]
+                ]
+                + [["", "received", "", gse["received_eur"]]]
+                + [["", "balance still due", "", gse["balance_due_eur"] or ""]]
             )
         )
     for title, key in (("Warnings", "warnings"), ("Errors", "errors")):

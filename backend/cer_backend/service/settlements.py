@@ -544,6 +544,35 @@ async def get_run(engine: AsyncEngine, run_id: str, community_id: str | None) ->
     return view
 
 
+async def late_readings_of(engine: AsyncEngine, community_id: str, period: Any) -> int:
+    """Readings of the period stored after the current final run of their hour was finalised
+    (late data: kept for a correction, never changing the final run)."""
+    final = (
+        select(SettlementRun.run_id)
+        .where(
+            SettlementRun.community_id == community_id,
+            SettlementRun.status == "final",
+            SettlementRun.superseded_by.is_(None),
+            SettlementRun.period_start <= Reading.hour_start,
+            SettlementRun.period_end > Reading.hour_start,
+            SettlementRun.finalised_at < Reading.received_at,
+        )
+        .exists()
+    )
+    async with engine.connect() as connection:
+        count = await connection.scalar(
+            select(func.count())
+            .select_from(Reading)
+            .where(
+                Reading.community_id == community_id,
+                Reading.hour_start >= period.start_utc,
+                Reading.hour_start < period.end_utc,
+                final,
+            )
+        )
+    return int(count or 0)
+
+
 async def late_readings(
     connection: AsyncConnection, community_id: str, start: datetime, end: datetime, after: datetime
 ) -> int:
