@@ -1,4 +1,4 @@
-"""Machine-readable CSV of a settlement run (``report.csv``, ``statement.csv`` of old).
+"""The machine-readable CSV of a settlement run (``report.csv``: stable English keys).
 
 The people-facing PDFs are :mod:`.community_report`, :mod:`.statements`, :mod:`.council`
 (reportlab: maintained, pure Python with no system libraries, and it draws its own charts, so
@@ -82,38 +82,6 @@ def _cycle_rows(run: dict[str, Any]) -> list[list[Any]]:
         rows.append(["gse_received", run["period"], "", "", "", "", "", gse["received_eur"]])
         rows.append(["gse_balance_due", run["period"], "", "", "", "", "", gse["balance_due_eur"]])
     return rows
-
-
-def member_csv(run: dict[str, Any], member_id: str) -> str:
-    """One member's statement as CSV."""
-    member = member_of(run, member_id)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(
-        [
-            "community",
-            "period",
-            "run",
-            "status",
-            "member",
-            "withdrawn_wh",
-            "shared_wh",
-            "amount_eur",
-        ]
-    )
-    writer.writerow(
-        [
-            run["community"],
-            run["period"],
-            run["id"],
-            run["status"],
-            member["id"],
-            member.get("withdrawn_wh", ""),
-            member["shared_wh"],
-            member["amount_eur"],
-        ]
-    )
-    return out.getvalue()
 
 
 def member_of(run: dict[str, Any], member_id: str) -> dict[str, Any]:
