@@ -209,7 +209,8 @@ def forced_reason(run: Mapping[str, Any]) -> str | None:
 
 
 def completeness(facts_run: Mapping[str, Any], document: Mapping[str, Any]) -> Completeness:
-    """Coverage of the run's POD-hours, from its result (the completeness service when given).
+    """Coverage of the run's POD-hours: the run's ``completeness`` (the figures finalise
+    checks) when it has them, else counted here from its missing readings.
 
     Expected POD-hours: each member POD over the member's days in the period (plants' PODs
     belong to members or are counted once more), as FORMATS.md "Completeness" defines them.
@@ -221,10 +222,11 @@ def completeness(facts_run: Mapping[str, Any], document: Mapping[str, Any]) -> C
     prices = result.get("missing_prices") or {}
     missing_prices = int(prices.get("hours", 0)) if isinstance(prices, Mapping) else int(prices)
     sources = {str(k): int(v) for k, v in (result.get("readings_by_source") or {}).items()}
-    if isinstance(given, Mapping) and "expected" in given:
+    if isinstance(given, Mapping) and "expected_pod_hours" in given:
+        # the run's own count (service.runs.completeness, what finalise checks)
         return Completeness(
-            int(given["expected"]),
-            int(given.get("missing", missing)),
+            int(given["expected_pod_hours"]),
+            int(given.get("missing_pod_hours", missing)),
             missing_by_pod,
             missing_prices,
             sources,

@@ -95,6 +95,11 @@ async def test_completeness_is_on_page_one_when_under_100_percent(settled: Settl
     assert f"{len(GAP)} ore-POD" in first
     english = pdf_pages(community_report_pdf(facts, EN))[0]
     assert "Incomplete data: coverage" in english
+    # a run made before runs counted their completeness: the same figures, counted here
+    assert facts.result["completeness"]["expected_pod_hours"] == expected
+    result = {k: v for k, v in facts.result.items() if k != "completeness"}
+    older = pdf_pages(community_report_pdf(dataclasses.replace(facts, result=result), IT))[0]
+    assert coverage.replace("\xa0", " ") in older and f"{len(GAP)} ore-POD" in older
 
 
 async def test_a_complete_run_has_no_completeness_warning(database_url: str) -> None:
