@@ -143,6 +143,12 @@ def completeness_box(facts: RunFacts, lang: Language, info: Completeness) -> lis
                 )
             )
         out += [pdf.box(lines), Spacer(1, 0.25 * cm)]
+    if facts.final and facts.late_readings:
+        late = _(
+            "{count} readings of this period arrived after it was finalised: this report does "
+            "not include them; a correction run can."
+        ).format(count=lang.number(facts.late_readings))
+        out += [pdf.box([Paragraph(text(late), sheet["Warning"])]), Spacer(1, 0.25 * cm)]
     if facts.forced_reason:
         out += [
             pdf.box(

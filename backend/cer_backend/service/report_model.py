@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from .gse import GseError
 from .gse import reconciliation as gse_reconciliation
 from .registry import RegistryError, community_document
-from .settlements import SettlementError, get_run_row, run_view
+from .settlements import SettlementError, get_run, get_run_row
 
 
 class ReportError(Exception):
@@ -124,6 +124,8 @@ class RunFacts:
     #: the GSE's payments and figures for the period (``service.gse.reconciliation``), when
     #: any were recorded
     gse: dict[str, Any] | None = None
+    #: readings of the period stored after a final run was finalised (for a correction)
+    late_readings: int = 0
 
     @property
     def final(self) -> bool:
@@ -327,6 +329,7 @@ def facts_from(
         profile=dict(run.get("hourly_profile") or {}),
         document=_with_current_settings(document, current),
         members=members,
+        late_readings=int(run.get("late_readings") or 0),
     )
 
 
@@ -347,10 +350,7 @@ async def load_facts(engine: AsyncEngine, run_id: str, community_id: str | None)
         row = await get_run_row(engine, run_id, community_id)
     except SettlementError as err:
         raise ReportError(err.status, str(err)) from err
-    view = dict(run_view(row))
-    for key in ("kind", "forced_reason", "finalise_reason", "force_reason", "forced"):
-        if hasattr(row, key):
-            view[key] = getattr(row, key)
+    view = await get_run(engine, run_id, community_id)  # with the late readings of a final
     async with engine.connect() as connection:
         try:
             current = await community_document(connection, row.community_id)

@@ -6,6 +6,7 @@ import copy
 import csv
 import dataclasses
 import io
+from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
 
@@ -13,8 +14,11 @@ import openpyxl
 import pytest
 
 from cer_backend.domain.community import parse_community
+from cer_backend.domain.energy import HourlyEnergy
 from cer_backend.domain.errors import InvalidInput
+from cer_backend.domain.period import Period
 from cer_backend.i18n import language
+from cer_backend.service.bulk import store_energy
 from cer_backend.service.community_report import community_report_pdf
 from cer_backend.service.council import council_report_pdf
 from cer_backend.service.export import export_csv, export_xlsx
@@ -28,6 +32,7 @@ from .conftest import (
     GAP,
     NAMES,
     P_ROSSI,
+    START,
     Settled,
     italian_amount,
     pdf_pages,
@@ -325,3 +330,17 @@ async def test_a_year_s_conguaglio_is_set_against_our_figures(settled: Settled) 
     assert "energia condivisa\n148.372,7 kWh\n148.372,0 kWh\n-0,7 kWh" in text
     assert "TIP (da verificare)\n15.245,88 €\n14.000,00 €\n-1.245,88 €" in text
     assert "Cause probabili: hours missing in our data" in text
+
+
+async def test_late_readings_of_a_final_run_are_announced(settled: Settled) -> None:
+    await settled.finalise()
+    assert (await settled.facts()).late_readings == 0
+    period = Period.parse("2025-06")
+    late = [(P_ROSSI, START + timedelta(hours=h), 0, 800) for h in list(GAP)[:5]]
+    await store_energy(
+        settled.engine, settled.community, HourlyEnergy.from_rows(late, period, [P_ROSSI])
+    )
+    facts = await settled.facts()
+    assert facts.late_readings == 5
+    first = pdf_pages(community_report_pdf(facts, IT))[0].replace("\n", " ")
+    assert "5 letture di questo periodo sono arrivate dopo che è stato reso definitivo" in first
