@@ -104,13 +104,24 @@ def council_report_pdf(
         [_("item"), _("euro")],
         [_("due from the GSE: TIP + valorisation"), lang.eur(money.income)],
     ]
-    if advance:
-        paid = Decimal(advance.get("tip_eur") or "0") + Decimal(
+    year = (facts.gse or {}).get("year") or {}
+    if facts.gse:  # what the GSE actually paid, as recorded (gse import)
+        received = facts.gse.get("received_eur") or year.get("received_eur") or "0"
+        rows.append([_("received from the GSE"), lang.eur(received)])
+        if year.get("balance_due_eur") is not None:
+            rows.append(
+                [
+                    _("balance still due from the GSE (net of fees)"),
+                    lang.eur(year["balance_due_eur"]),
+                ]
+            )
+    elif advance:  # nothing recorded: what the acconto rules make us expect
+        expected = Decimal(advance.get("tip_eur") or "0") + Decimal(
             advance.get("valorisation_eur") or "0"
         )
         rows += [
-            [_("received as monthly acconto"), lang.eur(paid)],
-            [_("balance expected at the yearly true-up"), lang.eur(money.income - paid)],
+            [_("acconto expected for the months of the year"), lang.eur(expected)],
+            [_("balance expected at the yearly true-up"), lang.eur(money.income - expected)],
         ]
     rows += [
         [_("management and running costs"), lang.eur(money.management)],

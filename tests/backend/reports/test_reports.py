@@ -231,6 +231,14 @@ async def test_the_council_report_is_two_pages_from_a_year_run(settled: Settled)
     assert "300,0 g CO2/kWh (fonte: Regione Toscana, inventario 2024)" in text
     tonnes = Decimal(facts.result["injected_wh"]) * 300 / Decimal(10**9)
     assert f"{IT.number(tonnes, 1)} tonnellate".replace("\xa0", " ") in text
+    assert "acconto atteso per i mesi dell'anno" in text  # nothing recorded from the GSE
+    paid = dataclasses.replace(
+        year,
+        gse={"payments": [{}], "received_eur": "900.00", "year": {"balance_due_eur": "10.00"}},
+    )
+    text = pdf_pages(council_report_pdf(paid, IT))[0].replace("\n", " ")
+    assert "ricevuto dal GSE 900,00 €" in text and "acconto atteso" not in text
+    assert "saldo ancora dovuto dal GSE (al netto dei corrispettivi) 10,00 €" in text
 
 
 def test_the_emission_factor_is_a_checked_setting() -> None:
