@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from functools import cache, partial
 from typing import Any, Final
 from urllib.parse import unquote, urlsplit
 
@@ -91,7 +92,13 @@ class Outgoing:
     recipient: str  # "" when the member has no e-mail
     subject: str
     body: str
-    attachments: list[tuple[str, str, bytes]] = field(default_factory=list)  # name, mime, data
+    #: (file name, MIME type, how to make it): rendered only when the message is sent
+    attachments: tuple[tuple[str, str, Callable[[], bytes]], ...] = ()
+
+    @property
+    def attachment_names(self) -> list[str]:
+        """The attachments' file names."""
+        return [name for name, _mime, _render in self.attachments]
 
 
 @dataclass
@@ -130,7 +137,7 @@ def outgoing_messages(facts: RunFacts, lang: Language) -> list[Outgoing]:
     messages: list[Outgoing] = []
     recipients = report_recipients(facts.document)
     if recipients:
-        report = community_report_pdf(facts, lang)
+        report = cache(lambda: community_report_pdf(facts, lang))  # one PDF for every recipient
         for address in recipients:
             messages.append(
                 Outgoing(
@@ -144,13 +151,13 @@ def outgoing_messages(facts: RunFacts, lang: Language) -> list[Outgoing]:
                     _(
                         "Attached is the community energy report of {community} for {period}."
                     ).format(community=facts.community_name, period=period),
-                    [
+                    (
                         (
                             f"{facts.community_id}-{facts.period}-{report_word}.pdf",
                             "application/pdf",
                             report,
-                        )
-                    ],
+                        ),
+                    ),
                 )
             )
     for member in facts.result.get("members") or []:
@@ -163,7 +170,8 @@ def outgoing_messages(facts: RunFacts, lang: Language) -> list[Outgoing]:
         if not address:
             messages.append(Outgoing("statement", member["id"], "", subject, ""))
             continue
-        base = f"{facts.community_id}-{facts.period}-{member['id']}"
+        mid = str(member["id"])
+        base = f"{facts.community_id}-{facts.period}-{mid}"
         messages.append(
             Outgoing(
                 "statement",
@@ -179,17 +187,21 @@ def outgoing_messages(facts: RunFacts, lang: Language) -> list[Outgoing]:
                     period=period,
                     amount=lang.eur(member["amount_eur"]),
                 ),
-                [
-                    (f"{base}.pdf", "application/pdf", statement_pdf(facts, member["id"], lang)),
+                (
+                    (f"{base}.pdf", "application/pdf", partial(statement_pdf, facts, mid, lang)),
                     (
                         f"{base}.csv",
                         "text/csv",
-                        statement_csv(facts, member["id"], lang).encode("utf-8"),
+                        partial(_encoded, statement_csv, facts, mid, lang),
                     ),
-                ],
+                ),
             )
         )
     return messages
+
+
+def _encoded(render: Callable[[RunFacts, str, Language], str], *args: Any) -> bytes:
+    return render(*args).encode("utf-8")
 
 
 def build_email(message: Outgoing, sender: str) -> EmailMessage:
@@ -201,7 +213,8 @@ def build_email(message: Outgoing, sender: str) -> EmailMessage:
     email["Date"] = formatdate(localtime=False)
     email["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1])
     email.set_content(message.body)
-    for name, mime, data in message.attachments:
+    for name, mime, render in message.attachments:
+        data = render()
         maintype, subtype = mime.split("/", 1)
         email.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
     return email
@@ -247,7 +260,7 @@ async def _claim(engine: AsyncEngine, facts: RunFacts, message: Outgoing, lang: 
                 insert(Delivery).values(
                     community_id=facts.community_id,
                     subject=message.subject,
-                    attachments=[name for name, _mime, _data in message.attachments],
+                    attachments=message.attachment_names,
                     language=lang,
                     status="sending",
                     attempts=0,
@@ -317,14 +330,14 @@ async def send_run(
     if config is None and not dry_run:
         raise DeliveryError("no SMTP configuration")
     outcome = DeliveryOutcome(facts.id, dry_run)
-    messages = await asyncio.to_thread(outgoing_messages, facts, lang)
+    messages = outgoing_messages(facts, lang)
     for message in messages:
         entry: dict[str, Any] = {
             "kind": message.kind,
             "member": message.member_id or None,
             "recipient": message.recipient or None,
             "subject": message.subject,
-            "attachments": [name for name, _mime, _data in message.attachments],
+            "attachments": message.attachment_names,
         }
         outcome.messages.append(entry)
         if dry_run:
@@ -341,7 +354,7 @@ async def send_run(
             )
             continue
         assert config is not None
-        email = build_email(message, config.sender)
+        email = await asyncio.to_thread(build_email, message, config.sender)
         error: str | None = None
         attempts = 0
         for attempt in range(ATTEMPTS):
