@@ -12,6 +12,7 @@ from .api.cycle_handlers import ROUTES as CYCLE_ROUTES
 from .api.handlers import ROUTES as CORE_ROUTES
 from .api.keys import COMMITTER_KEY, ENGINE_KEY, LIVE_KEY, REGISTRY_KEY
 from .api.readings_handlers import ROUTES as READINGS_ROUTES
+from .api.report_handlers import ROUTES as REPORT_ROUTES
 from .api.routing import (
     API_PREFIX,
     MAX_FILE_BODY,
@@ -26,6 +27,7 @@ from .api.settlement_handlers import ROUTES as SETTLEMENT_ROUTES
 from .database import backend_name, create_engine
 from .migrate import upgrade
 from .service.availability import RETRY_AFTER_SECONDS, check_writable, describe
+from .service.delivery_schedule import delivery_context
 from .service.groupcommit import GroupCommitter
 from .service.live import LiveStore
 from .service.registry import RegistryCache
@@ -86,6 +88,7 @@ def all_routes() -> list[Route]:
         *SETTLEMENT_ROUTES,
         *READINGS_ROUTES,
         *CYCLE_ROUTES,
+        *REPORT_ROUTES,
     ]
 
 
@@ -120,5 +123,6 @@ def create_app(database_url: str, *, migrate: bool = False) -> web.Application:
 
     app.on_startup.append(_startup)
     app.on_cleanup.append(_dispose)
+    app.cleanup_ctx.append(delivery_context(lambda app: app[ENGINE_KEY]))
     add_routes(app, all_routes())
     return app

@@ -19,6 +19,7 @@ from ..service.settlements import (
     list_runs,
     summary,
 )
+from . import report_handlers
 from . import schemas as s
 from .handlers import json_response, scoped_community
 from .keys import ENGINE_KEY, REGISTRY_KEY
@@ -135,13 +136,8 @@ async def report_csv(context: Context) -> web.StreamResponse:
 
 
 async def report_pdf(context: Context) -> web.StreamResponse:
-    """``GET /settlements/{run}/report.pdf``."""
-    run = await _report_run(context)
-    return web.Response(
-        body=reports.run_pdf(run),
-        content_type="application/pdf",
-        headers=_filename(run, "report.pdf"),
-    )
+    """``GET /settlements/{run}/report.pdf?lang=``: the community report (report_handlers)."""
+    return await report_handlers.report_pdf(context)
 
 
 def _member(run: dict[str, Any], member_id: str) -> dict[str, Any]:
@@ -167,27 +163,13 @@ async def statement(context: Context) -> web.StreamResponse:
 
 
 async def statement_pdf(context: Context) -> web.StreamResponse:
-    """``GET /settlements/{run}/members/{member}/statement.pdf``."""
-    run = await _run(context)
-    member_id = context.request.match_info["member"]
-    _member(run, member_id)
-    return web.Response(
-        body=reports.member_pdf(run, member_id),
-        content_type="application/pdf",
-        headers=_filename(run, f"{member_id}.pdf"),
-    )
+    """``GET /settlements/{run}/members/{member}/statement.pdf?lang=`` (report_handlers)."""
+    return await report_handlers.statement_pdf_handler(context)
 
 
 async def statement_csv(context: Context) -> web.StreamResponse:
-    """``GET /settlements/{run}/members/{member}/statement.csv``."""
-    run = await _run(context)
-    member_id = context.request.match_info["member"]
-    _member(run, member_id)
-    return web.Response(
-        text=reports.member_csv(run, member_id),
-        content_type="text/csv",
-        headers=_filename(run, f"{member_id}.csv"),
-    )
+    """``GET /settlements/{run}/members/{member}/statement.csv?lang=`` (report_handlers)."""
+    return await report_handlers.statement_csv_handler(context)
 
 
 async def post_prices(context: Context) -> web.StreamResponse:
