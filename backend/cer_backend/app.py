@@ -10,6 +10,7 @@ from aiohttp import web
 from . import __version__
 from .api.handlers import ROUTES as CORE_ROUTES
 from .api.keys import COMMITTER_KEY, ENGINE_KEY, LIVE_KEY, REGISTRY_KEY
+from .api.metrics import install_metrics
 from .api.routing import (
     API_PREFIX,
     MAX_FILE_BODY,
@@ -114,4 +115,5 @@ def create_app(database_url: str, *, migrate: bool = False) -> web.Application:
     app.on_startup.append(_startup)
     app.on_cleanup.append(_dispose)
     add_routes(app, all_routes())
+    install_metrics(app)
     return app
