@@ -308,3 +308,25 @@ def test_a_second_run_changes_nothing(runs: Runs) -> None:
     assert "Done: 0 changes" in second.stdout, second.stdout
     after = snapshot()
     assert after == before
+
+
+def test_nginx_with_the_administrations_certificate(runs: Runs) -> None:
+    assert runs.first.returncode == 0
+    chroot("install", "-d", "-m", "0750", "/etc/cer-backend/tls")
+    chroot(
+        "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        "-subj", "/CN=cer.example.org",
+        "-keyout", "/etc/cer-backend/tls/privkey.pem",
+        "-out", "/etc/cer-backend/tls/fullchain.pem",
+    )  # fmt: skip
+    chroot(*INSTALL, "--proxy", "nginx")
+    tested = chroot("nginx", "-t", check=False)
+    assert tested.returncode == 0, tested.stderr
+    site = Path(ROOT + "/etc/nginx/sites-available/cer-backend").read_text()
+    assert "server_name cer.example.org;" in site
+    assert "proxy_pass http://127.0.0.1:8080;" in site
+    assert "location = /metrics { return 404; }" in site
+    assert Path(ROOT + "/etc/nginx/sites-enabled/cer-backend").is_symlink()
+    assert not Path(ROOT + "/etc/nginx/sites-enabled/default").exists()
+    again = chroot(*INSTALL, "--proxy", "nginx")
+    assert "Done: 0 changes" in again.stdout, again.stdout

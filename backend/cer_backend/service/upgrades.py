@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..migrate import alembic_config, current_revision
@@ -27,13 +26,13 @@ async def pending_migrations(engine: AsyncEngine) -> tuple[str | None, list[Migr
     """The database's revision and the migrations ``migrate`` would run, oldest first."""
     current = await current_revision(engine)
     script = ScriptDirectory.from_config(alembic_config())
-    try:
-        revisions = list(script.iterate_revisions("heads", current or "base"))
-    except CommandError as err:
+    known = {revision.revision for revision in script.walk_revisions()}
+    if current is not None and current not in known:
         raise UnknownRevision(
             f"the database is at revision {current}, which this version of cer-backend does "
-            f"not know (was it written by a newer version?): {err}"
-        ) from err
+            "not know (was it written by a newer version?)"
+        )
+    revisions = list(script.iterate_revisions("heads", current or "base"))
     pending = [
         Migration(r.revision, (r.doc or "").strip().splitlines()[0] if r.doc else "")
         for r in reversed(revisions)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -240,3 +241,47 @@ def test_keep_removes_only_the_oldest_backups(tmp_path: Path) -> None:
     assert [p.name for p in backups_in(tmp_path)] == names[3:]
     assert (tmp_path / "notes.txt").exists()
     assert (tmp_path / "cer-backend-latest.sqlite3").exists()
+
+
+def test_a_sqlite_backup_is_consistent_while_a_writer_holds_a_transaction(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'live.sqlite3'}"
+    assert cli(url, tmp_path, "migrate").returncode == 0
+    writer = sqlite3.connect(tmp_path / "live.sqlite3")
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute(
+        "INSERT INTO alerts (community_id, kind, message, created_at) VALUES ('c', 'k', 'm', 'now')"
+    )
+    writer.commit()
+    writer.execute("BEGIN IMMEDIATE")  # a write in flight, as the server's
+    writer.execute(
+        "INSERT INTO alerts (community_id, kind, message, created_at) VALUES ('c', 'k', 'n', 'now')"
+    )
+    try:
+        made = cli(url, tmp_path, "backup", "--out", str(tmp_path / "b"))
+        assert made.returncode == 0, made.stderr
+    finally:
+        writer.rollback()
+        writer.close()
+    copy = sqlite3.connect(made.stdout.splitlines()[-1])
+    try:
+        assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert copy.execute("SELECT message FROM alerts").fetchall() == [("m",)]
+        assert copy.execute("PRAGMA journal_mode").fetchone() == ("delete",)  # one file
+    finally:
+        copy.close()
+
+
+@pytest.mark.database
+def test_migrate_check_on_a_revision_this_version_does_not_know(
+    database_url: str, tmp_path: Path
+) -> None:
+    assert cli(database_url, tmp_path, "migrate").returncode == 0
+    engine = create_engine(_sync_url(database_url))
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+    done = cli(database_url, tmp_path, "migrate", "--check")
+    assert done.returncode == 2
+    assert "9999" in done.stderr
+    assert "newer version" in done.stderr
+    assert "Traceback" not in done.stderr
