@@ -11,6 +11,7 @@ from . import __version__
 from .api.cycle_handlers import ROUTES as CYCLE_ROUTES
 from .api.handlers import ROUTES as CORE_ROUTES
 from .api.keys import COMMITTER_KEY, ENGINE_KEY, LIVE_KEY, REGISTRY_KEY
+from .api.metrics import install_metrics
 from .api.readings_handlers import ROUTES as READINGS_ROUTES
 from .api.report_handlers import ROUTES as REPORT_ROUTES
 from .api.routing import (
@@ -125,4 +126,5 @@ def create_app(database_url: str, *, migrate: bool = False) -> web.Application:
     app.on_cleanup.append(_dispose)
     app.cleanup_ctx.append(delivery_context(lambda app: app[ENGINE_KEY]))
     add_routes(app, all_routes())
+    install_metrics(app)
     return app
