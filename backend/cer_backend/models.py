@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -297,7 +298,12 @@ class SettlementMemberResult(Base):
 
 
 class Alert(Base):
-    """Something staff should look at: implausible data, missing hours of a run."""
+    """Something staff should look at (``service/alerts``): one row per occurrence of a cause.
+
+    ``cause_key`` names the cause (``site_silent:IT001E…``); while an alert is open
+    (``resolved_at`` NULL) no second one with the same cause can exist (a partial unique
+    index). Acknowledging keeps it open; it resolves when its cause is gone.
+    """
 
     __tablename__ = "alerts"
 
@@ -310,6 +316,54 @@ class Alert(Base):
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # --- alerts the referent acts on (issue #15, migration 0009) ---
+    cause_key: Mapped[str | None] = mapped_column(String(200))
+    subject: Mapped[str | None] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16), default="warning", server_default="warning")
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    acknowledged_by: Mapped[int | None] = mapped_column(Integer)
+    ack_note: Mapped[str | None] = mapped_column(Text)
+    webhook_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    mailed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+#: one open alert per cause: a second evaluation at the same moment cannot open a duplicate
+Index(
+    "uq_alerts_open_cause",
+    Alert.community_id,
+    Alert.cause_key,
+    unique=True,
+    sqlite_where=text("resolved_at IS NULL"),
+    postgresql_where=text("resolved_at IS NULL"),
+)
+
+
+class AlertDigest(Base):
+    """When a recipient last got an alert digest of a community (at most one an hour)."""
+
+    __tablename__ = "alert_digests"
+
+    community_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(320), primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CommunityAlertProfile(Base):
+    """What the alert rules read from the community file beyond the registry (issue #15).
+
+    ``location`` ({lat, lon}), ``settings`` (the file's ``settings`` mapping) and ``roles``
+    (POD → lighting | building | other), as imported; see ``service/alerts/config.py``.
+    """
+
+    __tablename__ = "community_alert_profiles"
+
+    community_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    location: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    settings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    roles: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 def table(model: type[Base]) -> Table:
