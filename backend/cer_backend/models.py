@@ -12,6 +12,7 @@ from typing import Any, cast
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -73,6 +75,12 @@ class Community(Base):
     statute: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    #: ``{lat, lon}`` as given (None: the centre of the region)
+    location: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: the file's ``settings`` block as given (None: every default)
+    settings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: the other optional header keys (configuration, cu_afb_eur_mwh, gse_fees) as given
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Member(Base):
@@ -88,6 +96,10 @@ class Member(Base):
     joined: Mapped[date | None] = mapped_column(Date)
     left: Mapped[date | None] = mapped_column(Date)
     position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    ateco: Mapped[str | None] = mapped_column(String(16))
+    tax_code: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(254))
+    public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Pod(Base):
@@ -108,6 +120,9 @@ class Pod(Base):
     power_kw: Mapped[float | None] = mapped_column(Float)
     label: Mapped[str | None] = mapped_column(String(200))
     ended: Mapped[date | None] = mapped_column(Date)
+    #: the cabina primaria the file gives the POD (None: the community's)
+    cabina_primaria: Mapped[str | None] = mapped_column(String(64))
+    role: Mapped[str | None] = mapped_column(String(16))
 
 
 class Plant(Base):
@@ -128,6 +143,7 @@ class Plant(Base):
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     ended: Mapped[date | None] = mapped_column(Date)
     position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    built_for_cer: Mapped[str | None] = mapped_column(String(200))
 
 
 class Token(Base):
@@ -348,22 +364,6 @@ class AlertDigest(Base):
     community_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     recipient: Mapped[str] = mapped_column(String(320), primary_key=True)
     sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
-
-
-class CommunityAlertProfile(Base):
-    """What the alert rules read from the community file beyond the registry (issue #15).
-
-    ``location`` ({lat, lon}), ``settings`` (the file's ``settings`` mapping) and ``roles``
-    (POD → lighting | building | other), as imported; see ``service/alerts/config.py``.
-    """
-
-    __tablename__ = "community_alert_profiles"
-
-    community_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    location: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    settings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    roles: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 def table(model: type[Base]) -> Table:

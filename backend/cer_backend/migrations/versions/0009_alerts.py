@@ -1,7 +1,7 @@
-"""alerts the referent acts on: causes, acknowledgement, digests, alert profile
+"""alerts the referent acts on: causes, acknowledgement, digests
 
 Revision ID: 0009
-Revises: 0003
+Revises: 0006 (0003 before issue-11 was merged; the lead re-chains)
 Create Date: 2026-12-05 22:50:00
 
 The ``alerts`` table of 0001 is extended (not duplicated): a cause key with a partial unique
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0003"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -63,19 +63,8 @@ def upgrade() -> None:
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("community_id", "recipient", name=op.f("pk_alert_digests")),
     )
-    op.create_table(
-        "community_alert_profiles",
-        sa.Column("community_id", sa.String(length=64), nullable=False),
-        sa.Column("location", sa.JSON(), nullable=True),
-        sa.Column("settings", sa.JSON(), nullable=True),
-        sa.Column("roles", sa.JSON(), nullable=True),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("community_id", name=op.f("pk_community_alert_profiles")),
-    )
-
 
 def downgrade() -> None:
-    op.drop_table("community_alert_profiles")
     op.drop_table("alert_digests")
     op.drop_index("uq_alerts_open_cause", table_name="alerts")
     with op.batch_alter_table("alerts", schema=None) as batch_op:
