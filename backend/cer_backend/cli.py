@@ -8,10 +8,10 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .commands import admin, data, serve, settlement
+from .commands import admin, alerts, data, serve, settlement
 from .commands.errors import CheckFailed, UsageError
 
-COMMAND_MODULES = (serve, admin, data, settlement)
+COMMAND_MODULES = (serve, admin, data, settlement, alerts)
 
 
 def build_parser() -> argparse.ArgumentParser:

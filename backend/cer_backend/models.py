@@ -364,6 +364,8 @@ class AlertDigest(Base):
     community_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     recipient: Mapped[str] = mapped_column(String(320), primary_key=True)
     sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    #: the newest alert the recipient got: the next digest starts after it
+    last_alert_id: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 def table(model: type[Base]) -> Table:

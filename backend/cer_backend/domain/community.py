@@ -17,6 +17,7 @@ from functools import cached_property
 from typing import Any, Final, Literal, TypeVar
 
 from . import rules
+from .alert_thresholds import alert_settings_problems
 from .errors import InvalidInput, Problem
 from .period import DEFAULT_TIMEZONE, add_years, zone
 from .tariff import fc_zonale
@@ -84,6 +85,8 @@ class Settings:
     language: Language = "it"
     report_recipients: tuple[str, ...] = ()
     alert_webhook_url: str | None = None
+    #: ``settings.alerts``: thresholds of the alert rules over their defaults (alert_thresholds)
+    alerts: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -507,6 +510,7 @@ def _settings(reader: _Reader, value: Any, path: str) -> Settings | None:
             "language",
             "report_recipients",
             "alert_webhook_url",
+            "alerts",
         ),
     )
     if data is None:
@@ -535,6 +539,9 @@ def _settings(reader: _Reader, value: Any, path: str) -> Settings | None:
     webhook = reader.field(
         data, path, "alert_webhook_url", _pattern(reader, _URL, "an http(s) URL"), None
     )
+    alerts = data.get("alerts")
+    for where, message in alert_settings_problems(alerts, f"{path}.alerts"):
+        reader.problem(where, message)
     if len(reader.problems) > before:
         return None
     assert persons_from is not None and coverage is not None
@@ -545,6 +552,7 @@ def _settings(reader: _Reader, value: Any, path: str) -> Settings | None:
         language=language,  # type: ignore[arg-type]
         report_recipients=tuple(recipients),
         alert_webhook_url=webhook,
+        alerts=dict(alerts or {}),
     )
 
 

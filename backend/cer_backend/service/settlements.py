@@ -24,7 +24,6 @@ from ..domain.period import Period
 from ..domain.prices import HourlyPrices
 from ..domain.settlement import settle
 from ..models import (
-    Alert,
     Price,
     Reading,
     ReadingDirty,
@@ -36,6 +35,7 @@ from ..models import (
     table,
     utcnow,
 )
+from .alerts.store import record_run_incomplete
 from .registry import RegistryError, check_community_file, community_document, jsonable
 
 SECONDS_PER_HOUR = 3600
@@ -476,16 +476,15 @@ async def create_run(engine: AsyncEngine, community_id: str, period_text: str) -
                 ],
             )
         if missing_readings or data["missing_prices"]["hours"]:
-            await connection.execute(
-                insert(Alert).values(
-                    community_id=community_id,
-                    kind="settlement_incomplete",
-                    message=(
-                        f"run {run_id} ({period}): {missing_readings} POD-hours without readings,"
-                        f" {data['missing_prices']['hours']} hours without a price"
-                    ),
-                    created_at=now,
-                )
+            await record_run_incomplete(
+                connection,
+                community_id,
+                str(period),
+                run_id,
+                missing_readings,
+                data["missing_prices"]["hours"],
+                now,
+                str((inputs.document.get("settings") or {}).get("language") or "it"),
             )
     return await get_run(engine, run_id, community_id)
 

@@ -28,20 +28,14 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("cause_key", sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column("subject", sa.String(length=64), nullable=True))
         batch_op.add_column(
-            sa.Column(
-                "severity", sa.String(length=16), server_default="warning", nullable=False
-            )
+            sa.Column("severity", sa.String(length=16), server_default="warning", nullable=False)
         )
         batch_op.add_column(sa.Column("details", sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(
-            sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True)
-        )
+        batch_op.add_column(sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("acknowledged_by", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("ack_note", sa.Text(), nullable=True))
-        batch_op.add_column(
-            sa.Column("webhook_sent_at", sa.DateTime(timezone=True), nullable=True)
-        )
+        batch_op.add_column(sa.Column("webhook_sent_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("mailed_at", sa.DateTime(timezone=True), nullable=True))
     op.execute(
         "UPDATE alerts SET kind = 'run_incomplete', "
@@ -61,8 +55,10 @@ def upgrade() -> None:
         sa.Column("community_id", sa.String(length=64), nullable=False),
         sa.Column("recipient", sa.String(length=320), nullable=False),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_alert_id", sa.BigInteger(), server_default="0", nullable=False),
         sa.PrimaryKeyConstraint("community_id", "recipient", name=op.f("pk_alert_digests")),
     )
+
 
 def downgrade() -> None:
     op.drop_table("alert_digests")
