@@ -161,7 +161,9 @@ def readings(
     return rows
 
 
-async def _build(database_url: str, data: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+async def _build(
+    database_url: str, data: dict[str, Any], rows: list[dict[str, Any]], until: datetime
+) -> str:
     engine = create_engine(database_url)
     try:
         await upgrade(engine)
@@ -171,7 +173,7 @@ async def _build(database_url: str, data: dict[str, Any], rows: list[dict[str, A
         for row in rows:
             stored.append({"community_id": community_id, **row})
             # the distributor's data of past months, beside Home Assistant's (issue #9)
-            if with_source and row["hour_start"] < AT.replace(day=1).astimezone(UTC):
+            if with_source and row["hour_start"] < until.replace(day=1, hour=0).astimezone(UTC):
                 stored.append({"community_id": community_id, **row, "source": "dso"})
         async with engine.begin() as connection:
             for i in range(0, len(stored), 5000):
@@ -182,10 +184,14 @@ async def _build(database_url: str, data: dict[str, Any], rows: list[dict[str, A
 
 
 def build(
-    database_url: str, change: Change | None = None, data: dict[str, Any] | None = None
+    database_url: str,
+    change: Change | None = None,
+    data: dict[str, Any] | None = None,
+    until: datetime = AT,
 ) -> str:
-    """Store the community and its readings; returns the community id."""
-    return asyncio.run(_build(database_url, data or community(), readings(change)))
+    """Store the community and its readings up to ``until``; returns the community id."""
+    rows = readings(change, until=until)
+    return asyncio.run(_build(database_url, data or community(), rows, until))
 
 
 def check(database_url: str, community_id: str, at: datetime = AT, *extra: str) -> dict[str, Any]:
