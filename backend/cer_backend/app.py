@@ -26,7 +26,7 @@ from .api.routing import (
 from .api.settlement_handlers import ROUTES as SETTLEMENT_ROUTES
 from .database import backend_name, create_engine, ping
 from .migrate import upgrade
-from .service.alerts.scheduler import AlertScheduler
+from .service.alerts.scheduler import AFTER_IMPORT_DELAY, AlertScheduler
 from .service.groupcommit import GroupCommitter
 from .service.live import LiveStore
 from .service.registry import RegistryCache
@@ -125,7 +125,11 @@ def create_app(
     if alerts_interval is not None:
 
         async def _alerts(app: web.Application) -> AsyncIterator[None]:
-            scheduler = AlertScheduler(engine, interval=alerts_interval)
+            scheduler = AlertScheduler(
+                engine,
+                interval=alerts_interval,
+                after_import=min(AFTER_IMPORT_DELAY, alerts_interval),
+            )
             app[ALERTS_KEY] = scheduler
             scheduler.start()
             yield
