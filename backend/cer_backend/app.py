@@ -13,6 +13,7 @@ from .api.alerts_handlers import ALERTS_KEY, poke_after_import
 from .api.alerts_handlers import ROUTES as ALERT_ROUTES
 from .api.handlers import ROUTES as CORE_ROUTES
 from .api.keys import COMMITTER_KEY, ENGINE_KEY, LIVE_KEY, REGISTRY_KEY
+from .api.readings_handlers import ROUTES as READINGS_ROUTES
 from .api.routing import (
     API_PREFIX,
     MAX_FILE_BODY,
@@ -83,6 +84,7 @@ def all_routes() -> list[Route]:
         Route("GET", "/openapi.json", openapi, "This document", None, tag="operations"),
         *CORE_ROUTES,
         *SETTLEMENT_ROUTES,
+        *READINGS_ROUTES,
         *ALERT_ROUTES,
     ]
 

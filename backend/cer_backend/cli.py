@@ -9,9 +9,10 @@ from collections.abc import Sequence
 
 from . import __version__
 from .commands import admin, alerts, data, serve, settlement
+from .commands import readings as readings_commands
 from .commands.errors import CheckFailed, UsageError
 
-COMMAND_MODULES = (serve, admin, data, settlement, alerts)
+COMMAND_MODULES = (serve, admin, data, settlement, readings_commands, alerts)
 
 
 def build_parser() -> argparse.ArgumentParser:

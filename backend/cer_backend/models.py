@@ -162,13 +162,20 @@ class Token(Base):
 
 
 class Reading(Base):
-    """One closed hour of one POD, as uploaded."""
+    """One closed hour of one POD from one source (``READING_SOURCES``).
+
+    Several sources of the same POD and hour are all kept; a settlement run uses the
+    highest-ranked one present. ``import_id`` names the file import that stored it (NULL: an
+    upload of Home Assistant through ``POST /readings``).
+    """
 
     __tablename__ = "readings"
 
     community_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     pod: Mapped[str] = mapped_column(String(32), primary_key=True)
     hour_start: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16), primary_key=True, server_default="ha")
+    import_id: Mapped[int | None] = mapped_column(BigInteger)
     injected_wh: Mapped[int] = mapped_column(BigInteger)
     withdrawn_wh: Mapped[int] = mapped_column(BigInteger)
     produced_wh: Mapped[int | None] = mapped_column(BigInteger)
@@ -201,14 +208,46 @@ class ReadingAudit(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
     replaced_at: Mapped[datetime] = mapped_column(UtcDateTime)
     replaced_by_token: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(16), server_default="ha")
+    import_id: Mapped[int | None] = mapped_column(BigInteger)
+    replaced_by_import: Mapped[int | None] = mapped_column(BigInteger)
+
+
+#: where a stored hour came from: the distributor's meter, a Home Assistant upload, a value
+#: keyed in by hand, an estimate
+READING_SOURCES = ("dso", "ha", "manual", "estimate")
+
+
+class ReadingImport(Base):
+    """One file of metered data imported into a community (``readings import``)."""
+
+    __tablename__ = "reading_imports"
+
+    import_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    community_id: Mapped[str] = mapped_column(String(64), index=True)
+    file_name: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64))
+    layout: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(16))
+    pods: Mapped[int] = mapped_column(Integer)
+    hours_new: Mapped[int] = mapped_column(BigInteger)
+    hours_unchanged: Mapped[int] = mapped_column(BigInteger)
+    hours_replaced: Mapped[int] = mapped_column(BigInteger)
+    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    token_id: Mapped[int | None] = mapped_column(Integer)
+    imported_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class ReadingPack(Base):
     """A POD's readings of one local month packed as arrays (PostgreSQL, for settlement runs).
 
     ``injected`` and ``withdrawn`` hold one big-endian int4 per hour of the month, ``present``
-    one byte (1: a reading exists). Built from ``readings`` when a run needs it and rebuilt
-    after ingest marks the month in ``reading_dirty``; never the source of truth.
+    one byte (1: a reading exists), for each source named in ``sources`` (comma-separated,
+    the arrays one after the other in that order; empty: no readings). Built from
+    ``readings`` when a run needs it and rebuilt after ingest marks the month in
+    ``reading_dirty``; never the source of truth.
     """
 
     __tablename__ = "reading_packs"
@@ -221,6 +260,7 @@ class ReadingPack(Base):
     withdrawn: Mapped[bytes] = mapped_column(LargeBinary)
     present: Mapped[bytes] = mapped_column(LargeBinary)
     built_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sources: Mapped[str] = mapped_column(String(64), server_default="")
 
 
 class ReadingDirty(Base):

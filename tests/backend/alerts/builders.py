@@ -172,6 +172,8 @@ async def _build(
         stored = []
         for row in rows:
             stored.append({"community_id": community_id, **row})
+            if with_source:
+                stored[-1]["source"] = "ha"
             # the distributor's data of past months, beside Home Assistant's (issue #9)
             if with_source and row["hour_start"] < until.replace(day=1, hour=0).astimezone(UTC):
                 stored.append({"community_id": community_id, **row, "source": "dso"})
