@@ -30,8 +30,8 @@ from .config import AlertProfile, profile_of
 I64 = npt.NDArray[np.int64]
 BOOL = npt.NDArray[np.bool_]
 SECONDS_PER_HOUR = 3600
-#: days of readings before ``at`` that the rules need (8 weeks + the week judged + margin)
-HISTORY_DAYS = 70
+#: days of readings before ``at`` that the rules need (90 days of load history + margin)
+HISTORY_DAYS = 100
 #: a POD-hour from several sources: the settlement's default ranking (DESIGN.md)
 SOURCE_RANK = {"dso": 0, "ha": 1, "manual": 2, "estimate": 3}
 

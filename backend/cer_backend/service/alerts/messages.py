@@ -32,9 +32,9 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     },
     "baseload_jump": {
         "it": "{where}: il consumo notturno di base è {night_wh} Wh/h, oltre il {rise_pct} % "
-        "sopra la mediana di {median_days} giorni ({median_wh} Wh/h).",
+        "sopra il livello abituale ({median_wh} Wh/h, mediana di {median_days} giorni).",
         "en": "{where}: the night base load is {night_wh} Wh/h, more than {rise_pct} % above "
-        "its {median_days}-day median ({median_wh} Wh/h).",
+        "its usual level ({median_wh} Wh/h, {median_days}-day median).",
     },
     "self_consumption_drop": {
         "it": "Energia condivisa della settimana al {ratio_pct} % dell'immessa, sotto la "

@@ -319,7 +319,11 @@ def baseload_jump(data: AlertData) -> list[Finding]:
     """A building's night base load (mean withdrawal in ``night_hours``) above its
     ``median_days``-day median by more than ``rise_pct`` %, on each of the last ``nights``
     nights, and by at least ``min_rise_wh`` (issue #15). Buildings: PODs whose role is in
-    ``roles`` (default ``building``)."""
+    ``roles`` (default ``building``).
+
+    A building back to its usual level after a holiday (a school or a gym after the summer)
+    is no jump: the level judged is the larger of the median and the ``usual_pct``
+    percentile of the last ``usual_days`` nights (``usual_days: 0`` turns this off)."""
     p = data.profile.thresholds["baseload_jump"]
     roles = set(p["roles"])
     night_hours = [int(h) for h in p["night_hours"]]
@@ -331,11 +335,17 @@ def baseload_jump(data: AlertData) -> list[Finding]:
         row = data.row(pod)
         if role not in roles or row is None or not night_hours:
             continue
-        series = _night_values(data, row, night_hours, median_days + nights)
-        recent, history = series[-nights:], [v for v in series[:-nights] if v is not None]
+        usual_days = int(p["usual_days"])
+        series = _night_values(data, row, night_hours, max(median_days, usual_days) + nights)
+        recent = series[-nights:]
+        history = [v for v in series[-nights - median_days : -nights] if v is not None]
         if len(history) < median_days // 2 or any(v is None for v in recent):
             continue
         median = statistics.median(history)
+        usual = [v for v in series[-nights - usual_days : -nights] if v is not None]
+        if usual_days and usual:
+            level = float(np.percentile(usual, float(p["usual_pct"])))
+            median = max(median, level)
         values_recent = [v for v in recent if v is not None]
         if all(
             v > median * (1 + rise) and v - median >= float(p["min_rise_wh"]) for v in values_recent
