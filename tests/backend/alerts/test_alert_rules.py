@@ -7,6 +7,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from cer_backend.domain.community import parse_community
+from cer_backend.domain.errors import InvalidInput
+
 from .builders import (
     AT,
     HOME,
@@ -184,3 +187,27 @@ def test_thresholds_from_the_community_settings(database_url: str) -> None:
 
     community_id = build(database_url, change, data=data)
     assert check(database_url, community_id)["alerts"] == []
+
+
+def test_settings_alerts_are_checked_with_the_community_file() -> None:
+    good = community(alerts={"production_low": {"share_pct": 50, "enabled": True}})
+    assert parse_community(good).settings.alerts == {
+        "production_low": {"share_pct": 50, "enabled": True}
+    }
+    bad = community(
+        alerts={
+            "production_lo": {"share_pct": 50},
+            "lighting_daytime": {"max_wh": "tanto", "colour": 1},
+            "baseload_jump": {"rise_pct": -5, "enabled": "yes"},
+        }
+    )
+    with pytest.raises(InvalidInput) as caught:
+        parse_community(bad)
+    paths = sorted(p.path for p in caught.value.problems)
+    assert paths == [
+        "settings.alerts.baseload_jump.enabled",
+        "settings.alerts.baseload_jump.rise_pct",
+        "settings.alerts.lighting_daytime.colour",
+        "settings.alerts.lighting_daytime.max_wh",
+        "settings.alerts.production_lo",
+    ]
