@@ -97,7 +97,7 @@ async def poke_after_import(request: web.Request, response: web.StreamResponse) 
     principal = request.get(PRINCIPAL_KEY)
     community_id = principal.community_id if principal is not None else None
     if community_id is None:
-        community_id = request.match_info.get("id") or request.query.get("community")
+        community_id = request.match_info.get("community") or request.query.get("community")
     if community_id:
         scheduler.poke(community_id)
 

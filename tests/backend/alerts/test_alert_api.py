@@ -139,3 +139,28 @@ async def test_serve_evaluates_in_the_background_and_stops_with_the_app(
     finally:
         await server.close()
     assert task.done()  # cancelled with the application
+
+
+async def test_an_upload_asks_serve_for_an_evaluation_soon(database_url: str) -> None:
+    community_id = await asyncio.to_thread(build, database_url)
+    app = create_app(database_url, migrate=True, alerts_interval=3600)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        scheduler = app[ALERTS_KEY]
+        site = (await create_token(app[ENGINE_KEY], "site", community_id, [LIGHTS]))[0]
+        body = {
+            "pod": LIGHTS,
+            "readings": [
+                {"hour_start": "2025-06-15T12:00:00+02:00", "injected_wh": 0, "withdrawn_wh": 0}
+            ],
+        }
+        async with aiohttp.ClientSession() as session:
+            status, _ = await _call(session, server, "GET", "/alerts", site)
+            assert status == 403  # a site token does not read alerts
+            assert scheduler._pending == set()
+            status, answer = await _call(session, server, "POST", "/readings", site, json=body)
+        assert status == 200 and answer["accepted"] == 1
+        assert scheduler._pending == {community_id}
+    finally:
+        await server.close()
