@@ -9,6 +9,8 @@ from homeassistant.components.repairs import RepairsFlow
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResult
 
+from .alerts import ISSUE_PREFIX as ALERT_ISSUE_PREFIX
+from .alerts import AcknowledgeAlertFlow
 from .compat import get_runtime_data
 from .data import SiteRuntimeData
 from .modbus.quantities import Quantity
@@ -42,5 +44,7 @@ class CounterResetRepairFlow(RepairsFlow):
 async def async_create_fix_flow(
     hass: HomeAssistant, issue_id: str, data: dict[str, Any] | None
 ) -> RepairsFlow:
-    """The fix flow of a held counter issue."""
+    """The fix flow of a held counter issue, or of a backend alert (acknowledge it)."""
+    if issue_id.startswith(ALERT_ISSUE_PREFIX):
+        return AcknowledgeAlertFlow(data or {})
     return CounterResetRepairFlow(data or {})
