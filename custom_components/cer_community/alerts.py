@@ -2,7 +2,8 @@
 
 The community entry polls ``GET /api/v1/alerts`` every five minutes. Each open alert that
 nobody acknowledged yet is a repair issue (Settings → System → Repairs) whose fix
-acknowledges it on the backend with a note (an admin token of the community is needed);
+(``repairs.AcknowledgeAlertFlow``) acknowledges it on the backend with a note (an admin
+token of the community is needed);
 the alert blueprint notifies staff of new issues. The ``open alerts`` sensor counts the open
 alerts, acknowledged ones included. An alert the backend no longer lists (its cause is gone)
 loses its issue at the next poll.
@@ -14,18 +15,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import voluptuous as vol
-from homeassistant.components.repairs import RepairsFlow
 from homeassistant.components.sensor import SensorEntity, SensorEntityDescription
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.data_entry_flow import FlowResult
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
 
 from .api import CerApiAuthError, CerApiClient, CerApiError
-from .compat import coordinator_entry_kwargs, get_runtime_data, update_failed
+from .compat import coordinator_entry_kwargs, update_failed
 from .const import DOMAIN, LOGGER
 from .entity import community_device_info
 
@@ -174,47 +172,3 @@ class OpenAlertsSensor(CoordinatorEntity[AlertsCoordinator], SensorEntity):
                 for a in alerts
             ],
         }
-
-
-class AcknowledgeAlertFlow(RepairsFlow):
-    """Fixing an alert's issue acknowledges it on the backend with a note."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        """Which alert of which entry."""
-        self._data = data
-
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> FlowResult:
-        """Start with the note."""
-        return await self.async_step_confirm()
-
-    async def async_step_confirm(self, user_input: dict[str, Any] | None = None) -> FlowResult:
-        """Ask for the note, then acknowledge."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            entry = self.hass.config_entries.async_get_entry(self._data["entry_id"])
-            runtime = None if entry is None else get_runtime_data(entry)
-            coordinator = getattr(runtime, "alerts", None)
-            if not isinstance(coordinator, AlertsCoordinator):
-                return self.async_abort(reason="entry_not_loaded")
-            note = str(user_input.get("note", "")).strip()
-            if not note:
-                errors["note"] = "note_required"
-            else:
-                try:
-                    await coordinator.client.ack_alert(int(self._data["alert_id"]), note)
-                except CerApiAuthError:
-                    return self.async_abort(reason="ack_forbidden")
-                except CerApiError as err:
-                    if err.status == 404:  # resolved meanwhile
-                        await coordinator.async_request_refresh()
-                        return self.async_create_entry(title="", data={})
-                    LOGGER.warning("Could not acknowledge alert %s: %s", self._data, err)
-                    errors["base"] = "cannot_connect"
-                else:
-                    await coordinator.async_request_refresh()
-                    return self.async_create_entry(title="", data={})
-        return self.async_show_form(
-            step_id="confirm",
-            data_schema=vol.Schema({vol.Required("note"): str}),
-            errors=errors,
-        )
