@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     false,
     text,
 )
@@ -81,6 +82,8 @@ class Community(Base):
     settings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     #: the other optional header keys (configuration, cu_afb_eur_mwh, gse_fees) as given
     extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: plausibility bound of any energy of one point in one hour (Wh); NULL: 10 MWh
+    max_hour_wh: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Member(Base):
@@ -325,6 +328,16 @@ class SettlementRun(Base):
     valorisation_eur: Mapped[str] = mapped_column(String(32))
     missing_readings: Mapped[int] = mapped_column(Integer, default=0)
     missing_prices: Mapped[int] = mapped_column(Integer, default=0)
+    #: ``month`` | ``year`` settle their period; ``correction`` re-runs a final one (#10)
+    kind: Mapped[str] = mapped_column(String(16), default="month", server_default="month")
+    #: a correction: the final run it supersedes when finalised
+    supersedes: Mapped[str | None] = mapped_column(String(40))
+    #: a final run: the correction that superseded it (then it is history, not current)
+    superseded_by: Mapped[str | None] = mapped_column(String(40))
+    #: why a stale or incomplete run was finalised anyway
+    forced_reason: Mapped[str | None] = mapped_column(Text)
+    #: fingerprints of the readings, prices and registry the run was computed from
+    inputs: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class SettlementPlantResult(Base):
@@ -411,3 +424,130 @@ class AlertDigest(Base):
 def table(model: type[Base]) -> Table:
     """The Core table of a mapped class (for bulk statements)."""
     return cast(Table, model.__table__)
+
+
+# --- the operating cycle (issue #10) ------------------------------------------------------------
+
+#: at most one *current* final run per community and period (corrections included): the
+#: database refuses a second one, so two finalisations at the same moment cannot both win
+Index(
+    "uq_settlement_runs_current_final",
+    SettlementRun.community_id,
+    SettlementRun.period,
+    unique=True,
+    sqlite_where=text("status = 'final' AND superseded_by IS NULL"),
+    postgresql_where=text("status = 'final' AND superseded_by IS NULL"),
+)
+
+#: a POD is active (not end-dated) in one community at a time
+Index(
+    "uq_pods_active_pod",
+    Pod.pod,
+    unique=True,
+    sqlite_where=text("ended IS NULL"),
+    postgresql_where=text("ended IS NULL"),
+)
+
+
+class RegistryChange(Base):
+    """One change of a community's registry: who, when, from which day, and the diff."""
+
+    __tablename__ = "registry_changes"
+
+    change_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    community_id: Mapped[str] = mapped_column(String(64), index=True)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    recorded_by: Mapped[str | None] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(32))
+    effective: Mapped[date | None] = mapped_column(Date)
+    diff: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class RegistryTimeline(Base):
+    """A dated change of a rule that changes with time (a member's type, a POD's member).
+
+    Before ``effective`` the attribute had ``old_value`` (``None`` for a POD: not in the
+    community yet); a settlement of an earlier period uses the old value.
+    """
+
+    __tablename__ = "registry_timeline"
+
+    entry_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    community_id: Mapped[str] = mapped_column(String(64), index=True)
+    change_id: Mapped[int | None] = mapped_column(BigInteger)
+    entity: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(64))
+    attribute: Mapped[str] = mapped_column(String(32))
+    old_value: Mapped[str | None] = mapped_column(String(200))
+    new_value: Mapped[str | None] = mapped_column(String(200))
+    effective: Mapped[date] = mapped_column(Date)
+
+
+class GseFigure(Base):
+    """What the GSE announced or paid for one configuration and period (FORMATS.md)."""
+
+    __tablename__ = "gse_figures"
+
+    figure_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    community_id: Mapped[str] = mapped_column(String(64), index=True)
+    configuration: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    shared_wh: Mapped[int | None] = mapped_column(BigInteger)
+    incentivised_wh: Mapped[int | None] = mapped_column(BigInteger)
+    tip_eur: Mapped[str | None] = mapped_column(String(32))
+    valorisation_eur: Mapped[str | None] = mapped_column(String(32))
+    amount_eur: Mapped[str | None] = mapped_column(String(32))
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str | None] = mapped_column(String(200))
+    imported_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+Index(
+    "uq_gse_figures_row",
+    GseFigure.community_id,
+    GseFigure.configuration,
+    GseFigure.period,
+    GseFigure.kind,
+    GseFigure.paid_on,
+    unique=True,
+)
+
+
+class Delivery(Base):
+    """A report or statement e-mailed (or skipped, or failed) for a run: one row a message.
+
+    ``member_key`` is the member's id for a statement and ``""`` for the community report;
+    one row per (run, kind, member, recipient), so a retry updates the row instead of sending
+    twice.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("run_id", "kind", "member_key", "recipient"),
+        Index("ix_deliveries_community_run", "community_id", "run_id"),
+    )
+
+    delivery_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    community_id: Mapped[str] = mapped_column(String(64))
+    run_id: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(32))
+    member_key: Mapped[str] = mapped_column(String(64))
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(Text)
+    attachments: Mapped[list[str]] = mapped_column(JSON, default=list)
+    language: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -85,6 +85,11 @@ class Settings:
     language: Language = "it"
     report_recipients: tuple[str, ...] = ()
     alert_webhook_url: str | None = None
+    #: g CO₂/kWh of the electricity the plants replace (council report), and who says so
+    emission_factor_g_kwh: Decimal | None = None
+    emission_factor_source: str | None = None
+    #: when reports are e-mailed: ``manual`` (``reports send``) or ``after_finalise`` (serve)
+    report_delivery: str = "manual"
     #: ``settings.alerts``: thresholds of the alert rules over their defaults (alert_thresholds)
     alerts: Mapping[str, Any] = field(default_factory=dict)
 
@@ -241,12 +246,24 @@ class Community:
 
     def tip_eligible(self, plant: Plant) -> bool:
         """Whether ``plant`` may earn the TIP at all (GSE-RULES §2): a new plant (not
-        pre-existing), in service on or after the CER's constitution, without scambio sul
-        posto or other production incentives. Its 20 years are checked by date."""
+        pre-existing), without scambio sul posto or other production incentives, in service
+        on or after the CER's constitution, or before it when :meth:`built_for_cer`. Its 20
+        years are checked by date."""
         return (
             not plant.pre_existing
-            and plant.commissioned >= self.constituted
             and not plant.other_incentives
+            and (plant.commissioned >= self.constituted or self.built_for_cer(plant))
+        )
+
+    def built_for_cer(self, plant: Plant) -> bool:
+        """A plant commissioned before the constitution that earns the TIP (GSE-RULES §2, OPEN):
+        commissioned from 16/12/2021 to 24/01/2024 (before the CACER decree) with a pre-dated
+        document that shows it was built for the CER (``built_for_cer``)."""
+        first, last = rules.BUILT_FOR_CER_WINDOW
+        return (
+            plant.commissioned < self.constituted
+            and first <= plant.commissioned <= last
+            and plant.built_for_cer is not None
         )
 
     def plants_first_in(self) -> list[Plant]:
@@ -462,7 +479,7 @@ def _gse_fees(reader: _Reader, value: Any, path: str) -> rules.GseFeeSchedule | 
 _MONTH_OR_YEAR = re.compile(r"\d{4}(-(0[1-9]|1[0-2]))?")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 # codice fiscale of a person (16 letters and digits) or partita IVA / CF of a body (11 digits)
-_TAX_CODE = re.compile(r"[A-Z0-9]{16}|\d{11}")
+_TAX_CODE = re.compile(r"[A-Za-z0-9]{16}|\d{11}")
 _ATECO = re.compile(rules.ATECO_PATTERN)
 _URL = re.compile(r"https?://[^\s/?#]+[^\s]*")
 
@@ -510,6 +527,9 @@ def _settings(reader: _Reader, value: Any, path: str) -> Settings | None:
             "language",
             "report_recipients",
             "alert_webhook_url",
+            "emission_factor_g_kwh",
+            "emission_factor_source",
+            "report_delivery",
             "alerts",
         ),
     )
@@ -539,6 +559,21 @@ def _settings(reader: _Reader, value: Any, path: str) -> Settings | None:
     webhook = reader.field(
         data, path, "alert_webhook_url", _pattern(reader, _URL, "an http(s) URL"), None
     )
+    emission_factor = reader.field(
+        data,
+        path,
+        "emission_factor_g_kwh",
+        lambda v, p: reader.number(v, p, Decimal(0), maximum=Decimal(2000), exclusive_minimum=True),
+        None,
+    )
+    emission_source = reader.field(data, path, "emission_factor_source", reader.text, None)
+    delivery = reader.field(
+        data,
+        path,
+        "report_delivery",
+        lambda v, p: reader.choice(v, p, rules.REPORT_DELIVERY),
+        defaults.report_delivery,
+    )
     alerts = data.get("alerts")
     for where, message in alert_settings_problems(alerts, f"{path}.alerts"):
         reader.problem(where, message)
@@ -552,6 +587,9 @@ def _settings(reader: _Reader, value: Any, path: str) -> Settings | None:
         language=language,  # type: ignore[arg-type]
         report_recipients=tuple(recipients),
         alert_webhook_url=webhook,
+        emission_factor_g_kwh=emission_factor,
+        emission_factor_source=emission_source,
+        report_delivery=str(delivery),
         alerts=dict(alerts or {}),
     )
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from datetime import time as dtime
@@ -22,8 +23,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from ..domain.community import parse_community
+from ..domain.eligibility import excluded_members
 from ..domain.errors import InvalidInput
 from ..models import Community, Member, Plant, Pod, SettlementRun, as_utc, table, utcnow
+from .bounds import DEFAULT_MAX_HOUR_WH
 
 #: a reading may exceed the nameplate power of its point by this factor (meter and rating
 #: tolerances); above it, it is rejected as implausible.
@@ -66,14 +69,43 @@ def check_community_file(data: Mapping[str, Any]) -> Any:
         raise RegistryError(422, "the community file is invalid", problems) from err
 
 
-async def import_community(engine: AsyncEngine, data: Mapping[str, Any]) -> tuple[str, bool]:
+def refuse_excluded_members(community: Any) -> None:
+    """RegistryError(422) naming every member who cannot be a member of a CER (GSE-RULES §8:
+    central administrations, large enterprises, main ATECO 35.11.00 or 35.14.00)."""
+    found = excluded_members(community)
+    if found:
+        raise RegistryError(
+            422,
+            "the community has members who cannot be members of a CER (GSE-RULES §8)",
+            [{"field": f.path, "message": f.message} for f in found],
+        )
+
+
+@asynccontextmanager
+async def _session_scope(
+    engine: AsyncEngine, session: AsyncSession | None
+) -> AsyncIterator[AsyncSession]:
+    """The caller's session (its transaction), or a new one committed at the end."""
+    if session is not None:
+        yield session
+        return
+    async with AsyncSession(engine, expire_on_commit=False) as own, own.begin():
+        yield own
+
+
+async def import_community(
+    engine: AsyncEngine, data: Mapping[str, Any], within: AsyncSession | None = None
+) -> tuple[str, bool]:
     """Create the community of a file, or update the one with the same name.
 
-    Returns (community id, created). Members, PODs and plants absent from the file are kept.
+    Returns (community id, created). Members, PODs and plants absent from the file are kept
+    (``service.registry_changes.apply_import`` end-dates them). With ``within``, the rows
+    are written in the caller's transaction. A community with a member who cannot be a member
+    (GSE-RULES §8) is refused (422).
     """
-    check_community_file(data)
+    refuse_excluded_members(check_community_file(data))
     header = data["community"]
-    async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+    async with _session_scope(engine, within) as session:
         community = await session.scalar(select(Community).where(Community.name == header["name"]))
         created = community is None
         if community is None:
@@ -308,6 +340,8 @@ class CommunityRules:
     timezone: ZoneInfo
     pods: dict[str, PodRule]
     final_periods: list[tuple[datetime, datetime, str]] = field(default_factory=list)
+    #: plausibility bound of any energy of one point in one hour (community setting)
+    max_hour_wh: int = DEFAULT_MAX_HOUR_WH
 
     def final_period_of(self, hour_start: datetime) -> str | None:
         """The finalised period that holds an hour, if any."""
@@ -353,7 +387,7 @@ async def load_rules(connection: AsyncConnection, community_id: str) -> Communit
     """Read a community's ingest rules from the database."""
     header = (
         await connection.execute(
-            select(Community.timezone, Community.constituted).where(
+            select(Community.timezone, Community.constituted, Community.max_hour_wh).where(
                 Community.community_id == community_id
             )
         )
@@ -412,4 +446,5 @@ async def load_rules(connection: AsyncConnection, community_id: str) -> Communit
         timezone=zone,
         pods=pods,
         final_periods=[(as_utc(r.period_start), as_utc(r.period_end), r.period) for r in finals],
+        max_hour_wh=header.max_hour_wh or DEFAULT_MAX_HOUR_WH,
     )

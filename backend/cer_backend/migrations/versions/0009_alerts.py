@@ -1,7 +1,7 @@
 """alerts the referent acts on: causes, acknowledgement, digests
 
 Revision ID: 0009
-Revises: 0004, 0006 (0003 before issues #9 and #11 were merged in; the lead re-chains)
+Revises: 0008
 Create Date: 2026-12-05 22:50:00
 
 The ``alerts`` table of 0001 is extended (not duplicated): a cause key with a partial unique
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | tuple[str, ...] | None = ("0004", "0006")
+down_revision: str | tuple[str, ...] | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
