@@ -621,9 +621,7 @@ async def summary(engine: AsyncEngine, community_id: str, period_text: str) -> d
     energy = inputs.energy
     plants_by_pod = {p["pod"]: p["id"] for p in inputs.document["plants"]}
     plant_figures = {p["id"]: p for p in data["plants"]}
-    member_of = {
-        pod_code(pod): m["id"] for m in inputs.document["members"] for pod in m["pods"]
-    }
+    member_of = {pod_code(pod): m["id"] for m in inputs.document["members"] for pod in m["pods"]}
     sites = []
     for row, pod in enumerate(energy.pods):
         plant_id = plants_by_pod.get(pod)
