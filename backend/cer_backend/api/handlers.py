@@ -578,12 +578,15 @@ def _patch_handler(kind: str) -> Any:
             effective = _query_date(context.request.query.get("effective"), "effective")
             if effective is not None and kind == "members" and before["type"] != after["type"]:
                 # a member's type changes from that day: earlier periods keep the old one
-                await record_dated_change(
-                    session,
-                    community_id,
-                    ("member", row.member_id, "type", before["type"], after["type"]),
-                    effective,
-                )
+                try:
+                    await record_dated_change(
+                        session,
+                        community_id,
+                        ("member", row.member_id, "type", before["type"], after["type"]),
+                        effective,
+                    )
+                except RegistryError as err:
+                    raise ApiError(err.status, str(err), errors=err.problems) from err
             await record_change(
                 session,
                 community_id,

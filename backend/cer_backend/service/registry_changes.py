@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
@@ -524,8 +524,27 @@ async def record_dated_change(
     entry: tuple[str, str, str, str | None, str | None],
     effective: date,
 ) -> None:
-    """Keep (entity, key, attribute, old value, new value) as changing on ``effective``."""
+    """Keep (entity, key, attribute, old value, new value) as changing on ``effective``.
+
+    One line of time per attribute: a change dated before the last dated change of the same
+    attribute is refused (422), since the old value it names would not be the one in force.
+    """
     entity, key, attribute, old, new = entry
+    latest = await session.scalar(
+        select(func.max(RegistryTimeline.effective)).where(
+            RegistryTimeline.community_id == community_id,
+            RegistryTimeline.entity == entity,
+            RegistryTimeline.key == key,
+            RegistryTimeline.attribute == attribute,
+        )
+    )
+    if latest is not None and effective < latest:
+        raise RegistryRefused(
+            422,
+            f"the {attribute} of {entity} {key} already changes on {latest.isoformat()}:"
+            " a dated change cannot be earlier",
+            [{"field": "effective", "message": f"must be on or after {latest.isoformat()}"}],
+        )
     session.add(
         RegistryTimeline(
             community_id=community_id,

@@ -244,3 +244,13 @@ async def test_a_member_type_patched_from_a_day_keeps_the_old_type_before_it(api
         "PATCH", f"/communities/{a}/members/famiglia", "admin_a", json={"type": "alien"}
     )
     assert status == 422 and problem["errors"][0]["field"] == "members[1].type"
+    # one line of time: a dated change cannot be earlier than the last one of the same type
+    status, problem, _ = await api.call(
+        "PATCH",
+        f"/communities/{a}/members/famiglia?effective=2025-09-01",
+        "admin_a",
+        json={"type": "person"},
+    )
+    assert status == 422 and problem["errors"][0]["field"] == "effective"
+    status, member, _ = await api.call("GET", f"/communities/{a}/members/famiglia", "admin_a")
+    assert member["type"] == "sme"
