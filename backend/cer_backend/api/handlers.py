@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import Community, Member, Plant, Pod, Token, as_utc, utcnow
@@ -539,6 +540,10 @@ async def _new_pod(
         label=label,
     )
     session.add(row)
+    try:
+        await session.flush()
+    except IntegrityError as err:  # another community took it meanwhile (one active POD)
+        raise ApiError(409, f"POD {pod} became active in another community meanwhile") from err
     return row
 
 
