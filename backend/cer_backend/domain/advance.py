@@ -223,26 +223,28 @@ def advances_of_months(
             return None
         firsts.append(dt.date(int(month[:4]), int(month[5:]), 1))
         rates.append(Fraction(cu_afa))
-    # per plant: yearly MWh × α and TIP_a, once; plants alike are summed before pricing
+    # plants alike (power, source, grant) are paid alike: count them, then price each kind once
     paid = dict.fromkeys(community.configurations, (0, 0))
+    kinds: dict[tuple[Decimal, str, Decimal], tuple[Fraction, Fraction]] = {}
+    for plant in community.plants:
+        key = (plant.power_kw, plant.source, plant.capital_grant_pct)
+        if key not in kinds:
+            energy = _yearly_mwh(community, plant)
+            kinds[key] = (energy, energy * tip_advance_rate(community, plant))
     for first, rate in zip(firsts, rates, strict=True):
-        tip_mwh: dict[str, dict[tuple[Decimal, str, Decimal], int]] = {}
-        val_mwh: dict[str, Fraction] = {}
+        counts: dict[str, dict[tuple[Decimal, str, Decimal], list[int]]] = {}
         for plant in community.plants:
             is_paid, with_tip = _paid(community, plant, first)
-            if not is_paid:
-                continue
-            cabina = community.cabina_of(plant.pod)
-            val_mwh[cabina] = val_mwh.get(cabina, Fraction(0)) + _yearly_mwh(community, plant)
-            if with_tip:
+            if is_paid:
                 key = (plant.power_kw, plant.source, plant.capital_grant_pct)
-                groups = tip_mwh.setdefault(cabina, {})
-                groups[key] = groups.get(key, 0) + 1
-        for cabina, energy in val_mwh.items():
-            tip = Fraction(0)
-            for (power, source, grant), count in tip_mwh.get(cabina, {}).items():
-                alike = Plant("", "", "", power, source, first, grant)
-                tip += count * _yearly_mwh(community, alike) * tip_advance_rate(community, alike)
+                count = counts.setdefault(community.cabina_of(plant.pod), {}).setdefault(
+                    key, [0, 0]
+                )
+                count[0] += 1
+                count[1] += with_tip
+        for cabina, by_kind in counts.items():
+            energy = sum((kinds[key][0] * n for key, (n, _) in by_kind.items()), Fraction(0))
+            tip = sum((kinds[key][1] * n for key, (_, n) in by_kind.items()), Fraction(0))
             tip_cents, val_cents = paid[cabina]
             paid[cabina] = (
                 tip_cents + to_cents(tip / 12),

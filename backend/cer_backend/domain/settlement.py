@@ -1,6 +1,7 @@
 """Settlement of a period: the GSE rules hour by hour, and the statute's distribution.
 
-``settle`` computes, for each local hour of the period (GSE-RULES §1–§6):
+``settle`` computes, for each configuration (cabina primaria, GSE-RULES §1) from its own
+points only, and for each local hour of the period (GSE-RULES §1–§6):
 
 - ``E_imm,h`` injected by the configuration's plants, ``E_prel,h`` withdrawn by its members'
   points, the shared energy ``E_cond,h = min(E_imm,h, E_prel,h)``, which under one cabina
@@ -9,12 +10,15 @@
 - the incentivised energy ``E_ACI,h`` (energia autoconsumata incentivata) of the plants
   entitled to the TIP (tariffa incentivante premio) within their 20 years, and the TIP per
   plant and hour with its band, CAP, FC_zonale and the capital-grant reduction F and its
-  exemption;
+  exemption (the exempt energy to the capital-grant plants first);
 - per month the valorisation ``C_ACV`` (contributo di valorizzazione, CU_Afa = TRAS_E of the
   month), per year (or estimated on a shorter period) the surplus earmark ``C_ecc``, the RID
   (ritiro dedicato) value of injected energy, and the GSE fees.
 
-Then the money (TIP + valorisation) is shared by the statute (:mod:`.distribution`).
+Money is rounded per configuration, the community's figures are the sums of its
+configurations', and the money of all of them (TIP + valorisation) is shared by the statute
+(:mod:`.distribution`). Each rule is one function below, named and citing its section;
+``settle`` calls them in order.
 
 Energy is integer Wh in numpy ``int64`` arrays (PODs × hours); money is exact
 (:class:`fractions.Fraction`, euros) and rounded half-up to the cent only when reported.
@@ -671,6 +675,74 @@ def exempt_energy(
     return exempt
 
 
+def zonal_prices(
+    community: Community,
+    prices: HourlyPrices,
+    period: Period,
+    shared_h: I64,
+    injected_h: I64,
+    *,
+    errors: list[str],
+    warnings: list[str],
+) -> tuple[I64, npt.NDArray[np.bool_]]:
+    """Pz_h of the community's market zone (GSE-RULES §7) and where it is known. An hour with
+    shared energy and no price is an error naming the hours (its TIP is not counted, never
+    priced at zero, §2); an hour with injection only and no price a warning (no RID, §6)."""
+    zone = community.market_zone
+    pz, pz_ok = prices.series(zone, period)
+    unpriced_shared = np.flatnonzero(~pz_ok & (shared_h > 0))
+    if unpriced_shared.size:
+        errors.append(
+            f"no {zone} price for {unpriced_shared.size} hours with shared energy: "
+            + hour_ranges(period, unpriced_shared.tolist())
+            + " (their TIP is not counted)"
+        )
+    unpriced_injection = np.flatnonzero(~pz_ok & (injected_h > 0) & (shared_h == 0))
+    if unpriced_injection.size:
+        warnings.append(
+            f"no {zone} price for {unpriced_injection.size} hours with injection only: "
+            + hour_ranges(period, unpriced_injection.tolist())
+            + " (RID not counted)"
+        )
+    return pz, pz_ok
+
+
+def missing_readings(  # noqa: PLR0917
+    pods: tuple[str, ...],
+    present: npt.NDArray[np.bool_],
+    points: list[_Point],
+    plants: list[Plant],
+    windows: list[tuple[int, int]],
+    row_of: dict[str, int],
+    missing: dict[str, list[int]],
+    warnings: list[str],
+) -> npt.NDArray[np.bool_]:
+    """The incomplete hours (GSE-RULES §1: a missing hour is missing, never zero): an hour is
+    incomplete when a point or plant that counts then has no reading. Adds each POD's missing
+    hours to ``missing`` and a warning; the hours are settled on the readings present."""
+    hours = present.shape[1]
+    incomplete = np.zeros(hours, dtype=np.bool_)
+    if not present.all():
+        checks = [(p.row, p.start, p.end) for p in points]
+        for k, plant in enumerate(plants):
+            row = row_of.get(plant.pod)
+            if row is not None:
+                checks.append((row, *windows[k]))
+        for row, a, b in checks:
+            gaps = np.flatnonzero(~present[row, a:b])
+            if gaps.size:
+                incomplete[a + gaps] = True
+                missing.setdefault(pods[row], (a + gaps).tolist())
+    for pod_hours in missing.values():
+        incomplete[pod_hours] = True
+    if missing:
+        warnings.append(
+            f"readings missing for {len(missing)} PODs in {int(incomplete.sum())} hours: "
+            "those hours are settled on the readings present (see missing)"
+        )
+    return incomplete
+
+
 @dataclass(frozen=True, eq=False)
 class _ConfigurationEnergy:
     """The hourly energies of one configuration (GSE-RULES §1)."""
@@ -724,8 +796,8 @@ def tip_amounts(
     starts: I64,
     options: SettlementOptions,
     exempt_withdrawn: list[I64],
-) -> tuple[list[Fraction], list[list[Fraction]]]:
-    """``C_ACI`` per plant, and per plant and month (GSE-RULES §2).
+) -> tuple[list[Fraction], list[Fraction]]:
+    """``C_ACI`` per plant, and per month (GSE-RULES §2).
 
     ``TIP_h = {min[CAP; TP_base + max(0; 180 − Pz_h)] + FC_zonale} × (1 − F)`` on each hour's
     E_ACI of the plant (an hour without a price earns nothing); F only on the energy that is
@@ -762,13 +834,32 @@ def tip_amounts(
             tip_energy[k] = exempt[j]
     full_sums = _monthly_dot(tip_unit, tip_energy, starts)
     reduced_sums = _monthly_dot(tip_unit[reduced_rows], reduced_energy, starts)
-    monthly = [[Fraction(v, PICO_EUR) for v in row] for row in full_sums]
+    keep = [Fraction(1)] * n_plants  # 1 − F
+    reduced_of: dict[int, list[int]] = {}
     for j, k in enumerate(reduced_rows):
-        keep = 1 - Fraction(plants[k].grant_factor)  # 1 − F
-        monthly[k] = [
-            monthly[k][m] + keep * Fraction(reduced_sums[j][m], PICO_EUR) for m in range(n_months)
-        ]
-    return [sum(row, Fraction(0)) for row in monthly], monthly
+        keep[k] = 1 - Fraction(plants[k].grant_factor)
+        reduced_of[k] = reduced_sums[j]
+    no_reduction = [0] * n_months
+    plant_tip = [
+        (Fraction(sum(full_sums[k])) + keep[k] * sum(reduced_of.get(k, no_reduction))) / PICO_EUR
+        for k in range(n_plants)
+    ]
+    keeps = sorted({keep[k] for k in reduced_rows})
+    month_tip = [
+        (
+            Fraction(sum(full_sums[k][m] for k in range(n_plants)))
+            + sum(
+                (
+                    value * sum(reduced_of[k][m] for k in reduced_rows if keep[k] == value)
+                    for value in keeps
+                ),
+                Fraction(0),
+            )
+        )
+        / PICO_EUR
+        for m in range(n_months)
+    ]
+    return plant_tip, month_tip
 
 
 def valorisation_rates(
@@ -806,30 +897,38 @@ def valorisation_amounts(
     allocated: I64,
     rates: list[Fraction],
     *,
+    shared_months: list[int],
     pz: I64,
     priced: I64,
     starts: I64,
-) -> list[list[Fraction]]:
-    """``C_ACV`` per plant and month: the month's rate × the plant's E_ACV (GSE-RULES §3);
-    a group of self-consumers adds ``Σ_h E_ACVC × c_PR × Pz_h``, the avoided losses."""
+) -> tuple[list[Fraction], list[Fraction]]:
+    """``C_ACV`` per plant and per month: the month's rate × E_ACV (GSE-RULES §3), the
+    plant's by its first-in allocation; a group of self-consumers adds
+    ``Σ_h E_ACVC × c_PR × Pz_h``, the avoided losses."""
     n_plants = allocated.shape[0]
     n_months = len(starts)
     allocated_months = (
-        np.add.reduceat(allocated, starts, axis=1).tolist()
+        np.add.reduceat(allocated, starts, axis=1)
         if n_plants
-        else [[] for _ in range(n_plants)]
+        else np.zeros((0, n_months), dtype=np.int64)
     )
-    out = [
-        [rates[m] * int(allocated_months[k][m]) / WH_PER_MWH for m in range(n_months)]
-        for k in range(n_plants)
-    ]
+    plant_val = [Fraction(0)] * n_plants
+    for rate in set(rates):
+        if rate == 0:
+            continue
+        months_at_rate = [m for m in range(n_months) if rates[m] == rate]
+        energy_at_rate = allocated_months[:, months_at_rate].sum(axis=1).tolist()
+        for k in range(n_plants):
+            plant_val[k] += rate * int(energy_at_rate[k]) / WH_PER_MWH
+    month_val = [rates[m] * int(shared_months[m]) / WH_PER_MWH for m in range(n_months)]
     if community.configuration == "group":
         losses = _monthly_dot(allocated * priced, np.broadcast_to(pz, allocated.shape), starts)
         for k, plant in enumerate(plants):
             c_pr = Fraction(rules.LOSS_FACTOR_C_PR[plant.voltage])
+            plant_val[k] += c_pr * sum(losses[k]) / PICO_EUR
             for m in range(n_months):
-                out[k][m] += c_pr * losses[k][m] / PICO_EUR
-    return out
+                month_val[m] += c_pr * losses[k][m] / PICO_EUR
+    return plant_val, month_val
 
 
 def surplus_sets(
@@ -986,32 +1085,21 @@ def settle(
         shared_h = sum((c.shared_h for c in configurations), np.zeros(hours, np.int64))
     incentivised_h = incentivised.sum(axis=0, dtype=np.int64)
 
-    # prices ----------------------------------------------------------------------------
-    zone = community.market_zone
-    pz, pz_ok = prices.series(zone, period)
-    unpriced_shared = np.flatnonzero(~pz_ok & (shared_h > 0))
-    if unpriced_shared.size:
-        errors.append(
-            f"no {zone} price for {unpriced_shared.size} hours with shared energy: "
-            + hour_ranges(period, unpriced_shared.tolist())
-            + " (their TIP is not counted)"
-        )
-    unpriced_injection = np.flatnonzero(~pz_ok & (injected_h > 0) & (shared_h == 0))
-    if unpriced_injection.size:
-        warnings.append(
-            f"no {zone} price for {unpriced_injection.size} hours with injection only: "
-            + hour_ranges(period, unpriced_injection.tolist())
-            + " (RID not counted)"
-        )
+    # prices (§2, §6, §7): never zero where missing -----------------------------------
+    pz, pz_ok = zonal_prices(
+        community, prices, period, shared_h, injected_h, errors=errors, warnings=warnings
+    )
     priced = pz_ok.astype(np.int64)
 
     # money per plant: TIP (§2), valorisation (§3), RID and GSE fees (§6) ----------------
-    exempt = exempt_points(community, points, period)
-    exempt_withdrawn = [
-        _withdrawal(sums, [p for p in exempt if p.config == c], hours)
-        for c in range(len(configurations))
-    ]
-    plant_tip, plant_tip_months = tip_amounts(
+    exempt_withdrawn = [np.zeros(hours, dtype=np.int64) for _ in configurations]
+    if options.f_exemption == "withdrawal_share" and any(p.grant_factor > 0 for p in plants):
+        exempt = exempt_points(community, points, period)
+        exempt_withdrawn = [
+            _withdrawal(sums, [p for p in exempt if p.config == c], hours)
+            for c in range(len(configurations))
+        ]
+    plant_tip, month_tip = tip_amounts(
         community,
         plants,
         configurations,
@@ -1024,10 +1112,16 @@ def settle(
     )
     shared_months = np.add.reduceat(shared_h, starts).tolist()
     rates, cu_afa_text = valorisation_rates(community, period, shared_months, errors)
-    plant_val_months = valorisation_amounts(
-        community, plants, allocated, rates, pz=pz, priced=priced, starts=starts
+    plant_val, month_val = valorisation_amounts(
+        community,
+        plants,
+        allocated,
+        rates,
+        shared_months=shared_months,
+        pz=pz,
+        priced=priced,
+        starts=starts,
     )
-    plant_val = [sum(row, Fraction(0)) for row in plant_val_months]
     rid_sums = _monthly_dot(plant_inj * priced, np.broadcast_to(pz, plant_inj.shape), starts)
     plant_rid = [Fraction(sum(row), PICO_EUR) for row in rid_sums]
     month_share = _month_shares(period)
@@ -1101,26 +1195,10 @@ def settle(
             withdrawn_member[p.member] += int(withdrawn[p.row, p.start : p.end].sum())
     days_member = [days_of[(max(m.joined, community.constituted), m.left)] for m in members]
 
-    # missing readings ------------------------------------------------------------------
-    incomplete = np.zeros(hours, dtype=np.bool_)
-    if not present.all():
-        checks = [(p.row, p.start, p.end) for p in points]
-        for k, plant in enumerate(plants):
-            row = row_of.get(plant.pod)
-            if row is not None:
-                checks.append((row, *windows[k]))
-        for row, a, b in checks:
-            gaps = np.flatnonzero(~present[row, a:b])
-            if gaps.size:
-                incomplete[a + gaps] = True
-                missing.setdefault(energy.pods[row], (a + gaps).tolist())
-    for pod_hours in missing.values():
-        incomplete[pod_hours] = True
-    if missing:
-        warnings.append(
-            f"readings missing for {len(missing)} PODs in {int(incomplete.sum())} hours: "
-            "those hours are settled on the readings present (see missing)"
-        )
+    # missing readings (§1: missing, never zero) -----------------------------------------
+    incomplete = missing_readings(
+        energy.pods, present, points, plants, windows, row_of, missing, warnings
+    )
 
     # distribution: the statute shares the money of every configuration -----------------
     plant_incentivised = incentivised.sum(axis=1, dtype=np.int64).tolist()
@@ -1185,8 +1263,8 @@ def settle(
             withdrawn_wh=int(withdrawn_months[m]),
             shared_wh=int(shared_months[m]),
             incentivised_wh=int(incentivised_months[m]),
-            tip=sum((row[m] for row in plant_tip_months), Fraction(0)),
-            valorisation=sum((row[m] for row in plant_val_months), Fraction(0)),
+            tip=month_tip[m],
+            valorisation=month_val[m],
             cu_afa_eur_mwh=cu_afa_text[m],
         )
         for m, month in enumerate(period.months)

@@ -23,8 +23,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from ..domain.community import parse_community
+from ..domain.eligibility import excluded_members
 from ..domain.errors import InvalidInput
 from ..models import Community, Member, Plant, Pod, SettlementRun, as_utc, table, utcnow
+from .bounds import DEFAULT_MAX_HOUR_WH
 
 #: a reading may exceed the nameplate power of its point by this factor (meter and rating
 #: tolerances); above it, it is rejected as implausible.
@@ -67,6 +69,18 @@ def check_community_file(data: Mapping[str, Any]) -> Any:
         raise RegistryError(422, "the community file is invalid", problems) from err
 
 
+def refuse_excluded_members(community: Any) -> None:
+    """RegistryError(422) naming every member who cannot be a member of a CER (GSE-RULES §8:
+    central administrations, large enterprises, main ATECO 35.11.00 or 35.14.00)."""
+    found = excluded_members(community)
+    if found:
+        raise RegistryError(
+            422,
+            "the community has members who cannot be members of a CER (GSE-RULES §8)",
+            [{"field": f.path, "message": f.message} for f in found],
+        )
+
+
 @asynccontextmanager
 async def _session_scope(
     engine: AsyncEngine, session: AsyncSession | None
@@ -86,9 +100,10 @@ async def import_community(
 
     Returns (community id, created). Members, PODs and plants absent from the file are kept
     (``service.registry_changes.apply_import`` end-dates them). With ``within``, the rows
-    are written in the caller's transaction.
+    are written in the caller's transaction. A community with a member who cannot be a member
+    (GSE-RULES §8) is refused (422).
     """
-    check_community_file(data)
+    refuse_excluded_members(check_community_file(data))
     header = data["community"]
     async with _session_scope(engine, within) as session:
         community = await session.scalar(select(Community).where(Community.name == header["name"]))
@@ -325,6 +340,8 @@ class CommunityRules:
     timezone: ZoneInfo
     pods: dict[str, PodRule]
     final_periods: list[tuple[datetime, datetime, str]] = field(default_factory=list)
+    #: plausibility bound of any energy of one point in one hour (community setting)
+    max_hour_wh: int = DEFAULT_MAX_HOUR_WH
 
     def final_period_of(self, hour_start: datetime) -> str | None:
         """The finalised period that holds an hour, if any."""
@@ -370,7 +387,7 @@ async def load_rules(connection: AsyncConnection, community_id: str) -> Communit
     """Read a community's ingest rules from the database."""
     header = (
         await connection.execute(
-            select(Community.timezone, Community.constituted).where(
+            select(Community.timezone, Community.constituted, Community.max_hour_wh).where(
                 Community.community_id == community_id
             )
         )
@@ -429,4 +446,5 @@ async def load_rules(connection: AsyncConnection, community_id: str) -> Communit
         timezone=zone,
         pods=pods,
         final_periods=[(as_utc(r.period_start), as_utc(r.period_end), r.period) for r in finals],
+        max_hour_wh=header.max_hour_wh or DEFAULT_MAX_HOUR_WH,
     )

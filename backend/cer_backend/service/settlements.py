@@ -36,6 +36,7 @@ from ..models import (
 from .registry import RegistryError, check_community_file, community_document
 from .registry_changes import document_in_force
 from .sources import DEFAULT_RANKING, RankedHours, rank_rows, source_index, source_ranking
+from .statement_figures import add_report_figures
 
 SECONDS_PER_HOUR = 3600
 
@@ -461,6 +462,7 @@ def settle_inputs(inputs: Inputs) -> tuple[dict[str, Any], dict[str, Any], Any]:
         .tolist(),
         "shared_wh_by_month": {m["month"]: m["shared_wh"] for m in data.get("months", [])},
     }
+    add_report_figures(data, profile, inputs, result)
     return data, profile, result
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -84,3 +85,59 @@ def test_an_unknown_settings_key_exits_2(
     files["community"].write_text(COMMUNITY + "settings:\n  colour: red\n", encoding="utf-8")
     assert main(["check", "--community", str(files["community"])]) == 2
     assert "settings.colour: unknown key" in capsys.readouterr().err
+
+
+TWO_CABINE = COMMUNITY.replace(
+    "    pods: [IT001E00000003]\n",
+    "    pods: [{pod: IT001E00000003, cabina_primaria: AC001E01726}]\n",
+)
+
+
+def test_check_lists_the_configurations(
+    files: dict[str, Path],  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    files["community"].write_text(TWO_CABINE, encoding="utf-8")
+    assert main(["check", "--community", str(files["community"]), "--json"]) == 0
+    checked = json.loads(capsys.readouterr().out)
+    assert checked["configurations"] == [
+        {
+            "cabina_primaria": "AC001E01725",
+            "pods": ["IT001E00000001", "IT001E00000002"],
+            "plants": ["scuola_media"],
+        },
+        {"cabina_primaria": "AC001E01726", "pods": ["IT001E00000003"], "plants": []},
+    ]
+    assert [w["message"] for w in checked["warnings"]] == [
+        "configuration AC001E01726 has no production point: it shares nothing (GSE-RULES §8)"
+    ]
+    assert main(["check", "--community", str(files["community"])]) == 0
+    text = capsys.readouterr().out
+    assert "configuration AC001E01725: 2 consumption points, 1 plants (scuola_media)" in text
+    assert "configuration AC001E01726: 1 consumption points, 0 plants" in text
+
+
+def test_settle_out_and_acconto_show_the_configurations(
+    files: dict[str, Path],  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    files["community"].write_text(TWO_CABINE, encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(settle_args(files, "--json", "--out", str(out))) == 0
+    settled = json.loads(capsys.readouterr().out)
+    # Rossi's 1.8 kWh are under the other cabina: only the Comune's 10.31 kWh are shared
+    assert [c["shared_wh"] for c in settled["configurations"]] == [10310, 0]
+    assert settled["shared_wh"] == 10310
+    with (out / "configurations.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["cabina_primaria"], r["shared_wh"], r["plants"]) for r in rows] == [
+        ("AC001E01725", "10310", "scuola_media"),
+        ("AC001E01726", "0", ""),
+    ]
+    assert main(["acconto", "--community", str(files["community"]), "--month", "2025-06"]) == 0
+    text = capsys.readouterr().out
+    # Sud, 80 kW: 0.08 × 1100 × 0.6 × 100 / 12 = 440.00 €; 0.08 × 1100 × 0.6 × 10.57 / 12
+    assert "  configuration AC001E01725:\n    scuola_media" in text
+    assert "configuration total    TIP     440.00 €  valorisation      46.51 €" in text
+    assert "note: each configuration's amount is the rounding" in text

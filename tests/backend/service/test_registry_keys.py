@@ -8,11 +8,18 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from cer_backend.database import create_engine
 from cer_backend.domain.community import parse_community
 from cer_backend.migrate import upgrade
-from cer_backend.service.registry import community_document, import_community, jsonable
+from cer_backend.models import Community
+from cer_backend.service.registry import (
+    RegistryError,
+    community_document,
+    import_community,
+    jsonable,
+)
 from tests.backend.api.conftest import COMMUNITY_A, POD_FAMILY, POD_HOME, POD_PLANT
 
 pytestmark = pytest.mark.database
@@ -77,3 +84,30 @@ async def test_an_imported_community_keeps_every_optional_key(database_url: str)
     assert stored.settings.finalise_min_coverage_pct == Decimal("97.5")
     assert stored.gse_fees.eur_per_kw_beyond == 2
     assert document["members"][1]["pods"] == [POD_FAMILY]  # a plain code stays a code
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"type": "large_enterprise"}, "members[1].type"),
+        ({"type": "central_administration"}, "members[1].type"),
+        ({"type": "sme", "ateco": "35.14.00"}, "members[1].ateco"),
+    ],
+)
+async def test_the_registry_refuses_who_cannot_be_a_member(
+    database_url: str, change: dict[str, str], field: str
+) -> None:
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine)
+        data = copy.deepcopy(COMMUNITY_A)
+        data["members"][1].update(change)
+        with pytest.raises(RegistryError) as caught:
+            await import_community(engine, data)
+        async with engine.connect() as connection:
+            stored = (await connection.execute(select(Community))).all()
+    finally:
+        await engine.dispose()
+    assert caught.value.status == 422
+    assert [p["field"] for p in caught.value.problems] == [field]
+    assert stored == []  # nothing half-stored
