@@ -49,21 +49,19 @@ def wh_values(column: Any, decimal: str, scale: int) -> tuple[I64, npt.NDArray[n
     strings = pc.cast(column, pa.string())
     if strings.null_count:
         strings = pc.fill_null(strings, "")
-    empty = np.asarray(pc.equal(pc.utf8_length(strings), 0), dtype=np.bool_)
-    other = "." if decimal == "," else ","
-    if pc.any(pc.match_substring(strings, other)).as_py():
-        raise _GiveUp
-    if pc.any(pc.match_substring(strings, "-")).as_py():
-        raise _GiveUp
-    position = np.asarray(pc.find_substring(strings, decimal), dtype=np.int64)
+    # a thousands separator, a sign or any other character makes the integer cast fail
     length = np.asarray(pc.utf8_length(strings), dtype=np.int64)
-    digits = pc.replace_substring(strings, decimal, "")
+    empty = length == 0
+    position = np.asarray(pc.find_substring(strings, decimal), dtype=np.int64)
+    digits = pc.replace_substring(strings, decimal, "", max_replacements=1)
     if empty.any():
         digits = pc.if_else(pa.array(empty), "0", digits)
     try:
         mantissa = np.asarray(pc.cast(digits, pa.int64()), dtype=np.int64)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
         raise _GiveUp from err
+    if (mantissa < 0).any() or pc.any(pc.starts_with(strings, "+")).as_py():
+        raise _GiveUp  # signs: the exact reader names them
     fraction = np.where(position >= 0, length - position - 1, 0)
     exponent = {1000: 3, 1: 0}[scale] - fraction
     if (exponent < 0).any() or (exponent > 12).any():
@@ -202,6 +200,7 @@ def _wide(
         pods.names, pods.index, fixed = [pod], {pod: 0}, 0
     days: dict[str, tuple[int, int]] = {}
     parts: list[tuple[I64, I64, I64, I64]] = []
+    day_rows: list[tuple[I64, I64, I64, I64, I64]] = []
     values_read = 0
     for batch in reader:
         rows = batch.num_rows
@@ -247,22 +246,18 @@ def _wide(
             raise _GiveUp
         values_read += int(count.sum())
         start = midnights[date_i]
+        sums = np.zeros((rows, MAX_DAY_HOURS), dtype=np.int64)
         for n in np.unique(count).tolist():
             for quarters, mask in ((True, quarter), (False, hourly)):
                 chosen = np.flatnonzero(mask & (count == n))
                 if not chosen.size:
                     continue
                 block = matrix[chosen, :n]
-                sums = block.reshape(len(chosen), n // 4, 4).sum(axis=2) if quarters else block
-                hours = sums.shape[1]
-                parts.append(
-                    (
-                        np.repeat(pod_i[chosen], hours),
-                        (start[chosen, None] + SECONDS_PER_HOUR * np.arange(hours)).ravel(),
-                        np.repeat(direction[chosen], hours),
-                        sums.ravel(),
-                    )
-                )
+                day = block.reshape(len(chosen), n // 4, 4).sum(axis=2) if quarters else block
+                sums[chosen, : day.shape[1]] = day
+        day_rows.append((pod_i, start, direction, hours_of_day, sums))
+    if day_rows:
+        parts.append(_day_hours(*(np.concatenate(c) for c in zip(*day_rows, strict=True))))
     records = _Records()
     if skipped:  # rows longer or shorter than the header (the clock-change days)
         extra = csv.reader(io.StringIO("\n".join(skipped)), delimiter=layout.delimiter)
@@ -285,6 +280,48 @@ def _wide(
             return None
         values_read += result.values
     return _finish(name, pods.names, parts, records, values_read, auto=False)
+
+
+MAX_DAY_HOURS = 25
+
+
+def _day_hours(
+    pod: I64, start: I64, direction: I64, hours: I64, sums: I64
+) -> tuple[I64, I64, I64, I64]:
+    """Hour records of day rows; in (POD, hour, direction) order when every POD-day has its
+    two rows (then the hours need no sort), else in the rows' order."""
+    order = np.lexsort((direction, start, pod))
+    pod, start, direction, hours, sums = (a[order] for a in (pod, start, direction, hours, sums))
+    count = len(pod)
+    paired = (
+        count % 2 == 0
+        and bool((direction[0::2] == WITHDRAWN).all())
+        and bool((direction[1::2] == INJECTED).all())
+        and bool((pod[0::2] == pod[1::2]).all())
+        and bool((start[0::2] == start[1::2]).all())
+        and bool((hours[0::2] == hours[1::2]).all())
+    )
+    if paired:  # W and I of each hour side by side
+        inside = np.arange(MAX_DAY_HOURS)[None, :] < hours[0::2, None]
+        both = np.stack([sums[0::2], sums[1::2]], axis=2)  # pairs × hours × 2
+        mask = np.repeat(inside[:, :, None], 2, axis=2)
+        offsets = start[0::2, None] + SECONDS_PER_HOUR * np.arange(MAX_DAY_HOURS)[None, :]
+        return (
+            np.repeat(pod[0::2, None, None], MAX_DAY_HOURS * 2, axis=1).reshape(
+                -1, MAX_DAY_HOURS, 2
+            )[mask],
+            np.repeat(offsets[:, :, None], 2, axis=2)[mask],
+            np.broadcast_to(np.array([WITHDRAWN, INJECTED]), both.shape)[mask],
+            both[mask],
+        )
+    inside = np.arange(MAX_DAY_HOURS)[None, :] < hours[:, None]
+    offsets = start[:, None] + SECONDS_PER_HOUR * np.arange(MAX_DAY_HOURS)[None, :]
+    return (
+        np.broadcast_to(pod[:, None], inside.shape)[inside],
+        offsets[inside],
+        np.broadcast_to(direction[:, None], inside.shape)[inside],
+        sums[inside],
+    )
 
 
 def _directions(column: Any, layout: Layout) -> I64:

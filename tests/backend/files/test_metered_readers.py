@@ -99,3 +99,10 @@ def test_settle_reads_a_clean_csv_through_the_columnar_reader_with_the_same_ener
         assert np.array_equal(getattr(fast, name), getattr(exact, name)), name
     no_period = load_readings(part, community)
     assert no_period.period == parse_readings_csv(part.read_text(), community).period
+
+
+@pytest.mark.parametrize("cell", ["+0,1", "-0,1", "1.000,5", "0,1,2", " 0,1", "0,0001", "1e3"])
+def test_odd_numbers_leave_the_fast_path(cell: str) -> None:
+    values = [cell, *day_values("01/06/2025")[1:]]
+    data = wide_file([("IT001E00000001", "01/06/2025", "Prelievo", values)])
+    assert read_fast(data, builtin_layout("dso-wide"), "x.csv") is None
