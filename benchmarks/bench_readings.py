@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import multiprocessing
 import resource
 import tempfile
 import time
@@ -153,7 +154,7 @@ def bench_readers(paths: list[Path]) -> None:
         assert hours is not None, path
     print(
         f"dso-wide into hours: backend {ours:.2f} s CPU, pyarrow.csv.read_csv {arrow:.2f} s"
-        f" -> ratio {ours / arrow:.2f} (goal <= 3)"
+        f" -> ratio {ours / arrow:.2f} (goal <= 3); peak RSS {peak_rss_mb():.0f} MB"
     )
 
 
@@ -179,6 +180,11 @@ async def bench_import(url: str, paths: list[Path], values: int, pods: int, labe
         f"import into {label}: {values:,} quarter-hour values ({new:,} POD-hours) in"
         f" {seconds:.1f} s = {values / seconds:,.0f} values/s; peak RSS {peak_rss_mb():.0f} MB"
     )
+
+
+def run_import(url: str, paths: list[Path], values: int, pods: int, label: str) -> None:
+    """:func:`bench_import` in its own process."""
+    asyncio.run(bench_import(url, paths, values, pods, label))
 
 
 def bench_settle_reader(csv_path: Path, pods: int) -> None:
@@ -226,21 +232,27 @@ def main() -> None:
             f" {sum(p.stat().st_size for p in paths) / 1e6:.0f} MB, {values:,} values"
             f" (written in {time.perf_counter() - started:.1f} s)"
         )
-        bench_readers(paths)
-        bench_settle_reader(csv_path, args.pods)
-        if args.readers_only:
-            return
-        asyncio.run(
-            bench_import(
-                f"sqlite+aiosqlite:///{folder / 'bench.sqlite3'}", paths, values, args.pods,
-                "SQLite",
-            )
-        )  # fmt: skip
-        if args.database:
-            url = normalise_database_url(args.database)
-            wipe(url)
-            asyncio.run(bench_import(url, paths, values, args.pods, "PostgreSQL"))
-            wipe(url)
+        # each part in a fresh process: its peak RSS is its own
+        spawn = multiprocessing.get_context("spawn")
+        parts: list[tuple[Any, tuple[Any, ...]]] = [
+            (bench_readers, (paths,)),
+            (bench_settle_reader, (csv_path, args.pods)),
+        ]
+        if not args.readers_only:
+            sqlite = f"sqlite+aiosqlite:///{folder / 'bench.sqlite3'}"
+            parts.append((run_import, (sqlite, paths, values, args.pods, "SQLite")))
+            if args.database:
+                url = normalise_database_url(args.database)
+                wipe(url)
+                parts.append((run_import, (url, paths, values, args.pods, "PostgreSQL")))
+        for target, arguments in parts:
+            process = spawn.Process(target=target, args=arguments)
+            process.start()
+            process.join()
+            if process.exitcode:
+                raise SystemExit(f"{target.__name__} failed")
+        if args.database and not args.readers_only:
+            wipe(normalise_database_url(args.database))
 
 
 if __name__ == "__main__":
