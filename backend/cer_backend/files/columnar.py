@@ -69,8 +69,12 @@ def wh_values(column: Any, decimal: str, scale: int) -> tuple[I64, npt.NDArray[n
     return mantissa * _POWERS[exponent], empty
 
 
-def _open(data: bytes, layout: Layout, integers: tuple[str, ...] = ()) -> Any:
-    """A streaming CSV reader whose columns are all texts (``integers``: int64 columns)."""
+def _open(
+    data: bytes, layout: Layout, integers: tuple[str, ...] = (), values_from: int | None = None
+) -> Any:
+    """A streaming CSV reader whose columns are texts, but ``integers`` (int64) and the
+    columns from ``values_from`` on (exact Wh: decimal with 3 digits for kWh, int64 for Wh;
+    a value finer than that fails the conversion and the exact reader takes over)."""
     if layout.encoding == "latin-1":
         encoding = "latin1"
     else:
@@ -90,7 +94,17 @@ def _open(data: bytes, layout: Layout, integers: tuple[str, ...] = ()) -> Any:
     header = next(csv.reader([header_text.strip("\r\n")], delimiter=layout.delimiter), [])
     if len(set(header)) != len(header):
         raise _GiveUp
-    types = {name: (pa.int64() if name.strip() in integers else pa.string()) for name in header}
+    energy = pa.decimal128(18, 3) if layout.wh_per_unit == 1000 else pa.int64()
+    types = {
+        name: (
+            energy
+            if values_from is not None and position >= values_from
+            else pa.int64()
+            if name.strip() in integers
+            else pa.string()
+        )
+        for position, name in enumerate(header)
+    }
     skipped: list[str] = []
 
     def invalid(row: Any) -> str:
@@ -108,6 +122,7 @@ def _open(data: bytes, layout: Layout, integers: tuple[str, ...] = ()) -> Any:
             ),
             convert_options=pcsv.ConvertOptions(
                 column_types=types,
+                decimal_point=layout.decimal,
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
                 auto_dict_encode=False,
@@ -116,6 +131,33 @@ def _open(data: bytes, layout: Layout, integers: tuple[str, ...] = ()) -> Any:
     except (pa.ArrowInvalid, StopIteration) as err:
         raise _GiveUp from err
     return reader, skipped
+
+
+def _energies(column: Any) -> tuple[I64, npt.NDArray[np.bool_]]:
+    """Wh of a column the CSV reader converted (decimal kWh with 3 digits, or int64 Wh)."""
+    empty = np.asarray(column.is_null(), dtype=np.bool_)
+    if pa.types.is_decimal(column.type):
+        words = np.frombuffer(column.buffers()[1], dtype=np.int64)
+        words = words[2 * column.offset : 2 * (column.offset + len(column))]
+        low, high = words[0::2], words[1::2]
+        values = np.where(empty, 0, low)
+        if (np.where(empty, 0, high) != 0).any() or (values < 0).any():
+            raise _GiveUp  # negative, or beyond 64 bits
+    else:
+        values = np.asarray(column.fill_null(0), dtype=np.int64)
+        if (values < 0).any():
+            raise _GiveUp
+    return values, empty
+
+
+def _header(data: bytes, layout: Layout) -> list[str]:
+    lines = _first_lines(data, layout.skip_rows + 1)
+    if len(lines) <= layout.skip_rows:
+        raise _GiveUp
+    text = lines[layout.skip_rows].decode("utf-8", "replace").lstrip("\ufeff")
+    return [
+        c.strip() for c in next(csv.reader([text.strip("\r\n")], delimiter=layout.delimiter), [])
+    ]
 
 
 def _first_lines(data: bytes, count: int) -> list[bytes]:
@@ -186,13 +228,14 @@ class _Pods:
 def _wide(
     data: bytes, layout: Layout, name: str, pod: str | None, zone: ZoneInfo
 ) -> MeteredHours | None:
-    reader, skipped = _open(data, layout)
-    names = _names(reader)
+    header = _header(data, layout)
     first = (
         layout.first_value_column - 1
         if isinstance(layout.first_value_column, int)
-        else names.index(str(layout.first_value_column))
+        else header.index(str(layout.first_value_column))
     )
+    reader, skipped = _open(data, layout, values_from=first)
+    names = _names(reader)
     pods = _Pods()
     fixed = None
     if layout.pod_column is None:
@@ -225,10 +268,9 @@ def _wide(
         date_i = np.asarray(date_codes.indices, dtype=np.int64)
         direction = _directions(_text_column(batch, names, layout.direction_column), layout)
         width = len(names) - first
-        together = pa.concat_arrays(
-            [pc.cast(batch.column(first + k), pa.string()) for k in range(width)]
+        flat, flat_empty = _energies(
+            pa.concat_arrays([batch.column(first + k) for k in range(width)])
         )
-        flat, flat_empty = wh_values(together, layout.decimal, layout.wh_per_unit)
         matrix = flat.reshape(width, rows).T
         empty = flat_empty.reshape(width, rows).T
         count = (~empty).sum(axis=1)
