@@ -299,7 +299,18 @@ def _wide(
                 sums[chosen, : day.shape[1]] = day
         day_rows.append((pod_i, start, direction, hours_of_day, sums))
     if day_rows:
-        parts.append(_day_hours(*(np.concatenate(c) for c in zip(*day_rows, strict=True))))
+        columns = [np.concatenate(c) for c in zip(*day_rows, strict=True)]
+        if not skipped:  # every POD-day with its two rows: the rows are the hours
+            direct = _paired_hours(*columns)
+            if direct is not None:
+                pod_c, hour_c, withdrawn_c, injected_c = direct
+                zeros = np.zeros(len(pod_c), dtype=np.int64)
+                hours_read = MeteredHours(
+                    name, pods.names, pod_c, hour_c, injected_c, withdrawn_c, zeros
+                )
+                hours_read.values, hours_read.fast = values_read, True
+                return hours_read
+        parts.append(_day_hours(*columns))
     records = _Records()
     if skipped:  # rows longer or shorter than the header (the clock-change days)
         extra = csv.reader(io.StringIO("\n".join(skipped)), delimiter=layout.delimiter)
@@ -325,6 +336,31 @@ def _wide(
 
 
 MAX_DAY_HOURS = 25
+
+
+def _paired_hours(
+    pod: I64, start: I64, direction: I64, hours: I64, sums: I64
+) -> tuple[I64, I64, I64, I64] | None:
+    """(POD, hour, withdrawn, injected) when each POD-day has exactly its two rows, else None."""
+    order = np.lexsort((direction, start, pod))
+    pod, start, direction, hours, sums = (a[order] for a in (pod, start, direction, hours, sums))
+    if not (
+        len(pod) % 2 == 0
+        and bool((direction[0::2] == WITHDRAWN).all())
+        and bool((direction[1::2] == INJECTED).all())
+        and bool((pod[0::2] == pod[1::2]).all())
+        and bool((start[0::2] == start[1::2]).all())
+        and bool((hours[0::2] == hours[1::2]).all())
+    ):
+        return None
+    inside = np.arange(MAX_DAY_HOURS)[None, :] < hours[0::2, None]
+    offsets = start[0::2, None] + SECONDS_PER_HOUR * np.arange(MAX_DAY_HOURS)[None, :]
+    return (
+        np.broadcast_to(pod[0::2, None], inside.shape)[inside],
+        offsets[inside],
+        sums[0::2][inside],
+        sums[1::2][inside],
+    )
 
 
 def _day_hours(
