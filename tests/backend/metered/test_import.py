@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -274,3 +275,22 @@ async def test_dry_run_then_import_then_reimport_then_correction(db: Db) -> None
         ("a.csv", 24, 0),
         ("b.csv", 0, 1),
     ]
+
+
+async def test_the_same_file_imported_twice_at_once_stores_each_hour_once(db: Db) -> None:
+    data = wide_file(
+        [
+            (POD_HOME, "01/06/2025", "Prelievo", day_values("01/06/2025", "0,125")),
+            (POD_HOME, "01/06/2025", "Immissione", day_values("01/06/2025", "0")),
+        ]
+    )
+    outcomes = await asyncio.gather(
+        *(import_file(db.engine, db.community, data, f"{n}.csv", WIDE) for n in range(4))
+    )
+    assert all(outcome.errors == [] for outcome in outcomes)
+    assert sum(outcome.new for outcome in outcomes) == 24
+    assert sum(outcome.unchanged for outcome in outcomes) == 3 * 24
+    assert await db.count("dso") == 24
+    async with db.engine.connect() as connection:
+        imports = (await connection.execute(select(ReadingImport.__table__))).all()  # type: ignore[arg-type]
+    assert len(imports) == 1
