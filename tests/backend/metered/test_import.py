@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from cer_backend.domain.errors import InvalidInput
+from cer_backend.domain.period import Period
 from cer_backend.files.layouts import builtin_layout, load_layout, resolve_layout
 from cer_backend.models import ReadingAudit, ReadingImport
 from cer_backend.service.metered import import_file
@@ -294,3 +295,20 @@ async def test_the_same_file_imported_twice_at_once_stores_each_hour_once(db: Db
     async with db.engine.connect() as connection:
         imports = (await connection.execute(select(ReadingImport.__table__))).all()  # type: ignore[arg-type]
     assert len(imports) == 1
+
+
+async def test_cer_layout_on_both_clock_change_days(db: Db) -> None:
+    lines = ["pod,hour_start,injected_wh,withdrawn_wh"]
+    for day in ("2025-03-30", "2025-10-26"):
+        period = Period.parse(day)
+        lines += [
+            f"{POD_HOME},{period.hour_start(h).isoformat()},0,{100 + h}"
+            for h in range(period.hours)
+        ]
+    outcome = await import_file(
+        db.engine, db.community, "\n".join(lines).encode(), "cer.csv", builtin_layout("cer")
+    )
+    assert outcome.errors == []
+    assert outcome.new == 23 + 25
+    values = await db.values(POD_HOME, "dso")
+    assert [w for w, _ in values] == [*(100 + h for h in range(23)), *(100 + h for h in range(25))]
