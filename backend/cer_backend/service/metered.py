@@ -141,6 +141,8 @@ async def import_file(
     outcome.warnings = hours.warnings
     if outcome.errors:
         return outcome
+    if not len(hours.hour):  # no complete hour in the file: nothing to store
+        return outcome
     digest = hashlib.sha256(data).hexdigest()
     for attempt in range(2):
         try:

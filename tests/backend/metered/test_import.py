@@ -312,3 +312,15 @@ async def test_cer_layout_on_both_clock_change_days(db: Db) -> None:
     assert outcome.new == 23 + 25
     values = await db.values(POD_HOME, "dso")
     assert [w for w, _ in values] == [*(100 + h for h in range(23)), *(100 + h for h in range(25))]
+
+
+async def test_a_file_without_one_complete_hour_stores_nothing_and_says_why(db: Db) -> None:
+    data = (
+        "POD;Fine intervallo;Prelievo kWh;Immissione kWh\n"
+        f"{POD_HOME};2025-06-01T10:15:00+02:00;0,100;0,000\n"
+    ).encode()
+    outcome = await import_file(db.engine, db.community, data, "q.csv", builtin_layout("dso-long"))
+    assert outcome.errors == []
+    assert (outcome.new, outcome.unchanged, outcome.replaced) == (0, 0, 0)
+    assert outcome.warnings == ["q.csv:2: 1 POD-hours lack some intervals: not stored"]
+    assert await db.count() == 0
