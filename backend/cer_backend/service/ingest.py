@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..api.schemas import READING, fast_validator, parse_datetime, validate
 from ..models import Reading, ReadingAudit, as_utc, table, utcnow
+from .bounds import year_in_range
 from .groupcommit import GroupCommitter
 from .pgfast import autocommit_fetchone
 from .registry import CommunityRules, PodRule
@@ -50,15 +51,20 @@ class IngestOutcome:
     duplicates: int = 0
     replaced: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
+    #: readings of a finalised period in this upload (stored, late)
+    late: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """The contract's answer body."""
-        return {
+        answer: dict[str, Any] = {
             "accepted": self.accepted,
             "duplicates": self.duplicates,
             "replaced": self.replaced,
             "rejected": self.rejected,
         }
+        if self.late:
+            answer["late"] = self.late  # only when there are any (version 1 had no such key)
+        return answer
 
 
 def _reject(
@@ -87,6 +93,8 @@ def check_reading(
         )
         return None, None if first.field == "body" else first.field, message, 422
     assert hour is not None  # the schema checked the format
+    if not year_in_range(hour):
+        return None, "hour_start", f"{item['hour_start']} is not between 2000 and 2100", 422
     hour_utc = as_utc(hour)
     if hour_utc.minute or hour_utc.second or hour_utc.microsecond:
         return None, "hour_start", f"{item['hour_start']} is not the start of an hour", 422
@@ -96,10 +104,12 @@ def check_reading(
         return None, "hour_start", f"{item['hour_start']} is before the POD joined", 422
     if rule.valid_until is not None and hour_utc >= rule.valid_until:
         return None, "hour_start", f"{item['hour_start']} is after the POD left", 422
+    cap = rules.max_hour_wh  # the community's bound; the stricter of it and the point's
     for name, limit in (
-        ("injected_wh", rule.max_injected_wh),
-        ("withdrawn_wh", rule.max_withdrawn_wh),
-        ("produced_wh", rule.max_produced_wh),
+        ("injected_wh", min(rule.max_injected_wh, cap)),
+        ("withdrawn_wh", min(rule.max_withdrawn_wh, cap)),
+        ("produced_wh", min(rule.max_produced_wh, cap)),
+        ("consumed_wh", cap),
     ):
         value = item.get(name)
         if value is not None and value > limit:
@@ -109,14 +119,8 @@ def check_reading(
                 f"{value} Wh in one hour is implausible for this point (at most {limit} Wh)",
                 422,
             )
-    period = rules.final_period_of(hour_utc)
-    if period is not None:
-        return (
-            None,
-            "hour_start",
-            f"{item['hour_start']} belongs to the finalised settlement of {period}",
-            409,
-        )
+    # a reading of a finalised period is stored like any other (late data, DESIGN.md): the
+    # final run never changes, and a correction run uses it
     return (
         {
             "hour_start": hour_utc,
@@ -158,6 +162,8 @@ async def ingest_readings(
             _reject(outcome, index, "the same hour is twice in this request", "hour_start")
             continue
         rows[row["hour_start"]] = row
+        if rules.final_period_of(row["hour_start"]) is not None:
+            outcome.late += 1
     if not rows:
         return outcome
     for attempt in range(2):

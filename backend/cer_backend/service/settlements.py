@@ -8,14 +8,13 @@ PostgreSQL with one binary ``COPY``, so a year of 1,000 PODs loads in about a se
 from __future__ import annotations
 
 import asyncio
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..domain.energy import HourlyEnergy
@@ -25,20 +24,19 @@ from ..domain.prices import HourlyPrices
 from ..domain.settlement import settle
 from ..models import (
     READING_SOURCES,
-    Alert,
     Price,
     Reading,
     ReadingDirty,
     ReadingPack,
-    SettlementMemberResult,
-    SettlementPlantResult,
     SettlementRun,
     as_utc,
     table,
     utcnow,
 )
-from .registry import RegistryError, check_community_file, community_document, jsonable
+from .registry import RegistryError, check_community_file, community_document
+from .registry_changes import document_in_force
 from .sources import DEFAULT_RANKING, RankedHours, rank_rows, source_index, source_ranking
+from .statement_figures import add_report_figures
 
 SECONDS_PER_HOUR = 3600
 
@@ -413,7 +411,8 @@ async def load_inputs(engine: AsyncEngine, community_id: str, period_text: str) 
             period = Period.parse(period_text, timezone)
         except InvalidInput as err:
             raise SettlementError(422, str(err)) from err
-        document = await community_document(connection, community_id, period.first_day)
+        # the registry as it was on the period's first day (dated changes undone)
+        document = await document_in_force(connection, community_id, period.first_day)
         try:
             community = check_community_file(document)
         except RegistryError as err:
@@ -463,86 +462,17 @@ def settle_inputs(inputs: Inputs) -> tuple[dict[str, Any], dict[str, Any], Any]:
         .tolist(),
         "shared_wh_by_month": {m["month"]: m["shared_wh"] for m in data.get("months", [])},
     }
+    add_report_figures(data, profile, inputs, result)
     return data, profile, result
 
 
-async def create_run(engine: AsyncEngine, community_id: str, period_text: str) -> dict[str, Any]:
-    """Settle a period into a new draft run; 409 when a final run covers any of its hours."""
-    inputs = await load_inputs(engine, community_id, period_text)
-    period = inputs.period
-    async with engine.connect() as connection:
-        clash = await _final_overlap(connection, community_id, period.start_utc, period.end_utc)
-    if clash is not None:
-        raise SettlementError(
-            409, f"the period overlaps the finalised run {clash.run_id} ({clash.period})"
-        )
-    data, profile, _ = await asyncio.to_thread(settle_inputs, inputs)
-    run_id = uuid.uuid4().hex
-    now = utcnow()
-    missing_readings = sum(item["hours"] for item in data["missing_readings"])
-    async with engine.begin() as connection:
-        await connection.execute(
-            insert(SettlementRun).values(
-                run_id=run_id,
-                community_id=community_id,
-                period=str(period),
-                status="draft",
-                period_start=period.start_utc,
-                period_end=period.end_utc,
-                created_at=now,
-                community_document=jsonable(inputs.document),
-                result=data,
-                hourly_profile=profile,
-                shared_wh=int(data["shared_wh"]),
-                tip_eur=data["tip_eur"],
-                valorisation_eur=data["valorisation_eur"],
-                missing_readings=missing_readings,
-                missing_prices=int(data["missing_prices"]["hours"]),
-            )
-        )
-        if data["plants"]:
-            await connection.execute(
-                insert(SettlementPlantResult),
-                [
-                    {
-                        "community_id": community_id,
-                        "run_id": run_id,
-                        "plant_id": p["id"],
-                        "allocated_wh": p["allocated_wh"],
-                        "incentivised_wh": p["incentivised_wh"],
-                        "tip_eur": p["tip_eur"],
-                        "valorisation_eur": p.get("valorisation_eur"),
-                    }
-                    for p in data["plants"]
-                ],
-            )
-        if data["members"]:
-            await connection.execute(
-                insert(SettlementMemberResult),
-                [
-                    {
-                        "community_id": community_id,
-                        "run_id": run_id,
-                        "member_id": m["id"],
-                        "shared_wh": m["shared_wh"],
-                        "amount_eur": m["amount_eur"],
-                    }
-                    for m in data["members"]
-                ],
-            )
-        if missing_readings or data["missing_prices"]["hours"]:
-            await connection.execute(
-                insert(Alert).values(
-                    community_id=community_id,
-                    kind="settlement_incomplete",
-                    message=(
-                        f"run {run_id} ({period}): {missing_readings} POD-hours without readings,"
-                        f" {data['missing_prices']['hours']} hours without a price"
-                    ),
-                    created_at=now,
-                )
-            )
-    return await get_run(engine, run_id, community_id)
+async def create_run(
+    engine: AsyncEngine, community_id: str, period_text: str, kind: str | None = None
+) -> dict[str, Any]:
+    """Settle a period into a new draft run (``service.runs``: kinds, corrections)."""
+    from .runs import create_cycle_run  # noqa: PLC0415 (runs builds on this module)
+
+    return await create_cycle_run(engine, community_id, period_text, kind)
 
 
 async def _final_overlap(
@@ -574,6 +504,11 @@ def run_view(row: Any, full: bool = True) -> dict[str, Any]:
         "valorisation_eur": row.valorisation_eur,
         "missing_readings": row.missing_readings,
         "missing_prices": row.missing_prices,
+        "kind": row.kind,
+        "supersedes": row.supersedes,
+        "superseded_by": row.superseded_by,
+        "current": row.status == "final" and row.superseded_by is None,
+        "forced_reason": row.forced_reason,
     }
     if full:
         view["result"] = row.result
@@ -594,8 +529,65 @@ async def get_run_row(engine: AsyncEngine, run_id: str, community_id: str | None
 
 
 async def get_run(engine: AsyncEngine, run_id: str, community_id: str | None) -> dict[str, Any]:
-    """A run with its result."""
-    return run_view(await get_run_row(engine, run_id, community_id))
+    """A run with its result; a final one with the readings of its period that came late."""
+    row = await get_run_row(engine, run_id, community_id)
+    view = run_view(row)
+    if row.status == "final" and row.finalised_at is not None:
+        async with engine.connect() as connection:
+            view["late_readings"] = await late_readings(
+                connection,
+                row.community_id,
+                as_utc(row.period_start),
+                as_utc(row.period_end),
+                as_utc(row.finalised_at),
+            )
+    return view
+
+
+async def late_readings_of(engine: AsyncEngine, community_id: str, period: Any) -> int:
+    """Readings of the period stored after the current final run of their hour was finalised
+    (late data: kept for a correction, never changing the final run)."""
+    final = (
+        select(SettlementRun.run_id)
+        .where(
+            SettlementRun.community_id == community_id,
+            SettlementRun.status == "final",
+            SettlementRun.superseded_by.is_(None),
+            SettlementRun.period_start <= Reading.hour_start,
+            SettlementRun.period_end > Reading.hour_start,
+            SettlementRun.finalised_at < Reading.received_at,
+        )
+        .exists()
+    )
+    async with engine.connect() as connection:
+        count = await connection.scalar(
+            select(func.count())
+            .select_from(Reading)
+            .where(
+                Reading.community_id == community_id,
+                Reading.hour_start >= period.start_utc,
+                Reading.hour_start < period.end_utc,
+                final,
+            )
+        )
+    return int(count or 0)
+
+
+async def late_readings(
+    connection: AsyncConnection, community_id: str, start: datetime, end: datetime, after: datetime
+) -> int:
+    """Readings of a finalised period stored (new or replaced) after it was finalised."""
+    count = await connection.scalar(
+        select(func.count())
+        .select_from(Reading)
+        .where(
+            Reading.community_id == community_id,
+            Reading.hour_start >= start,
+            Reading.hour_start < end,
+            Reading.received_at > after,
+        )
+    )
+    return int(count or 0)
 
 
 async def list_runs(engine: AsyncEngine, community_id: str | None) -> list[dict[str, Any]]:
@@ -609,28 +601,17 @@ async def list_runs(engine: AsyncEngine, community_id: str | None) -> list[dict[
 
 
 async def finalise_run(
-    engine: AsyncEngine, run_id: str, community_id: str | None
+    engine: AsyncEngine,
+    run_id: str,
+    community_id: str | None,
+    *,
+    force: bool = False,
+    reason: str | None = None,
 ) -> dict[str, Any]:
-    """Freeze a draft; 409 when it is final already or another final run overlaps."""
-    row = await get_run_row(engine, run_id, community_id)
-    if row.status == "final":
-        raise SettlementError(409, f"run {run_id} is final and cannot be changed")
-    async with engine.begin() as connection:
-        clash = await _final_overlap(
-            connection, row.community_id, as_utc(row.period_start), as_utc(row.period_end)
-        )
-        if clash is not None:
-            raise SettlementError(
-                409, f"the period overlaps the finalised run {clash.run_id} ({clash.period})"
-            )
-        result = await connection.execute(
-            update(SettlementRun)
-            .where(SettlementRun.run_id == run_id, SettlementRun.status == "draft")
-            .values(status="final", finalised_at=utcnow())
-        )
-        if not result.rowcount:
-            raise SettlementError(409, f"run {run_id} is final and cannot be changed")
-    return await get_run(engine, run_id, community_id)
+    """Freeze a draft, with the guards of ``service.runs`` (stale, incomplete, one final)."""
+    from .runs import finalise_cycle_run  # noqa: PLC0415 (runs builds on this module)
+
+    return await finalise_cycle_run(engine, run_id, community_id, force=force, reason=reason)
 
 
 async def summary(engine: AsyncEngine, community_id: str, period_text: str) -> dict[str, Any]:
