@@ -44,6 +44,7 @@ def run() -> dict[str, str]:
     return values
 
 
+@pytest.mark.database
 @pytest.mark.postgresql_only
 def test_the_test_role_is_no_superuser_has_a_fresh_password_and_is_dropped() -> None:
     first, second = run(), run()
