@@ -19,8 +19,13 @@ from ..service.registry import (
     RegistryError,
     check_community_file,
     community_document,
-    import_community,
     jsonable,
+)
+from ..service.registry_changes import (
+    apply_import,
+    enforce_valid_registry,
+    record_change,
+    record_dated_change,
 )
 from ..service.tokens import TokenError, create_token, revoke_token
 from . import schemas as s
@@ -230,22 +235,55 @@ async def revoke(context: Context) -> web.StreamResponse:
 
 
 async def post_community(context: Context) -> web.StreamResponse:
-    """``POST /communities``: a community file as JSON creates or updates (same name)."""
+    """``POST /communities``: a community file as JSON creates or updates (same name).
+
+    Validated as ``check`` validates (422 with every problem, nothing stored);
+    ``?dry_run=true`` answers the diff only; ``?effective=DATE`` end-dates what the file drops
+    (required when something would end); a POD active in another community is 409.
+    """
     principal = context.require_principal()
-    if principal.community_id is not None:
-        name = context.body.get("community", {}).get("name")
-        async with context.app[ENGINE_KEY].connect() as connection:
-            own = await connection.scalar(
-                select(Community.name).where(Community.community_id == principal.community_id)
-            )
-        if name != own:
-            raise ApiError(403, "an admin of one community may update only that community")
+    query = context.request.query
     try:
-        community_id, created = await import_community(context.app[ENGINE_KEY], context.body)
+        answer = await apply_import(
+            context.app[ENGINE_KEY],
+            context.body,
+            dry_run=query.get("dry_run", "false").lower() in ("1", "true", "yes"),
+            effective=_query_date(query.get("effective"), "effective"),
+            actor=actor_of(principal),
+            allowed_community=principal.community_id,
+        )
     except RegistryError as err:
         raise ApiError(err.status, str(err), errors=err.problems) from err
+    if answer["dry_run"]:
+        return json_response(answer)
+    community_id = answer["id"]
     context.app[REGISTRY_KEY].forget(community_id)
-    return await _community_view(context, community_id, 201 if created else 200, created)
+    response = await _community_view(
+        context, community_id, 201 if answer["created"] else 200, answer["created"]
+    )
+    assert isinstance(response, web.Response) and response.text is not None
+    view = json.loads(response.text)
+    view.update(diff=answer["diff"], warnings=answer["warnings"], effective=answer["effective"])
+    return json_response(view, response.status)
+
+
+def actor_of(principal: Any) -> str:
+    """Who made a change, for the registry history (the token, never its secret)."""
+    scope = principal.community_id or "all communities"
+    return f"token {principal.token_id} ({principal.role}, {scope})"
+
+
+def _query_date(value: str | None, name: str) -> date | None:
+    if value is None or value == "":
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as err:
+        raise ApiError(
+            422,
+            f"{name} must be a date YYYY-MM-DD",
+            errors=[{"field": name, "message": "must be a date YYYY-MM-DD"}],
+        ) from err
 
 
 async def _community_view(
@@ -301,12 +339,31 @@ async def patch_community(context: Context) -> web.StreamResponse:
     async with AsyncSession(context.app[ENGINE_KEY]) as session, session.begin():
         community = await session.get(Community, community_id)
         assert community is not None
+        before = {key: jsonable(getattr(community, key)) for key in context.body}
         for key, value in context.body.items():
             setattr(community, key, value)
         community.updated_at = utcnow()
+        await strict_registry(context, session, community_id)
+        changed = {k: [before[k], jsonable(v)] for k, v in context.body.items() if before[k] != v}
+        await record_change(
+            session,
+            community_id,
+            "patch",
+            {"community": {"changed": changed}},
+            actor_of(context.require_principal()),
+        )
     await _check_document(context, community_id)
     context.app[REGISTRY_KEY].forget(community_id)
     return await _community_view(context, community_id)
+
+
+async def strict_registry(context: Context, session: AsyncSession, community_id: str) -> None:
+    """The registry after a change (flushed, uncommitted) must pass ``check``: else 422, and
+    the transaction is rolled back (nothing stored)."""
+    try:
+        await enforce_valid_registry(session, community_id)
+    except RegistryError as err:
+        raise ApiError(err.status, str(err), errors=err.problems) from err
 
 
 async def _check_document(context: Context, community_id: str) -> None:
@@ -440,6 +497,14 @@ def _create_handler(kind: str) -> Any:
                 session.add(row)
             await session.flush()
             view = _entity_view(kind, row)
+            await strict_registry(context, session, community_id)
+            await record_change(
+                session,
+                community_id,
+                f"create {kind[:-1]}",
+                {kind: {"added": [jsonable(view)]}},
+                actor_of(context.require_principal()),
+            )
         context.app[REGISTRY_KEY].forget(community_id)
         await _check_document(context, community_id)
         if context.request.get(WARNINGS_KEY):
@@ -514,17 +579,51 @@ def _patch_handler(kind: str) -> Any:
         community_id = await scoped_community(context, context.request.match_info["community"])
         async with AsyncSession(context.app[ENGINE_KEY]) as session, session.begin():
             row = await _load(session, kind, community_id, context.request.match_info["key"])
+            before = jsonable(_entity_view(kind, row))
             for key, value in _dates(context.body, "joined", "left").items():
                 setattr(row, key, value)
             await session.flush()
             view = _entity_view(kind, row)
+            await strict_registry(context, session, community_id)
+            after = jsonable(view)
+            effective = _query_date(context.request.query.get("effective"), "effective")
+            if effective is not None and kind == "members" and before["type"] != after["type"]:
+                # a member's type changes from that day: earlier periods keep the old one
+                await record_dated_change(
+                    session,
+                    community_id,
+                    ("member", row.member_id, "type", before["type"], after["type"]),
+                    effective,
+                )
+            await record_change(
+                session,
+                community_id,
+                f"update {kind[:-1]}",
+                {
+                    kind: {
+                        "changed": [
+                            {
+                                "key": context.request.match_info["key"],
+                                "fields": {
+                                    k: [before[k], after[k]] for k in after if before[k] != after[k]
+                                },
+                            }
+                        ]
+                    }
+                },
+                actor_of(context.require_principal()),
+                effective=effective,
+            )
         context.app[REGISTRY_KEY].forget(community_id)
         await _check_document(context, community_id)
         if context.request.get(WARNINGS_KEY):
             view["warnings"] = context.request[WARNINGS_KEY]
         return json_response(view)
 
-    handler.__doc__ = f"``PATCH /communities/{{community}}/{kind}/{{key}}``."
+    handler.__doc__ = (
+        f"``PATCH /communities/{{community}}/{kind}/{{key}}[?effective=DATE]``: a member's type"
+        " changed with ``effective`` holds from that day (earlier periods keep the old one)."
+    )
     return handler
 
 
@@ -540,6 +639,15 @@ def _end_handler(kind: str) -> Any:
                 row.ended = end
             await session.flush()
             view = _entity_view(kind, row)
+            await strict_registry(context, session, community_id)
+            await record_change(
+                session,
+                community_id,
+                f"end {kind[:-1]}",
+                {kind: {"ended": [context.request.match_info["key"]]}},
+                actor_of(context.require_principal()),
+                effective=end,
+            )
         context.app[REGISTRY_KEY].forget(community_id)
         return json_response(view)
 

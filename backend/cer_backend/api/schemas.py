@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from ..domain.rules import MEMBER_TYPES
 from ..service.bounds import INT64_MAX, MAX_POWER_W, MAX_SAMPLES
 
 Schema = dict[str, Any]
@@ -271,6 +272,10 @@ READINGS_ANSWER: Schema = {
                 },
             },
         },
+        "late": {
+            "type": "integer",
+            "description": "readings of a finalised period: stored, for a correction run",
+        },
     },
 }
 
@@ -320,6 +325,16 @@ SETTLEMENT_REQUEST: Schema = {
             "format": "period",
         },
         "community": {"type": "string"},
+        "kind": {"type": "string", "enum": ["month", "year", "correction"]},
+    },
+}
+
+FINALISE_REQUEST: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "force": {"type": "boolean", "description": "finalise a stale or incomplete run"},
+        "reason": {"type": "string", "minLength": 1, "maxLength": 2000},
     },
 }
 
@@ -350,7 +365,11 @@ MEMBER: Schema = {
     "properties": {
         "id": {"type": "string", "minLength": 1, "maxLength": 64},
         "name": {"type": "string", "minLength": 1, "maxLength": 200},
-        "type": {"type": "string", "minLength": 1, "maxLength": 32},
+        "type": {
+            "type": "string",
+            "description": "member type; those excluded by GSE-RULES §8 are refused",
+            "enum": [k for k, v in MEMBER_TYPES.items() if not v.excluded],
+        },
         "pods": {"type": "array", "items": POD},
         "joined": nullable(DATE),
         "left": nullable(DATE),

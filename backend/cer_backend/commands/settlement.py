@@ -15,8 +15,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from ..domain.advance import monthly_advance
-from ..domain.eligibility import check_eligibility, has_errors
+from ..domain.advance import ROUNDING_NOTE, monthly_advance
+from ..domain.eligibility import check_eligibility, configurations, has_errors
 from ..domain.errors import InvalidInput
 from ..domain.money import eur
 from ..domain.period import Period
@@ -113,6 +113,12 @@ def _print_summary(name: str, result: SettlementResult) -> None:
         f"{eur(Fraction(dist.investment_fund_cents, 100))} €",
         file=out,
     )
+    for conf in result.configurations:
+        print(
+            f"  configuration {conf.cabina_primaria}: shared {_kwh(conf.shared_wh)}, "
+            f"TIP {eur(conf.tip)} €, valorisation {eur(conf.valorisation)} €",
+            file=out,
+        )
     print("  plants (first in):", file=out)
     for p in result.plants:
         print(
@@ -153,15 +159,23 @@ def _check(args: argparse.Namespace) -> int:
     _refuse_study_file(args.community)
     community = load_community(args.community)
     findings = check_eligibility(community)
+    found = configurations(community)
     if args.json:
         _print_json(
             {
                 "community": community.name,
+                "configurations": [c.to_json_dict() for c in found],
                 "errors": [f.to_json_dict() for f in findings if f.level == "error"],
                 "warnings": [f.to_json_dict() for f in findings if f.level == "warning"],
             }
         )
     else:
+        for conf in found:
+            print(
+                f"{community.name}: configuration {conf.cabina_primaria}: "
+                f"{len(conf.pods)} consumption points, {len(conf.plants)} plants"
+                + (f" ({', '.join(conf.plants)})" if conf.plants else "")
+            )
         for finding in findings:
             print(f"{args.community}: {finding}")
         errors = sum(1 for f in findings if f.level == "error")
@@ -185,12 +199,24 @@ def _acconto(args: argparse.Namespace) -> int:
         _print_json(advance.to_json_dict())
         return 0
     print(f"{community.name}: acconto of {advance.month}")
-    for plant in advance.plants:
+    lines = {p.id: p for p in advance.plants}
+    for conf in advance.configurations:
+        print(f"  configuration {conf.cabina_primaria}:")
+        for plant_id in (p.id for p in conf.plants):
+            plant = lines[plant_id]
+            print(
+                f"    {plant.id:<22} TIP {eur(plant.tip):>10} €  valorisation "
+                f"{eur(plant.valorisation):>10} €"
+            )
         print(
-            f"  {plant.id:<24} TIP {eur(plant.tip):>10} €  valorisation "
-            f"{eur(plant.valorisation):>10} €"
+            f"    {'configuration total':<22} TIP {eur(Fraction(conf.tip_cents, 100)):>10} €  "
+            f"valorisation {eur(Fraction(conf.valorisation_cents, 100)):>10} €"
         )
-    print(f"  total TIP {eur(advance.tip)} €, valorisation {eur(advance.valorisation)} €")
+    print(
+        f"  total TIP {eur(Fraction(advance.tip_cents, 100))} €, valorisation "
+        f"{eur(Fraction(advance.valorisation_cents, 100))} €"
+    )
+    print(f"  note: {ROUNDING_NOTE}")
     for text in advance.warnings:
         print(f"  warning: {text}")
     return 0
