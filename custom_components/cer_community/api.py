@@ -203,6 +203,14 @@ class CerApiClient:
         except (KeyError, TypeError, ValueError) as err:
             raise CerApiConnectionError(f"unexpected answer to readings: {body!r}") from err
 
+    async def async_healthy(self) -> bool:
+        """Whether the backend says it is healthy (``GET /api/v1/health`` answers 200)."""
+        try:
+            await self._request("GET", "/health", None)
+        except CerApiError:
+            return False
+        return True
+
     async def post_live(self, live: LiveReading) -> CommunityLive:
         """Send the site's live figures; answers the community's live figures."""
         return self._community(await self._request("POST", "/live", live.as_json()))
@@ -252,6 +260,8 @@ class CerApiClient:
             raise
         except (aiohttp.ClientError, ValueError) as err:
             raise CerApiConnectionError(f"{method} {url}: {err}") from err
+        except TypeError as err:  # the body cannot be encoded (an integer beyond 64 bits)
+            raise CerApiError(f"{method} {path}: the request cannot be encoded: {err}") from err
 
         body = _json_or_none(text)
         if status < 300:
