@@ -170,7 +170,9 @@ def council_report_pdf(
                 lang.mwh(plant.get("allocated_wh") or 0),
             ]
         )
-    story.append(pdf.table(rows, widths=[3.5 * cm, 5.5 * cm, 2 * cm, 3 * cm, 3 * cm]))
+    story.append(
+        pdf.table(rows, widths=[3.5 * cm, 5.5 * cm, 2 * cm, 3 * cm, 3 * cm], text_columns=2)
+    )
     story.append(Spacer(1, 0.2 * cm))
     return pdf.build(
         story,
