@@ -48,6 +48,13 @@ MEMBER_TYPES: Final = {
     "environmental": N_("environmental body"),
     "research": N_("research body"),
 }
+#: where readings come from (``readings_by_source`` of a run)
+SOURCE_LABELS: Final = {
+    "dso": N_("distributor's meters"),
+    "ha": N_("Home Assistant"),
+    "manual": N_("entered by hand"),
+    "estimate": N_("estimates"),
+}
 #: how many members the chart of shares shows (the largest)
 CHART_MEMBERS: Final = 15
 
@@ -60,6 +67,11 @@ def kind_label(lang: Language, kind: str) -> str:
 def status_label(lang: Language, status: str) -> str:
     """The run status in words."""
     return lang.gettext(STATUS_LABELS[status]) if status in STATUS_LABELS else status
+
+
+def source_label(lang: Language, source: str) -> str:
+    """A source of readings in words."""
+    return lang.gettext(SOURCE_LABELS[source]) if source in SOURCE_LABELS else source
 
 
 def member_type_label(lang: Language, member_type: str) -> str:
@@ -130,9 +142,11 @@ def completeness_box(facts: RunFacts, lang: Language, info: Completeness) -> lis
                 sheet["Warning"],
             ),
         ]
-        if info.sources:
+        if any(info.sources.values()):
             sources = ", ".join(
-                f"{name}: {lang.number(count)}" for name, count in sorted(info.sources.items())
+                f"{source_label(lang, name)}: {lang.number(count)}"
+                for name, count in sorted(info.sources.items())
+                if count
             )
             lines.append(
                 Paragraph(
@@ -561,7 +575,9 @@ def community_report_pdf(facts: RunFacts, lang: Language) -> bytes:
     story += missing_table(facts, lang, info)
     notes = list(facts.result.get("warnings") or []) + list(facts.result.get("errors") or [])
     if notes:
-        story.append(Paragraph(text(_("Notes of the settlement engine (in English)")), sheet["Heading2"]))
+        story.append(
+            Paragraph(text(_("Notes of the settlement engine (in English)")), sheet["Heading2"])
+        )
         story += [Paragraph(text(note), sheet["Small"]) for note in notes]
     title = _("Community energy report")
     footer = f"{facts.community_name} · {lang.period(facts.period)} · {title}"
