@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import Community, Member, Plant, Pod, Token, as_utc, utcnow
+from ..service.bounds import DEFAULT_MAX_HOUR_WH, INT32_MAX
 from ..service.estimates import tip_estimate_now
 from ..service.ingest import CLOCK_SKEW, ingest_readings
 from ..service.live import Snapshot
@@ -20,17 +21,28 @@ from ..service.registry import (
     community_document,
     jsonable,
 )
-from ..service.registry_changes import apply_import, enforce_valid_registry, record_change
+from ..service.registry_changes import (
+    apply_import,
+    enforce_valid_registry,
+    record_change,
+    record_dated_change,
+)
 from ..service.tokens import TokenError, create_token, revoke_token
 from . import schemas as s
+from .guards import check_live_figures, wire_time
 from .keys import COMMITTER_KEY, ENGINE_KEY, LIVE_KEY, REGISTRY_KEY
 from .problems import ApiError
 from .routing import TOKENS_KEY, WARNINGS_KEY, Context, Route
 
 
+def strict_dumps(data: Any) -> str:
+    """JSON text; a NaN or infinity raises instead of writing ``NaN`` (not JSON)."""
+    return json.dumps(data, allow_nan=False)
+
+
 def json_response(data: Any, status: int = 200) -> web.Response:
-    """A JSON answer (dates as ISO strings)."""
-    return web.json_response(jsonable(data), status=status)
+    """A JSON answer (dates as ISO strings); never a non-finite number (not JSON)."""
+    return web.json_response(jsonable(data), status=status, dumps=strict_dumps)
 
 
 async def scoped_community(context: Context, requested: str | None = None) -> str:
@@ -113,7 +125,8 @@ async def post_live(context: Context) -> web.StreamResponse:
     community_id = await scoped_community(context)
     rules = await _rules(context, community_id)
     _check_site_pod(context, rules, body["pod"])
-    ts = as_utc(s.parse_datetime(body["ts"]))  # type: ignore[arg-type]
+    ts = wire_time(body["ts"], "ts")
+    check_live_figures(body, rules, body["pod"])
     now = utcnow()
     if ts > now + CLOCK_SKEW:
         raise ApiError(
@@ -158,8 +171,8 @@ def _token_view(row: Any) -> dict[str, Any]:
         "community": row.community_id,
         "pods": list(row.pods or []),
         "label": row.label,
-        "created_at": row.created_at,
-        "revoked_at": row.revoked_at,
+        "created_at": as_utc(row.created_at),  # SQLite gives naive UTC: with its offset
+        "revoked_at": None if row.revoked_at is None else as_utc(row.revoked_at),
     }
 
 
@@ -209,6 +222,8 @@ async def revoke(context: Context) -> web.StreamResponse:
         token_id = int(context.request.match_info["token_id"])
     except ValueError as err:
         raise ApiError(404, "no such token") from err
+    if not 1 <= token_id <= INT32_MAX:  # ids are 32-bit integers on PostgreSQL
+        raise ApiError(404, "no such token")
     principal = context.require_principal()
     if not await revoke_token(context.app[ENGINE_KEY], token_id, principal.community_id):
         raise ApiError(404, "no such active token")
@@ -293,6 +308,7 @@ async def _community_view(
             "timezone": community.timezone,
             "cu_afa_eur_mwh": community.cu_afa_eur_mwh,
             "statute": community.statute,
+            "max_hour_wh": community.max_hour_wh or DEFAULT_MAX_HOUR_WH,
             **counts,
         }
     if created is not None:
@@ -570,6 +586,15 @@ def _patch_handler(kind: str) -> Any:
             view = _entity_view(kind, row)
             await strict_registry(context, session, community_id)
             after = jsonable(view)
+            effective = _query_date(context.request.query.get("effective"), "effective")
+            if effective is not None and kind == "members" and before["type"] != after["type"]:
+                # a member's type changes from that day: earlier periods keep the old one
+                await record_dated_change(
+                    session,
+                    community_id,
+                    ("member", row.member_id, "type", before["type"], after["type"]),
+                    effective,
+                )
             await record_change(
                 session,
                 community_id,
@@ -587,6 +612,7 @@ def _patch_handler(kind: str) -> Any:
                     }
                 },
                 actor_of(context.require_principal()),
+                effective=effective,
             )
         context.app[REGISTRY_KEY].forget(community_id)
         await _check_document(context, community_id)
@@ -594,7 +620,10 @@ def _patch_handler(kind: str) -> Any:
             view["warnings"] = context.request[WARNINGS_KEY]
         return json_response(view)
 
-    handler.__doc__ = f"``PATCH /communities/{{community}}/{kind}/{{key}}``."
+    handler.__doc__ = (
+        f"``PATCH /communities/{{community}}/{kind}/{{key}}[?effective=DATE]``: a member's type"
+        " changed with ``effective`` holds from that day (earlier periods keep the old one)."
+    )
     return handler
 
 
@@ -673,6 +702,7 @@ ROUTES: list[Route] = [
         ADMIN,
         s.TOKEN_CREATE,
         tag="registry",
+        statuses=(201,),
     ),
     Route(
         "POST",
@@ -691,6 +721,8 @@ ROUTES: list[Route] = [
         ADMIN,
         s.COMMUNITY_FILE,
         tag="registry",
+        statuses=(200, 201),
+        problems=(409,),
     ),
     Route("GET", "/communities/{community}", get_community, "A community", ADMIN, tag="registry"),
     Route(
@@ -721,6 +753,8 @@ for _kind in ("members", "pods", "plants"):
             ADMIN,
             _CREATE[_kind],
             tag="registry",
+            statuses=(201,),
+            problems=(409,),
         ),
         Route(
             "GET",

@@ -1,13 +1,12 @@
-"""Handlers of settlement runs, statements, reports, prices, summaries and alerts."""
+"""Handlers of settlement runs, statements, reports, prices and summaries (alerts:
+``alerts_handlers``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
 
-from ..models import Alert, as_utc, table
 from ..service import reports
 from ..service.gse import GseError, reconciliation
 from ..service.prices import PriceError, parse_price_file, store_prices
@@ -221,32 +220,6 @@ async def get_summary(context: Context) -> web.StreamResponse:
         raise _error(err) from err
 
 
-async def get_alerts(context: Context) -> web.StreamResponse:
-    """``GET /alerts``: the community's open alerts, newest first."""
-    community_id = await scoped_community(context, context.request.query.get("community"))
-    async with context.app[ENGINE_KEY].connect() as connection:
-        rows = (
-            await connection.execute(
-                select(table(Alert))
-                .where(Alert.community_id == community_id, Alert.resolved_at.is_(None))
-                .order_by(Alert.created_at.desc())
-                .limit(200)
-            )
-        ).all()
-    return json_response(
-        [
-            {
-                "id": r.alert_id,
-                "pod": r.pod,
-                "kind": r.kind,
-                "message": r.message,
-                "created_at": as_utc(r.created_at).isoformat(),
-            }
-            for r in rows
-        ]
-    )
-
-
 COMMUNITY_QUERY = {"community": {"type": "string", "description": "for an admin of all"}}
 
 ROUTES: list[Route] = [
@@ -257,13 +230,10 @@ ROUTES: list[Route] = [
         "Shared energy and estimated money of a day, month or year",
         READERS,
         query={
-            "period": {"type": "string", "pattern": r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"},
+            "period": s.PERIOD,
             **COMMUNITY_QUERY,
         },
         tag="community",
-    ),
-    Route(
-        "GET", "/alerts", get_alerts, "Open alerts", READERS, query=COMMUNITY_QUERY, tag="community"
     ),
     Route(
         "POST",
@@ -273,6 +243,8 @@ ROUTES: list[Route] = [
         ADMIN,
         s.SETTLEMENT_REQUEST,
         tag="settlement",
+        statuses=(201,),
+        problems=(409,),
     ),
     Route(
         "GET", "/settlements", get_settlements, "List settlement runs", READERS, tag="settlement"
@@ -292,6 +264,7 @@ ROUTES: list[Route] = [
         "Finalise a run: it and the readings of its period become immutable",
         ADMIN,
         tag="settlement",
+        problems=(409,),
     ),
     Route(
         "GET",

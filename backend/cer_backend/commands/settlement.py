@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Callable
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 from ..domain.advance import ROUNDING_NOTE, monthly_advance
@@ -23,6 +24,7 @@ from ..domain.projection import project
 from ..domain.settlement import SettlementOptions, SettlementResult, settle
 from ..files import load_community, load_prices, load_readings, load_study
 from ..files.outputs import write_settlement_csv
+from ..wording import counted
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -140,7 +142,21 @@ def _print_summary(name: str, result: SettlementResult) -> None:
 # check --------------------------------------------------------------------------------
 
 
+def _refuse_study_file(path: str) -> None:
+    """A study file given where a community file is expected: say so in one line."""
+    try:
+        head = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return  # load_community reports it
+    keys = {line.split(":", 1)[0] for line in head.splitlines() if line[:1].isalpha()}
+    if "study" in keys and "community" not in keys:
+        raise InvalidInput.single(
+            "", f"{path} is a study file (for cer-backend project --study), not a community file"
+        )
+
+
 def _check(args: argparse.Namespace) -> int:
+    _refuse_study_file(args.community)
     community = load_community(args.community)
     findings = check_eligibility(community)
     found = configurations(community)
@@ -163,7 +179,10 @@ def _check(args: argparse.Namespace) -> int:
         for finding in findings:
             print(f"{args.community}: {finding}")
         errors = sum(1 for f in findings if f.level == "error")
-        print(f"{community.name}: {errors} errors, {len(findings) - errors} warnings")
+        print(
+            f"{community.name}: {counted(errors, 'error')}, "
+            f"{counted(len(findings) - errors, 'warning')}"
+        )
     return 1 if has_errors(findings) else 0
 
 

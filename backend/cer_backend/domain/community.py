@@ -17,6 +17,7 @@ from functools import cached_property
 from typing import Any, Final, Literal, TypeVar
 
 from . import rules
+from .alert_thresholds import alert_settings_problems
 from .errors import InvalidInput, Problem
 from .period import DEFAULT_TIMEZONE, add_years, zone
 from .tariff import fc_zonale
@@ -89,6 +90,8 @@ class Settings:
     emission_factor_source: str | None = None
     #: when reports are e-mailed: ``manual`` (``reports send``) or ``after_finalise`` (serve)
     report_delivery: str = "manual"
+    #: ``settings.alerts``: thresholds of the alert rules over their defaults (alert_thresholds)
+    alerts: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -527,6 +530,7 @@ def _settings(reader: _Reader, value: Any, path: str) -> Settings | None:
             "emission_factor_g_kwh",
             "emission_factor_source",
             "report_delivery",
+            "alerts",
         ),
     )
     if data is None:
@@ -570,6 +574,9 @@ def _settings(reader: _Reader, value: Any, path: str) -> Settings | None:
         lambda v, p: reader.choice(v, p, rules.REPORT_DELIVERY),
         defaults.report_delivery,
     )
+    alerts = data.get("alerts")
+    for where, message in alert_settings_problems(alerts, f"{path}.alerts"):
+        reader.problem(where, message)
     if len(reader.problems) > before:
         return None
     assert persons_from is not None and coverage is not None
@@ -583,6 +590,7 @@ def _settings(reader: _Reader, value: Any, path: str) -> Settings | None:
         emission_factor_g_kwh=emission_factor,
         emission_factor_source=emission_source,
         report_delivery=str(delivery),
+        alerts=dict(alerts or {}),
     )
 
 

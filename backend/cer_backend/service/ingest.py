@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..api.schemas import READING, fast_validator, parse_datetime, validate
 from ..models import Reading, ReadingAudit, as_utc, table, utcnow
+from .bounds import year_in_range
 from .groupcommit import GroupCommitter
 from .pgfast import autocommit_fetchone
 from .registry import CommunityRules, PodRule
@@ -92,6 +93,8 @@ def check_reading(
         )
         return None, None if first.field == "body" else first.field, message, 422
     assert hour is not None  # the schema checked the format
+    if not year_in_range(hour):
+        return None, "hour_start", f"{item['hour_start']} is not between 2000 and 2100", 422
     hour_utc = as_utc(hour)
     if hour_utc.minute or hour_utc.second or hour_utc.microsecond:
         return None, "hour_start", f"{item['hour_start']} is not the start of an hour", 422
@@ -101,10 +104,12 @@ def check_reading(
         return None, "hour_start", f"{item['hour_start']} is before the POD joined", 422
     if rule.valid_until is not None and hour_utc >= rule.valid_until:
         return None, "hour_start", f"{item['hour_start']} is after the POD left", 422
+    cap = rules.max_hour_wh  # the community's bound; the stricter of it and the point's
     for name, limit in (
-        ("injected_wh", rule.max_injected_wh),
-        ("withdrawn_wh", rule.max_withdrawn_wh),
-        ("produced_wh", rule.max_produced_wh),
+        ("injected_wh", min(rule.max_injected_wh, cap)),
+        ("withdrawn_wh", min(rule.max_withdrawn_wh, cap)),
+        ("produced_wh", min(rule.max_produced_wh, cap)),
+        ("consumed_wh", cap),
     ):
         value = item.get(name)
         if value is not None and value > limit:

@@ -26,6 +26,7 @@ from ..domain.community import parse_community
 from ..domain.eligibility import excluded_members
 from ..domain.errors import InvalidInput
 from ..models import Community, Member, Plant, Pod, SettlementRun, as_utc, table, utcnow
+from .bounds import DEFAULT_MAX_HOUR_WH
 
 #: a reading may exceed the nameplate power of its point by this factor (meter and rating
 #: tolerances); above it, it is rejected as implausible.
@@ -339,6 +340,8 @@ class CommunityRules:
     timezone: ZoneInfo
     pods: dict[str, PodRule]
     final_periods: list[tuple[datetime, datetime, str]] = field(default_factory=list)
+    #: plausibility bound of any energy of one point in one hour (community setting)
+    max_hour_wh: int = DEFAULT_MAX_HOUR_WH
 
     def final_period_of(self, hour_start: datetime) -> str | None:
         """The finalised period that holds an hour, if any."""
@@ -384,7 +387,7 @@ async def load_rules(connection: AsyncConnection, community_id: str) -> Communit
     """Read a community's ingest rules from the database."""
     header = (
         await connection.execute(
-            select(Community.timezone, Community.constituted).where(
+            select(Community.timezone, Community.constituted, Community.max_hour_wh).where(
                 Community.community_id == community_id
             )
         )
@@ -443,4 +446,5 @@ async def load_rules(connection: AsyncConnection, community_id: str) -> Communit
         timezone=zone,
         pods=pods,
         final_periods=[(as_utc(r.period_start), as_utc(r.period_end), r.period) for r in finals],
+        max_hour_wh=header.max_hour_wh or DEFAULT_MAX_HOUR_WH,
     )

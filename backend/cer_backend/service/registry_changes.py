@@ -411,9 +411,11 @@ async def apply_import(
             if effective is not None and state is not None:
                 await _timeline(session, community_id, diff, state, effective)
             await session.flush()
-        except IntegrityError as err:  # a concurrent import took one of the PODs
+        except IntegrityError as err:  # a concurrent change: a POD taken, the same name created
             raise RegistryRefused(
-                409, "a POD of the file became active in another community meanwhile"
+                409,
+                "the registry changed meanwhile (a POD of the file became active elsewhere, or"
+                " the community was created by another import): try again",
             ) from err
         await record_change(
             session,
@@ -512,18 +514,29 @@ async def _timeline(
     for added in diff["pods"]["added"]:
         if added["member"] not in diff["members"]["added"]:
             entries.append(("pod", added["pod"], "member_id", None, added["member"]))
-    for entity, key, attribute, old, new in entries:
-        session.add(
-            RegistryTimeline(
-                community_id=community_id,
-                entity=entity,
-                key=key,
-                attribute=attribute,
-                old_value=old,
-                new_value=new,
-                effective=effective,
-            )
+    for entry in entries:
+        await record_dated_change(session, community_id, entry, effective)
+
+
+async def record_dated_change(
+    session: AsyncSession,
+    community_id: str,
+    entry: tuple[str, str, str, str | None, str | None],
+    effective: date,
+) -> None:
+    """Keep (entity, key, attribute, old value, new value) as changing on ``effective``."""
+    entity, key, attribute, old, new = entry
+    session.add(
+        RegistryTimeline(
+            community_id=community_id,
+            entity=entity,
+            key=key,
+            attribute=attribute,
+            old_value=old,
+            new_value=new,
+            effective=effective,
         )
+    )
 
 
 # --- the registry as it was ------------------------------------------------------------------

@@ -55,7 +55,7 @@ async def test_http_errors_are_422_with_every_message_and_roles_are_checked(api:
     assert (await api.call("POST", other, "admin_a", data=GOOD))[0] == 403
     unknown = f"/communities/{api.community_a}/readings/import?layout=vendor"
     status, body, _ = await api.call("POST", unknown, "admin_a", data=GOOD)
-    assert status == 422 and "unknown layout" in body["errors"][0]["message"]
+    assert status == 422 and "cer, dso-wide, dso-long" in body["errors"][0]["message"]
     no_period = f"/communities/{api.community_a}/readings/status"
     assert (await api.call("GET", no_period, "admin_a"))[0] == 422
 

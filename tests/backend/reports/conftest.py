@@ -15,14 +15,12 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cer_backend.database import create_engine
-from cer_backend.domain.energy import HourlyEnergy
-from cer_backend.domain.period import Period
 from cer_backend.migrate import upgrade
-from cer_backend.service.bulk import store_energy
 from cer_backend.service.prices import store_prices
 from cer_backend.service.registry import import_community
 from cer_backend.service.report_model import RunFacts, load_facts
 from cer_backend.service.settlements import create_run, finalise_run
+from tests.backend.reports.energy import store_energy
 
 P_TOWN_HALL = "IT001E00000101"
 P_SCHOOL = "IT001E00000102"
@@ -132,7 +130,6 @@ async def settle_month(
     engine = create_engine(database_url)
     await upgrade(engine)
     community, _ = await import_community(engine, copy.deepcopy(document or COMMUNITY))
-    period = Period.parse("2025-06")
     pods = [P_TOWN_HALL, P_SCHOOL, P_ROSSI, P_BAR]
     rows = []
     for pod in pods:
@@ -141,7 +138,7 @@ async def settle_month(
                 continue
             injected, withdrawn = energy_of(pod, i)
             rows.append((pod, START + timedelta(hours=i), injected, withdrawn))
-    await store_energy(engine, community, HourlyEnergy.from_rows(rows, period, pods))
+    await store_energy(engine, community, rows)
     prices = [
         ("CNOR", START + timedelta(hours=i), Decimal("95.50") + Decimal(i % 24) * 3)
         for i in range(HOURS)

@@ -14,17 +14,15 @@ import openpyxl
 import pytest
 
 from cer_backend.domain.community import parse_community
-from cer_backend.domain.energy import HourlyEnergy
 from cer_backend.domain.errors import InvalidInput
-from cer_backend.domain.period import Period
 from cer_backend.i18n import language
-from cer_backend.service.bulk import store_energy
 from cer_backend.service.community_report import community_report_pdf
 from cer_backend.service.council import council_report_pdf
 from cer_backend.service.export import export_csv, export_xlsx
 from cer_backend.service.gse import import_gse_figures
 from cer_backend.service.report_model import ReportError
 from cer_backend.service.statements import statement_csv, statement_pdf
+from tests.backend.reports.energy import store_energy
 
 from .conftest import (
     COMMUNITY,
@@ -346,11 +344,8 @@ async def test_a_year_s_conguaglio_is_set_against_our_figures(settled: Settled) 
 async def test_late_readings_of_a_final_run_are_announced(settled: Settled) -> None:
     await settled.finalise()
     assert (await settled.facts()).late_readings == 0
-    period = Period.parse("2025-06")
     late = [(P_ROSSI, START + timedelta(hours=h), 0, 800) for h in list(GAP)[:5]]
-    await store_energy(
-        settled.engine, settled.community, HourlyEnergy.from_rows(late, period, [P_ROSSI])
-    )
+    await store_energy(settled.engine, settled.community, late)
     facts = await settled.facts()
     assert facts.late_readings == 5
     first = pdf_pages(community_report_pdf(facts, IT))[0].replace("\n", " ")
