@@ -99,7 +99,7 @@ async def test_requests_ingest_readings_uploads_alerts_and_pool_are_reported(
     assert value(found, "cer_readings_received_total", outcome="accepted") == 3
     assert value(found, "cer_readings_received_total", outcome="duplicate") == 2
     assert value(found, "cer_readings_received_total", outcome="rejected") == 1
-    assert value(found, "cer_readings_stored", source="any") == 3
+    assert value(found, "cer_readings_stored", source="ha") == 3
     age = value(found, "cer_site_last_upload_age_seconds", community=api.community_a, pod=POD_PLANT)
     assert 0 <= age < 120
     assert value(found, "cer_alerts_open", community=api.community_a, kind="missing_hours") == 2

@@ -243,4 +243,4 @@ async def test_a_member_type_patched_from_a_day_keeps_the_old_type_before_it(api
     status, problem, _ = await api.call(
         "PATCH", f"/communities/{a}/members/famiglia", "admin_a", json={"type": "alien"}
     )
-    assert status == 422 and problem["errors"][0]["field"] == "members[1].type"
+    assert status == 422 and problem["errors"][0]["field"] == "type"
