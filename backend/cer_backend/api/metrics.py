@@ -35,9 +35,10 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import Collector
-from sqlalchemy import func, inspect, select
+from sqlalchemy import column, func, inspect, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.expression import ColumnClause
 
 from .. import __version__
 from ..models import Alert, Reading, as_utc, table
@@ -78,8 +79,10 @@ def _read_figures(connection: Connection) -> DatabaseFigures:
     columns = {column["name"] for column in inspect(connection).get_columns("readings")}
     figures = DatabaseFigures(up=True, read_at=time.monotonic())
     if "source" in columns:
+        # by name: the column may be in the database before it is in this version's model
+        source: ColumnClause[str] = column("source")
         rows = connection.execute(
-            select(readings.c.source, func.count()).group_by(readings.c.source)
+            select(source, func.count()).select_from(readings).group_by(source)
         ).all()
         figures.readings_by_source = {str(source): int(count) for source, count in rows}
     else:
