@@ -10,10 +10,14 @@ must change nothing.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shlex
+import signal
+import socket
 import subprocess
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -297,6 +301,62 @@ def test_the_service_user_runs_the_backend_and_its_backup(runs: Runs) -> None:
     path = Path(ROOT + done.stdout.splitlines()[-1])
     assert path.name.endswith(".pgdump")
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_the_service_serves_health_and_metrics_on_loopback(runs: Runs) -> None:
+    """``serve`` as the unit runs it (service user, settings file), on a free port."""
+    env = Path(ROOT + "/etc/cer-backend/env").read_text()
+    metrics_token = next(
+        line.split("=", 1)[1] for line in env.splitlines() if line.startswith("CER_METRICS_")
+    )
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            "chroot", ROOT, "/usr/bin/env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+            "/usr/local/sbin/cer-backend", "serve", "--host", "127.0.0.1", "--port", str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        health = None
+        for _ in range(60):
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/api/v1/health", timeout=2
+                ) as answer:
+                    health = json.load(answer)
+                break
+            except OSError:
+                time.sleep(0.5)
+        assert health is not None and health["status"] == "ok", health
+        assert health["database"] == "postgresql"
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/metrics",
+            headers={"Authorization": f"Bearer {metrics_token}"},
+        )
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            text = answer.read().decode()
+        assert "cer_database_up 1.0" in text
+        assert 'cer_http_requests_total{method="GET",route="/api/v1/health",status="200"}' in text
+        listening = Path("/proc/net/tcp").read_text().splitlines()[1:]
+        local = [line.split()[1] for line in listening if line.split()[3] == "0A"]
+        assert f"0100007F:{port:04X}" in local  # 127.0.0.1 only, never 0.0.0.0
+        assert f"00000000:{port:04X}" not in local
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
 
 
 def test_a_second_run_changes_nothing(runs: Runs) -> None:
