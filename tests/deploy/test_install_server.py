@@ -390,3 +390,13 @@ def test_nginx_with_the_administrations_certificate(runs: Runs) -> None:
     assert not Path(ROOT + "/etc/nginx/sites-enabled/default").exists()
     again = chroot(*INSTALL, "--proxy", "nginx")
     assert "Done: 0 changes" in again.stdout, again.stdout
+
+
+def test_a_new_checkout_is_installed_over_the_old_one(runs: Runs) -> None:
+    """An upgrade: other code with the same version number replaces the installed package."""
+    assert runs.first.returncode == 0
+    Path(ROOT + "/opt/cer-backend/.installed-from").write_text("an older checkout\n")
+    upgraded = chroot(*INSTALL)
+    assert "changed: replace the installed cer-backend" in upgraded.stdout, upgraded.stdout
+    assert "up to date" in chroot("cer-backend", "migrate", "--check").stdout
+    assert "Done: 0 changes" in chroot(*INSTALL).stdout
