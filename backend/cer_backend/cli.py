@@ -8,10 +8,22 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .commands import admin, data, operations, serve, settlement
+from .commands import admin, alerts, cycle, data, operations, reports, serve, settlement
+from .commands import readings as readings_commands
 from .commands.errors import CheckFailed, UsageError
+from .logs import TEXT_FORMAT, RedactingFormatter
 
-COMMAND_MODULES = (serve, admin, data, settlement, operations)
+COMMAND_MODULES = (
+    serve,
+    admin,
+    data,
+    settlement,
+    readings_commands,
+    cycle,
+    reports,
+    operations,
+    alerts,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,10 +45,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
+        level=logging.DEBUG if args.verbose else logging.INFO, format=TEXT_FORMAT, stream=sys.stderr
     )
+    for handler in logging.getLogger().handlers:  # no secret or POD code in any line
+        handler.setFormatter(RedactingFormatter(TEXT_FORMAT))
     try:
         return int(args.handler(args))
     except (UsageError, CheckFailed) as err:

@@ -15,7 +15,7 @@ def create_engine(database_url: str) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url)
+        engine = create_async_engine(url, hide_parameters=True)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -25,9 +25,19 @@ def create_engine(database_url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    # no pre-ping: it costs a round trip per request; a dropped connection fails one request
-    # and is replaced (pool_recycle renews connections before servers time them out)
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
+    # pre-ping (issue #12): a pooled connection left stale by a server restart is detected
+    # at checkout and replaced, so no request fails on it; pool_recycle renews connections
+    # before servers time them out; a server that does not answer fails in 5 s (then 503)
+    return create_async_engine(
+        url,
+        pool_size=10,
+        max_overflow=20,
+        pool_recycle=1800,
+        pool_pre_ping=True,
+        hide_parameters=True,  # SQL parameters (token hashes, POD codes) never in an error
+        pool_timeout=10,
+        connect_args={"connect_timeout": 5},
+    )
 
 
 def backend_name(engine: AsyncEngine) -> str:

@@ -4,12 +4,14 @@ It stands in for ``backend/cer_backend`` (another virtualenv, not importable her
 ``DESIGN.md``: bearer tokens with a role and PODs (401 unknown, 403 without the right),
 ``POST /api/v1/readings`` idempotent on (pod, hour_start) with per-item accept / duplicate /
 replace / reject, at most 744 readings per request (413), hours accepted only once ended
-(5 minutes of clock skew), settled hours refused; ``POST /api/v1/live`` answering the
-community's live figures; ``GET /api/v1/community/live``; errors as problem+json.
+(5 minutes of clock skew), hours of a settled period stored as late, refused hours refused;
+``POST /api/v1/live`` answering the community's live figures; ``GET /api/v1/community/live``;
+errors as problem+json.
 
 Tests drive it: :meth:`BackendStub.stop` / :meth:`start` (down, same port), ``fail_status``
 (answer every request with that status), ``delay_s`` (slow answers), :meth:`hold_requests`
-(requests wait, for frozen clocks), ``settled`` (hours refused); and read what arrived:
+(requests wait, for frozen clocks), ``settled`` (hours of a final period: stored,
+counted as ``late``), ``refused`` (hours refused with 422); and read what arrived:
 ``arrivals`` (every reading received, in order), ``requests`` (method, path, status),
 ``stored``.
 """
@@ -62,6 +64,10 @@ class BackendStub:
         self.requests: list[tuple[str, str, int]] = []
         self.live: dict[str, dict[str, Any]] = {}
         self.settled: set[datetime] = set()
+        self.refused: set[datetime] = set()
+        #: open alerts as ``GET /api/v1/alerts`` lists them; acknowledgements received
+        self.alerts: list[dict[str, Any]] = []
+        self.acks: list[tuple[int, str]] = []
         self.fail_status: int | None = None
         self.delay_s = 0.0
         self.arrived = asyncio.Event()
@@ -82,6 +88,8 @@ class BackendStub:
         app.router.add_post("/api/v1/live", self._post_live)
         app.router.add_get("/api/v1/community/live", self._community_live)
         app.router.add_get("/api/v1/health", self._health)
+        app.router.add_get("/api/v1/alerts", self._alerts)
+        app.router.add_post("/api/v1/alerts/{alert_id}/ack", self._ack)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         self._site = web.TCPSite(self._runner, "127.0.0.1", self.port)
@@ -171,6 +179,7 @@ class BackendStub:
         if len(readings) > MAX_READINGS:
             return _problem(413, "Too many readings", f"at most {MAX_READINGS} per request")
         counts = {"accepted": 0, "duplicates": 0, "replaced": 0}
+        late = 0
         rejected: list[dict[str, Any]] = []
         now = datetime.now(UTC)
         for index, raw in enumerate(readings):
@@ -181,6 +190,7 @@ class BackendStub:
                 continue
             hour = datetime.fromisoformat(raw["hour_start"]).astimezone(UTC)
             self.arrivals.append((pod, hour, dict(raw)))
+            late += hour in self.settled  # a final period's hour: stored, late (DESIGN.md)
             values = {
                 "injected_wh": raw["injected_wh"],
                 "withdrawn_wh": raw["withdrawn_wh"],
@@ -199,14 +209,17 @@ class BackendStub:
                 counts["replaced"] += 1
                 self.audit.append((pod, hour, old))
             self.stored[(pod, hour)] = values
-        return web.json_response({**counts, "rejected": rejected})
+        answer: dict[str, Any] = {**counts, "rejected": rejected}
+        if late:
+            answer["late"] = late
+        return web.json_response(answer)
 
     def _invalid(self, raw: Any, now: datetime) -> tuple[int, str] | None:
         """Why a reading is refused, as the backend says it per item: (status, message)."""
         message = self._invalid_message(raw, now)
         if message is None:
             return None
-        return (409 if "settled" in message else 422), message
+        return 422, message
 
     def _invalid_message(self, raw: Any, now: datetime) -> str | None:
         if not isinstance(raw, dict):
@@ -231,8 +244,8 @@ class BackendStub:
             return "quality: measured, estimated or derived"
         if hour + timedelta(hours=1) > now + timedelta(minutes=5):
             return "the hour has not ended yet"
-        if hour.astimezone(UTC) in self.settled:
-            return "the period of this hour is settled (final): it cannot change"
+        if hour.astimezone(UTC) in self.refused:
+            return "this hour is refused"
         return None
 
     async def _post_live(self, request: web.Request) -> web.Response:
@@ -252,6 +265,29 @@ class BackendStub:
         if isinstance(token, web.Response):
             return token
         return web.json_response(self.community())
+
+    async def _alerts(self, request: web.Request) -> web.Response:
+        token = self._token(request)
+        if isinstance(token, web.Response):
+            return token
+        if token.role not in ("viewer", "admin"):
+            return _problem(403, "Forbidden", f"a {token.role} token may not read alerts")
+        return web.json_response(self.alerts)
+
+    async def _ack(self, request: web.Request) -> web.Response:
+        token = self._token(request)
+        if isinstance(token, web.Response):
+            return token
+        if token.role != "admin":
+            return _problem(403, "Forbidden", f"a {token.role} token may not acknowledge")
+        alert_id = int(request.match_info["alert_id"])
+        alert = next((a for a in self.alerts if a["id"] == alert_id), None)
+        if alert is None:
+            return _problem(404, "Not Found", f"no alert {alert_id}")
+        note = (await request.json()).get("note", "")
+        self.acks.append((alert_id, note))
+        alert.update(acknowledged=True, ack_note=note)
+        return web.json_response(alert)
 
     def community(self) -> dict[str, Any]:
         """The community live object computed from the live data received."""

@@ -318,7 +318,7 @@ async def test_a_rejected_reading_is_kept_and_raises_a_repair_issue(
     hass: HomeAssistant, backend: BackendStub, freezer: FrozenDateTimeFactory
 ) -> None:
     freezer.move_to(START)
-    backend.settled.add(START.astimezone(UTC))
+    backend.refused.add(START.astimezone(UTC))
     entry = _entry(hass, backend)
     uploader = await _uploader(hass, entry)
     uploader.async_start()
@@ -332,18 +332,39 @@ async def test_a_rejected_reading_is_kept_and_raises_a_repair_issue(
     assert issue is not None
     assert issue.translation_key == "upload_rejected"
     assert issue.translation_placeholders is not None
-    assert "settled" in issue.translation_placeholders["message"]
+    assert "refused" in issue.translation_placeholders["message"]
     assert issue.translation_placeholders["hour"] == "2025-06-01T10:00:00+02:00"
 
     # not retried on its own ...
     await _tick(hass, freezer, 7200, uploader)
     posts = [r for r in backend.requests if r[1] == "/api/v1/readings"]
     # ... until the action sends it again, once the backend takes it
-    backend.settled.clear()
+    backend.refused.clear()
     await uploader.upload_now()
     assert len([r for r in backend.requests if r[1] == "/api/v1/readings"]) == len(posts) + 1
     assert uploader.status.rejected_hours == 0
     assert ir.async_get(hass).async_get_issue(DOMAIN, f"upload_rejected_{entry.entry_id}") is None
+    await uploader.async_stop()
+
+
+async def test_a_late_reading_of_a_final_period_is_accepted_without_a_repair_issue(
+    hass: HomeAssistant, backend: BackendStub, freezer: FrozenDateTimeFactory
+) -> None:
+    """The backend stores readings of a settled (final) period as late: they are accepted."""
+    freezer.move_to(START)
+    backend.settled.add(START.astimezone(UTC))
+    entry = _entry(hass, backend)
+    uploader = await _uploader(hass, entry)
+    uploader.async_start()
+    _feed(freezer, uploader, Meter(), START, START + timedelta(hours=2, minutes=1))
+    await _tick(hass, freezer, 300, uploader)
+
+    assert [h.astimezone(ROME).hour for _, h, _ in backend.arrivals] == [10, 11]
+    status = uploader.status
+    assert (status.pending_hours, status.rejected_hours) == (0, 0)
+    registry = ir.async_get(hass)
+    assert registry.async_get_issue(DOMAIN, f"upload_rejected_{entry.entry_id}") is None
+    assert registry.async_get_issue(DOMAIN, f"upload_refused_{entry.entry_id}") is None
     await uploader.async_stop()
 
 
@@ -546,11 +567,11 @@ async def test_an_hour_refused_as_not_ended_is_retried_once_an_hour_later(
     uploader = await _uploader(hass, entry)
     uploader.async_start()
     _feed(freezer, uploader, Meter(), START, START + timedelta(minutes=61))
-    backend.settled.add(START.astimezone(UTC))  # stands for any refusal right after the hour
+    backend.refused.add(START.astimezone(UTC))  # stands for any refusal right after the hour
     await _tick(hass, freezer, 300, uploader)
     assert uploader.status.rejected_hours == 1
 
-    backend.settled.clear()
+    backend.refused.clear()
     freezer.move_to(START + timedelta(hours=2))  # the next hour: retried once, taken
     await _tick(hass, freezer, 0, uploader)
     await _tick(hass, freezer, 301, uploader)

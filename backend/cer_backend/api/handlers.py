@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import Community, Member, Plant, Pod, Token, as_utc, utcnow
+from ..service.bounds import DEFAULT_MAX_HOUR_WH, INT32_MAX
 from ..service.estimates import tip_estimate_now
 from ..service.ingest import CLOCK_SKEW, ingest_readings
 from ..service.live import Snapshot
@@ -17,19 +19,30 @@ from ..service.registry import (
     RegistryError,
     check_community_file,
     community_document,
-    import_community,
     jsonable,
+)
+from ..service.registry_changes import (
+    apply_import,
+    enforce_valid_registry,
+    record_change,
+    record_dated_change,
 )
 from ..service.tokens import TokenError, create_token, revoke_token
 from . import schemas as s
+from .guards import check_live_figures, wire_time
 from .keys import COMMITTER_KEY, ENGINE_KEY, LIVE_KEY, REGISTRY_KEY
 from .problems import ApiError
 from .routing import TOKENS_KEY, WARNINGS_KEY, Context, Route
 
 
+def strict_dumps(data: Any) -> str:
+    """JSON text; a NaN or infinity raises instead of writing ``NaN`` (not JSON)."""
+    return json.dumps(data, allow_nan=False)
+
+
 def json_response(data: Any, status: int = 200) -> web.Response:
-    """A JSON answer (dates as ISO strings)."""
-    return web.json_response(jsonable(data), status=status)
+    """A JSON answer (dates as ISO strings); never a non-finite number (not JSON)."""
+    return web.json_response(jsonable(data), status=status, dumps=strict_dumps)
 
 
 async def scoped_community(context: Context, requested: str | None = None) -> str:
@@ -112,7 +125,8 @@ async def post_live(context: Context) -> web.StreamResponse:
     community_id = await scoped_community(context)
     rules = await _rules(context, community_id)
     _check_site_pod(context, rules, body["pod"])
-    ts = as_utc(s.parse_datetime(body["ts"]))  # type: ignore[arg-type]
+    ts = wire_time(body["ts"], "ts")
+    check_live_figures(body, rules, body["pod"])
     now = utcnow()
     if ts > now + CLOCK_SKEW:
         raise ApiError(
@@ -157,8 +171,8 @@ def _token_view(row: Any) -> dict[str, Any]:
         "community": row.community_id,
         "pods": list(row.pods or []),
         "label": row.label,
-        "created_at": row.created_at,
-        "revoked_at": row.revoked_at,
+        "created_at": as_utc(row.created_at),  # SQLite gives naive UTC: with its offset
+        "revoked_at": None if row.revoked_at is None else as_utc(row.revoked_at),
     }
 
 
@@ -208,6 +222,8 @@ async def revoke(context: Context) -> web.StreamResponse:
         token_id = int(context.request.match_info["token_id"])
     except ValueError as err:
         raise ApiError(404, "no such token") from err
+    if not 1 <= token_id <= INT32_MAX:  # ids are 32-bit integers on PostgreSQL
+        raise ApiError(404, "no such token")
     principal = context.require_principal()
     if not await revoke_token(context.app[ENGINE_KEY], token_id, principal.community_id):
         raise ApiError(404, "no such active token")
@@ -219,22 +235,55 @@ async def revoke(context: Context) -> web.StreamResponse:
 
 
 async def post_community(context: Context) -> web.StreamResponse:
-    """``POST /communities``: a community file as JSON creates or updates (same name)."""
+    """``POST /communities``: a community file as JSON creates or updates (same name).
+
+    Validated as ``check`` validates (422 with every problem, nothing stored);
+    ``?dry_run=true`` answers the diff only; ``?effective=DATE`` end-dates what the file drops
+    (required when something would end); a POD active in another community is 409.
+    """
     principal = context.require_principal()
-    if principal.community_id is not None:
-        name = context.body.get("community", {}).get("name")
-        async with context.app[ENGINE_KEY].connect() as connection:
-            own = await connection.scalar(
-                select(Community.name).where(Community.community_id == principal.community_id)
-            )
-        if name != own:
-            raise ApiError(403, "an admin of one community may update only that community")
+    query = context.request.query
     try:
-        community_id, created = await import_community(context.app[ENGINE_KEY], context.body)
+        answer = await apply_import(
+            context.app[ENGINE_KEY],
+            context.body,
+            dry_run=query.get("dry_run", "false").lower() in ("1", "true", "yes"),
+            effective=_query_date(query.get("effective"), "effective"),
+            actor=actor_of(principal),
+            allowed_community=principal.community_id,
+        )
     except RegistryError as err:
         raise ApiError(err.status, str(err), errors=err.problems) from err
+    if answer["dry_run"]:
+        return json_response(answer)
+    community_id = answer["id"]
     context.app[REGISTRY_KEY].forget(community_id)
-    return await _community_view(context, community_id, 201 if created else 200, created)
+    response = await _community_view(
+        context, community_id, 201 if answer["created"] else 200, answer["created"]
+    )
+    assert isinstance(response, web.Response) and response.text is not None
+    view = json.loads(response.text)
+    view.update(diff=answer["diff"], warnings=answer["warnings"], effective=answer["effective"])
+    return json_response(view, response.status)
+
+
+def actor_of(principal: Any) -> str:
+    """Who made a change, for the registry history (the token, never its secret)."""
+    scope = principal.community_id or "all communities"
+    return f"token {principal.token_id} ({principal.role}, {scope})"
+
+
+def _query_date(value: str | None, name: str) -> date | None:
+    if value is None or value == "":
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as err:
+        raise ApiError(
+            422,
+            f"{name} must be a date YYYY-MM-DD",
+            errors=[{"field": name, "message": "must be a date YYYY-MM-DD"}],
+        ) from err
 
 
 async def _community_view(
@@ -259,6 +308,7 @@ async def _community_view(
             "timezone": community.timezone,
             "cu_afa_eur_mwh": community.cu_afa_eur_mwh,
             "statute": community.statute,
+            "max_hour_wh": community.max_hour_wh or DEFAULT_MAX_HOUR_WH,
             **counts,
         }
     if created is not None:
@@ -289,12 +339,31 @@ async def patch_community(context: Context) -> web.StreamResponse:
     async with AsyncSession(context.app[ENGINE_KEY]) as session, session.begin():
         community = await session.get(Community, community_id)
         assert community is not None
+        before = {key: jsonable(getattr(community, key)) for key in context.body}
         for key, value in context.body.items():
             setattr(community, key, value)
         community.updated_at = utcnow()
+        await strict_registry(context, session, community_id)
+        changed = {k: [before[k], jsonable(v)] for k, v in context.body.items() if before[k] != v}
+        await record_change(
+            session,
+            community_id,
+            "patch",
+            {"community": {"changed": changed}},
+            actor_of(context.require_principal()),
+        )
     await _check_document(context, community_id)
     context.app[REGISTRY_KEY].forget(community_id)
     return await _community_view(context, community_id)
+
+
+async def strict_registry(context: Context, session: AsyncSession, community_id: str) -> None:
+    """The registry after a change (flushed, uncommitted) must pass ``check``: else 422, and
+    the transaction is rolled back (nothing stored)."""
+    try:
+        await enforce_valid_registry(session, community_id)
+    except RegistryError as err:
+        raise ApiError(err.status, str(err), errors=err.problems) from err
 
 
 async def _check_document(context: Context, community_id: str) -> None:
@@ -428,6 +497,14 @@ def _create_handler(kind: str) -> Any:
                 session.add(row)
             await session.flush()
             view = _entity_view(kind, row)
+            await strict_registry(context, session, community_id)
+            await record_change(
+                session,
+                community_id,
+                f"create {kind[:-1]}",
+                {kind: {"added": [jsonable(view)]}},
+                actor_of(context.require_principal()),
+            )
         context.app[REGISTRY_KEY].forget(community_id)
         await _check_document(context, community_id)
         if context.request.get(WARNINGS_KEY):
@@ -502,17 +579,51 @@ def _patch_handler(kind: str) -> Any:
         community_id = await scoped_community(context, context.request.match_info["community"])
         async with AsyncSession(context.app[ENGINE_KEY]) as session, session.begin():
             row = await _load(session, kind, community_id, context.request.match_info["key"])
+            before = jsonable(_entity_view(kind, row))
             for key, value in _dates(context.body, "joined", "left").items():
                 setattr(row, key, value)
             await session.flush()
             view = _entity_view(kind, row)
+            await strict_registry(context, session, community_id)
+            after = jsonable(view)
+            effective = _query_date(context.request.query.get("effective"), "effective")
+            if effective is not None and kind == "members" and before["type"] != after["type"]:
+                # a member's type changes from that day: earlier periods keep the old one
+                await record_dated_change(
+                    session,
+                    community_id,
+                    ("member", row.member_id, "type", before["type"], after["type"]),
+                    effective,
+                )
+            await record_change(
+                session,
+                community_id,
+                f"update {kind[:-1]}",
+                {
+                    kind: {
+                        "changed": [
+                            {
+                                "key": context.request.match_info["key"],
+                                "fields": {
+                                    k: [before[k], after[k]] for k in after if before[k] != after[k]
+                                },
+                            }
+                        ]
+                    }
+                },
+                actor_of(context.require_principal()),
+                effective=effective,
+            )
         context.app[REGISTRY_KEY].forget(community_id)
         await _check_document(context, community_id)
         if context.request.get(WARNINGS_KEY):
             view["warnings"] = context.request[WARNINGS_KEY]
         return json_response(view)
 
-    handler.__doc__ = f"``PATCH /communities/{{community}}/{kind}/{{key}}``."
+    handler.__doc__ = (
+        f"``PATCH /communities/{{community}}/{kind}/{{key}}[?effective=DATE]``: a member's type"
+        " changed with ``effective`` holds from that day (earlier periods keep the old one)."
+    )
     return handler
 
 
@@ -528,6 +639,15 @@ def _end_handler(kind: str) -> Any:
                 row.ended = end
             await session.flush()
             view = _entity_view(kind, row)
+            await strict_registry(context, session, community_id)
+            await record_change(
+                session,
+                community_id,
+                f"end {kind[:-1]}",
+                {kind: {"ended": [context.request.match_info["key"]]}},
+                actor_of(context.require_principal()),
+                effective=end,
+            )
         context.app[REGISTRY_KEY].forget(community_id)
         return json_response(view)
 
@@ -582,6 +702,7 @@ ROUTES: list[Route] = [
         ADMIN,
         s.TOKEN_CREATE,
         tag="registry",
+        statuses=(201,),
     ),
     Route(
         "POST",
@@ -600,6 +721,8 @@ ROUTES: list[Route] = [
         ADMIN,
         s.COMMUNITY_FILE,
         tag="registry",
+        statuses=(200, 201),
+        problems=(409,),
     ),
     Route("GET", "/communities/{community}", get_community, "A community", ADMIN, tag="registry"),
     Route(
@@ -630,6 +753,8 @@ for _kind in ("members", "pods", "plants"):
             ADMIN,
             _CREATE[_kind],
             tag="registry",
+            statuses=(201,),
+            problems=(409,),
         ),
         Route(
             "GET",

@@ -12,8 +12,11 @@ from typing import Any, Final
 from aiohttp import web
 
 from .. import __version__
+from ..service.availability import RETRY_AFTER_SECONDS, describe, is_unavailable
+from ..service.bounds import reject_constant, unsafe_text, unsafe_values
 from ..service.tokens import Principal, TokenStore
-from .problems import ApiError, from_error, problem_response
+from ..wording import with_article
+from .problems import TITLES, ApiError, from_error, problem_response
 from .schemas import PROBLEM, Schema, validate
 
 _LOGGER = logging.getLogger("cer_backend.api")
@@ -67,6 +70,10 @@ class Route:
     body_kind: str = "json"  # json | file
     response_type: str = "application/json"
     tag: str = "api"
+    #: the success statuses (201 for a creation), each with ``response``
+    statuses: tuple[int, ...] = (200,)
+    #: problems beyond those the route's shape implies (see :func:`problem_statuses`)
+    problems: tuple[int, ...] = ()
 
 
 def _bearer(request: web.Request) -> str | None:
@@ -85,9 +92,11 @@ async def read_json_body(request: web.Request, limit: int = MAX_JSON_BODY) -> An
     if len(raw) > limit:
         raise ApiError(413, f"the request body is over {limit} bytes (1 MiB)")
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        return json.loads(raw, parse_constant=reject_constant)
+    except (UnicodeDecodeError, ValueError) as err:  # JSONDecodeError is a ValueError
         raise ApiError(400, f"the body is not valid JSON: {err}") from err
+    except RecursionError as err:
+        raise ApiError(422, "the body is nested too deeply") from err
 
 
 def _wrap(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -122,11 +131,14 @@ def _wrap(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]
                     extra={"fields": {"token_id": principal.token_id, "remote": request.remote}},
                 )
                 raise ApiError(
-                    403, f"a {principal.role} token may not use {route.method} {route.path}"
+                    403,
+                    f"{with_article(principal.role)} token may not use {route.method} {route.path}",
                 )
+        _check_parameters(route, request)
         context = Context(request, principal)
         if route.body is not None and route.body_kind == "json":
             context.body = await read_json_body(request)
+            _check_safe(route.body, context.body)
             problems = validate(route.body, context.body)
             if problems:
                 raise ApiError(
@@ -137,6 +149,40 @@ def _wrap(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]
         return await route.handler(context)
 
     return handle
+
+
+def _check_parameters(route: Route, request: web.Request) -> None:
+    """422 for a path or query parameter that cannot be stored (NUL, lone surrogate) or that
+    breaks its declared schema (for example ``period=0001``)."""
+    errors = [
+        {"field": name, "message": problem}
+        for name, value in (*request.match_info.items(), *request.query.items())
+        if (problem := unsafe_text(value))
+    ]
+    for name, schema in route.query.items():
+        # query values are text: only string schemas apply as they are
+        if name in request.query and schema.get("type") == "string":
+            errors += [
+                {"field": name, "message": p.message}
+                for p in validate(schema, request.query[name], name)
+            ]
+    if errors:
+        raise ApiError(422, "a parameter of the request is not valid", errors=errors)
+
+
+def _check_safe(schema: Schema, body: Any) -> None:
+    """422 for what no field may hold (issue #12): too deep, NUL, lone surrogate, beyond
+    64 bits, not finite. Arrays checked item by item by their handler are left to it."""
+    skip = frozenset(
+        name for name, sub in schema.get("properties", {}).items() if sub.get("x-per-item")
+    )
+    problems = list(unsafe_values(body, skip=skip))
+    if problems:
+        raise ApiError(
+            422,
+            "the request body holds values that cannot be stored",
+            errors=[{"field": field, "message": message} for field, message in problems[:20]],
+        )
 
 
 @web.middleware
@@ -157,9 +203,19 @@ async def problem_middleware(
         response = problem_response(err.status, err.reason or "error")
         if err.status == 405:
             response.headers["Allow"] = err.headers.get("Allow", "")
-    except Exception:
-        _LOGGER.exception("Unhandled error on %s %s", request.method, request.path)
-        response = problem_response(500, "an internal error occurred; it has been logged")
+    except Exception as err:
+        if is_unavailable(err):  # not the request's fault: the client retries later
+            _LOGGER.warning(
+                "Database unavailable on %s %s: %s", request.method, request.path, describe(err)
+            )
+            response = problem_response(
+                503,
+                "the database is unavailable; try again later",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+        else:
+            _LOGGER.exception("Unhandled error on %s %s", request.method, request.path)
+            response = problem_response(500, "an internal error occurred; it has been logged")
     principal = request.get(PRINCIPAL_KEY)
     _ACCESS.info(
         "%s %s %d",
@@ -220,13 +276,15 @@ def openapi_document(routes: Sequence[Route]) -> dict[str, Any]:
             ok["content"] = {route.response_type: {"schema": route.response}}
         elif route.response_type != "application/json":
             ok["content"] = {route.response_type: {}}
-        problem = {
-            "description": "problem",
-            "content": {
-                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
-            },
-        }
-        operation["responses"] = {"200": ok, "4XX": problem, "5XX": problem}
+        responses: dict[str, Any] = {str(status): ok for status in route.statuses}
+        for status in problem_statuses(route):
+            responses[str(status)] = {
+                "description": TITLES.get(status, "problem"),
+                "content": {
+                    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                },
+            }
+        operation["responses"] = dict(sorted(responses.items()))
         paths.setdefault(API_PREFIX + route.path, {})[route.method.lower()] = operation
     return {
         "openapi": "3.1.0",
@@ -237,6 +295,35 @@ def openapi_document(routes: Sequence[Route]) -> dict[str, Any]:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }
+
+
+def problem_statuses(route: Route) -> list[int]:
+    """The problems an operation can answer, from its shape (issue #12: the document
+    declares them one by one, so schema-driven clients and fuzzers agree with the server).
+
+    401/403 with a token; 400 (not JSON), 413 and 422 with a body; 422 with parameters;
+    404 with path parameters or a community to find; 503 whenever the database is needed
+    (every operation with a token); plus the route's own (409 for creations, for example).
+    """
+    statuses = set(route.problems)
+    parameters = bool(_path_parameters(route.path)) or bool(route.query)
+    if route.roles is not None:
+        statuses |= {401, 403, 503}
+        body_fields = route.body.get("properties", {}) if route.body else {}
+        if (
+            _path_parameters(route.path)
+            or "community" in route.query
+            or "community" in body_fields
+            or route.tag == "ingest"
+        ):
+            statuses.add(404)
+    if route.body is not None:
+        statuses |= {413, 422}
+        if route.body_kind == "json":
+            statuses.add(400)
+    if parameters:
+        statuses.add(422)
+    return sorted(statuses - set(route.statuses))
 
 
 def _path_parameters(path: str) -> list[str]:

@@ -13,10 +13,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from ..domain.rules import MEMBER_TYPES
+from ..service.bounds import INT64_MAX, MAX_POWER_W, MAX_SAMPLES
+
 Schema = dict[str, Any]
 
 MAX_READINGS_PER_REQUEST = 744
 POD_PATTERN = r"^IT[0-9]{3}E[0-9A-Z]{6,12}$"
+#: a year, month or day between 2000 and 2100 (issue #12: ``period=0001`` answered 500)
+PERIOD_PATTERN = r"^(20[0-9]{2}|2100)(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +178,21 @@ def _check_string(schema: Schema, value: str, where: str) -> list[FieldProblem]:
             date.fromisoformat(value)
         except ValueError:
             problems.append(FieldProblem(where, "must be an ISO 8601 date (YYYY-MM-DD)"))
+    if fmt == "period" and not _period_ok(value):
+        problems.append(FieldProblem(where, "must be a year, month or day from 2000 to 2100"))
     return problems
+
+
+def _period_ok(value: str) -> bool:
+    """A year (YYYY), month (YYYY-MM) or day (YYYY-MM-DD) from 2000 to 2100."""
+    if not re.fullmatch(PERIOD_PATTERN, value):
+        return False
+    parts = [int(part) for part in value.split("-")]
+    try:
+        date(parts[0], *[*parts[1:], 1, 1][:2])
+    except ValueError:
+        return False
+    return True
 
 
 def _join(path: str, name: str) -> str:
@@ -195,10 +214,11 @@ def nullable(schema: Schema) -> Schema:
 
 # --- request and response bodies --------------------------------------------------------------
 
-WH = {"type": "integer", "minimum": 0, "description": "energy, integer Wh"}
+WH = {"type": "integer", "minimum": 0, "maximum": INT64_MAX, "description": "energy, integer Wh"}
 POD = {"type": "string", "pattern": POD_PATTERN, "description": "POD code, e.g. IT001E12345678"}
 DATE_TIME = {"type": "string", "format": "date-time"}
 DATE = {"type": "string", "format": "date"}
+PERIOD = {"type": "string", "pattern": PERIOD_PATTERN, "format": "period"}
 
 READING: Schema = {
     "type": "object",
@@ -211,7 +231,7 @@ READING: Schema = {
         "produced_wh": WH,
         "consumed_wh": WH,
         "quality": {"type": "string", "enum": ["measured", "estimated", "derived"]},
-        "samples": {"type": "integer", "minimum": 0},
+        "samples": {"type": "integer", "minimum": 0, "maximum": MAX_SAMPLES},
     },
 }
 
@@ -250,6 +270,10 @@ READINGS_ANSWER: Schema = {
                 },
             },
         },
+        "late": {
+            "type": "integer",
+            "description": "readings of a finalised period: stored, for a correction run",
+        },
     },
 }
 
@@ -267,8 +291,8 @@ LIVE_UPLOAD: Schema = {
     "properties": {
         "pod": POD,
         "ts": DATE_TIME,
-        "injection_w": {"type": "number", "minimum": 0},
-        "withdrawal_w": {"type": "number", "minimum": 0},
+        "injection_w": {"type": "number", "minimum": 0, "maximum": MAX_POWER_W},
+        "withdrawal_w": {"type": "number", "minimum": 0, "maximum": MAX_POWER_W},
         "hour_injected_wh": WH,
         "hour_withdrawn_wh": WH,
     },
@@ -293,8 +317,22 @@ SETTLEMENT_REQUEST: Schema = {
     "additionalProperties": False,
     "required": ["period"],
     "properties": {
-        "period": {"type": "string", "pattern": r"^[0-9]{4}(-[0-9]{2})?$"},
+        "period": {
+            "type": "string",
+            "pattern": r"^(20[0-9]{2}|2100)(-(0[1-9]|1[0-2]))?$",
+            "format": "period",
+        },
         "community": {"type": "string"},
+        "kind": {"type": "string", "enum": ["month", "year", "correction"]},
+    },
+}
+
+FINALISE_REQUEST: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "force": {"type": "boolean", "description": "finalise a stale or incomplete run"},
+        "reason": {"type": "string", "minLength": 1, "maxLength": 2000},
     },
 }
 
@@ -302,12 +340,19 @@ COMMUNITY_PATCH: Schema = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        "region": {"type": "string"},
-        "market_zone": {"type": ["string", "null"]},
-        "cabina_primaria": {"type": "string"},
-        "timezone": {"type": "string"},
+        "region": {"type": "string", "minLength": 1, "maxLength": 64},
+        "market_zone": {"type": ["string", "null"], "maxLength": 16},
+        "cabina_primaria": {"type": "string", "minLength": 1, "maxLength": 64},
+        "timezone": {"type": "string", "minLength": 1, "maxLength": 64},
         "cu_afa_eur_mwh": {"type": "object"},
         "statute": {"type": "object"},
+        "max_hour_wh": {
+            "type": ["integer", "null"],
+            "minimum": 1,
+            "maximum": INT64_MAX,
+            "description": "plausibility bound of any energy of one point in one hour (Wh);"
+            " null: the default, 10 MWh",
+        },
     },
 }
 
@@ -317,8 +362,12 @@ MEMBER: Schema = {
     "required": ["id", "name", "type"],
     "properties": {
         "id": {"type": "string", "minLength": 1, "maxLength": 64},
-        "name": {"type": "string", "minLength": 1},
-        "type": {"type": "string"},
+        "name": {"type": "string", "minLength": 1, "maxLength": 200},
+        "type": {
+            "type": "string",
+            "description": "member type; those excluded by GSE-RULES §8 are refused",
+            "enum": [k for k, v in MEMBER_TYPES.items() if not v.excluded],
+        },
         "pods": {"type": "array", "items": POD},
         "joined": nullable(DATE),
         "left": nullable(DATE),
@@ -335,9 +384,9 @@ POD_CREATE: Schema = {
     "required": ["pod", "member"],
     "properties": {
         "pod": POD,
-        "member": {"type": "string"},
+        "member": {"type": "string", "minLength": 1, "maxLength": 64},
         "power_kw": nullable({"type": "number", "minimum": 0}),
-        "label": nullable({"type": "string"}),
+        "label": nullable({"type": "string", "maxLength": 200}),
     },
 }
 POD_PATCH: Schema = {
@@ -345,7 +394,7 @@ POD_PATCH: Schema = {
     "additionalProperties": False,
     "properties": {
         "power_kw": nullable({"type": "number", "minimum": 0}),
-        "label": nullable({"type": "string"}),
+        "label": nullable({"type": "string", "maxLength": 200}),
     },
 }
 PLANT: Schema = {
@@ -355,7 +404,7 @@ PLANT: Schema = {
     "properties": {
         "id": {"type": "string", "minLength": 1, "maxLength": 64},
         "pod": POD,
-        "owner": {"type": "string"},
+        "owner": {"type": "string", "minLength": 1, "maxLength": 64},
         "power_kw": {"type": "number", "minimum": 0},
         "source": {"type": "string", "enum": ["pv", "wind", "hydro", "biogas", "other"]},
         "commissioned": DATE,
@@ -382,9 +431,9 @@ TOKEN_CREATE: Schema = {
     "required": ["role"],
     "properties": {
         "role": {"type": "string", "enum": ["admin", "site", "viewer"]},
-        "community": nullable({"type": "string"}),
+        "community": nullable({"type": "string", "maxLength": 64}),
         "pods": {"type": "array", "items": POD},
-        "label": nullable({"type": "string"}),
+        "label": nullable({"type": "string", "maxLength": 200}),
     },
 }
 COMMUNITY_FILE: Schema = {

@@ -1,14 +1,14 @@
-"""Handlers of settlement runs, statements, reports, prices, summaries and alerts."""
+"""Handlers of settlement runs, statements, reports, prices and summaries (alerts:
+``alerts_handlers``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
 
-from ..models import Alert, as_utc, table
 from ..service import reports
+from ..service.gse import GseError, reconciliation
 from ..service.prices import PriceError, parse_price_file, store_prices
 from ..service.settlements import (
     SettlementError,
@@ -18,18 +18,22 @@ from ..service.settlements import (
     list_runs,
     summary,
 )
+from . import report_handlers
 from . import schemas as s
 from .handlers import json_response, scoped_community
 from .keys import ENGINE_KEY, REGISTRY_KEY
 from .problems import ApiError
-from .routing import MAX_FILE_BODY, Context, Route
+from .routing import MAX_FILE_BODY, Context, Route, read_json_body
+from .schemas import validate
 
 ADMIN = frozenset({"admin"})
 READERS = frozenset({"admin", "viewer"})
 
 
 def _error(err: SettlementError) -> ApiError:
-    return ApiError(err.status, str(err), errors=err.problems)
+    figures = getattr(err, "figures", None)
+    extra = {"guards": figures} if figures else None
+    return ApiError(err.status, str(err), errors=err.problems, extra=extra)
 
 
 def _scope(context: Context) -> str | None:
@@ -40,7 +44,12 @@ async def post_settlement(context: Context) -> web.StreamResponse:
     """``POST /settlements``: a draft run of a month or year."""
     community_id = await scoped_community(context, context.body.get("community"))
     try:
-        run = await create_run(context.app[ENGINE_KEY], community_id, context.body["period"])
+        run = await create_run(
+            context.app[ENGINE_KEY],
+            community_id,
+            context.body["period"],
+            context.body.get("kind"),
+        )
     except SettlementError as err:
         raise _error(err) from err
     return json_response(run, 201)
@@ -66,10 +75,27 @@ async def get_settlement(context: Context) -> web.StreamResponse:
 
 
 async def finalise(context: Context) -> web.StreamResponse:
-    """``POST /settlements/{run}/finalise``: immutable afterwards."""
+    """``POST /settlements/{run}/finalise``: immutable afterwards.
+
+    An optional body ``{"force": true, "reason": "…"}`` finalises a stale or incomplete run.
+    """
+    body: Any = {}
+    if await context.request.read():
+        body = await read_json_body(context.request)
+        problems = validate(s.FINALISE_REQUEST, body)
+        if problems:
+            raise ApiError(
+                422,
+                "the request body does not match the schema",
+                errors=[{"field": p.field, "message": p.message} for p in problems],
+            )
     try:
         run = await finalise_run(
-            context.app[ENGINE_KEY], context.request.match_info["run"], _scope(context)
+            context.app[ENGINE_KEY],
+            context.request.match_info["run"],
+            _scope(context),
+            force=bool(body.get("force")),
+            reason=body.get("reason"),
         )
     except SettlementError as err:
         raise _error(err) from err
@@ -84,22 +110,33 @@ def _filename(run: dict[str, Any], suffix: str) -> dict[str, str]:
     }
 
 
+async def _report_run(context: Context) -> dict[str, Any]:
+    """A run for its report; a year run with the GSE's payments received and the balance due."""
+    run = await _run(context)
+    if run.get("kind") == "year":
+        try:
+            answer = await reconciliation(context.app[ENGINE_KEY], run["community"], run["period"])
+        except GseError as err:
+            raise ApiError(err.status, str(err)) from err
+        run["gse"] = {
+            "payments": answer["payments"],
+            "received_eur": answer["year"]["received_eur"],
+            "balance_due_eur": answer["year"]["balance_due_eur"],
+        }
+    return run
+
+
 async def report_csv(context: Context) -> web.StreamResponse:
     """``GET /settlements/{run}/report.csv``."""
-    run = await _run(context)
+    run = await _report_run(context)
     return web.Response(
         text=reports.run_csv(run), content_type="text/csv", headers=_filename(run, "report.csv")
     )
 
 
 async def report_pdf(context: Context) -> web.StreamResponse:
-    """``GET /settlements/{run}/report.pdf``."""
-    run = await _run(context)
-    return web.Response(
-        body=reports.run_pdf(run),
-        content_type="application/pdf",
-        headers=_filename(run, "report.pdf"),
-    )
+    """``GET /settlements/{run}/report.pdf?lang=``: the community report (report_handlers)."""
+    return await report_handlers.report_pdf(context)
 
 
 def _member(run: dict[str, Any], member_id: str) -> dict[str, Any]:
@@ -125,27 +162,13 @@ async def statement(context: Context) -> web.StreamResponse:
 
 
 async def statement_pdf(context: Context) -> web.StreamResponse:
-    """``GET /settlements/{run}/members/{member}/statement.pdf``."""
-    run = await _run(context)
-    member_id = context.request.match_info["member"]
-    _member(run, member_id)
-    return web.Response(
-        body=reports.member_pdf(run, member_id),
-        content_type="application/pdf",
-        headers=_filename(run, f"{member_id}.pdf"),
-    )
+    """``GET /settlements/{run}/members/{member}/statement.pdf?lang=`` (report_handlers)."""
+    return await report_handlers.statement_pdf_handler(context)
 
 
 async def statement_csv(context: Context) -> web.StreamResponse:
-    """``GET /settlements/{run}/members/{member}/statement.csv``."""
-    run = await _run(context)
-    member_id = context.request.match_info["member"]
-    _member(run, member_id)
-    return web.Response(
-        text=reports.member_csv(run, member_id),
-        content_type="text/csv",
-        headers=_filename(run, f"{member_id}.csv"),
-    )
+    """``GET /settlements/{run}/members/{member}/statement.csv?lang=`` (report_handlers)."""
+    return await report_handlers.statement_csv_handler(context)
 
 
 async def post_prices(context: Context) -> web.StreamResponse:
@@ -197,32 +220,6 @@ async def get_summary(context: Context) -> web.StreamResponse:
         raise _error(err) from err
 
 
-async def get_alerts(context: Context) -> web.StreamResponse:
-    """``GET /alerts``: the community's open alerts, newest first."""
-    community_id = await scoped_community(context, context.request.query.get("community"))
-    async with context.app[ENGINE_KEY].connect() as connection:
-        rows = (
-            await connection.execute(
-                select(table(Alert))
-                .where(Alert.community_id == community_id, Alert.resolved_at.is_(None))
-                .order_by(Alert.created_at.desc())
-                .limit(200)
-            )
-        ).all()
-    return json_response(
-        [
-            {
-                "id": r.alert_id,
-                "pod": r.pod,
-                "kind": r.kind,
-                "message": r.message,
-                "created_at": as_utc(r.created_at).isoformat(),
-            }
-            for r in rows
-        ]
-    )
-
-
 COMMUNITY_QUERY = {"community": {"type": "string", "description": "for an admin of all"}}
 
 ROUTES: list[Route] = [
@@ -233,13 +230,10 @@ ROUTES: list[Route] = [
         "Shared energy and estimated money of a day, month or year",
         READERS,
         query={
-            "period": {"type": "string", "pattern": r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"},
+            "period": s.PERIOD,
             **COMMUNITY_QUERY,
         },
         tag="community",
-    ),
-    Route(
-        "GET", "/alerts", get_alerts, "Open alerts", READERS, query=COMMUNITY_QUERY, tag="community"
     ),
     Route(
         "POST",
@@ -249,6 +243,8 @@ ROUTES: list[Route] = [
         ADMIN,
         s.SETTLEMENT_REQUEST,
         tag="settlement",
+        statuses=(201,),
+        problems=(409,),
     ),
     Route(
         "GET", "/settlements", get_settlements, "List settlement runs", READERS, tag="settlement"
@@ -268,6 +264,7 @@ ROUTES: list[Route] = [
         "Finalise a run: it and the readings of its period become immutable",
         ADMIN,
         tag="settlement",
+        problems=(409,),
     ),
     Route(
         "GET",

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
+import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +15,11 @@ from ..database import create_engine
 from ..domain.errors import InvalidInput
 from ..files import load_yaml
 from ..migrate import upgrade
-from ..service.registry import RegistryError, import_community
+from ..service.registry import RegistryError
+from ..service.registry_changes import RegistryRefused, apply_import
 from ..service.tokens import TokenError, create_token
 from ..settings import resolve_database_url
-from .errors import UsageError
+from .errors import CheckFailed, UsageError
 from .operations import check_migrations
 from .serve import add_database_option
 
@@ -94,31 +98,86 @@ def load_community_file(path: Path) -> Any:
 
 def import_community_file(url: str, path: Path) -> tuple[str, bool]:
     """Create or update the community of a file; returns (id, created)."""
+    answer = import_community_answer(url, path)
+    return answer["id"], answer["created"]
 
+
+def import_community_answer(
+    url: str,
+    path: Path,
+    *,
+    dry_run: bool = False,
+    effective: date | None = None,
+) -> dict[str, Any]:
+    """Validate the file as ``check`` does, then apply (or only diff) it.
+
+    A file with problems stores nothing: every problem is listed with its path, and the
+    command exits as ``check`` would (2: invalid file, 1: a broken GSE rule or a POD active
+    in another community).
+    """
     data = load_community_file(path)
     if not isinstance(data, dict):
         raise UsageError(f"{path}: a community file is a mapping with community, members, plants")
     migrate_database(url)
 
-    async def run() -> tuple[str, bool]:
+    async def run() -> dict[str, Any]:
         engine = create_engine(url)
         try:
-            return await import_community(engine, data)
+            return await apply_import(
+                engine,
+                data,
+                dry_run=dry_run,
+                effective=effective,
+                actor=f"cli ({getpass.getuser()})",
+            )
         finally:
             await engine.dispose()
 
     try:
         return asyncio.run(run())
+    except RegistryRefused as err:
+        lines = "".join(f"\n{path}: {p.get('field')}: {p.get('message')}" for p in err.problems)
+        error = CheckFailed if err.exit_code == 1 else UsageError
+        raise error(f"{path}: {err}{lines}") from err
     except RegistryError as err:
         lines = "; ".join(f"{p.get('field')}: {p.get('message')}" for p in err.problems)
         raise UsageError(f"{path}: {err}: {lines}") from err
 
 
+def _print_diff(diff: dict[str, Any]) -> None:
+    for name, (old, new) in diff["community"]["changed"].items():
+        print(f"  community.{name}: {old} -> {new}")
+    for kind in ("members", "pods", "plants"):
+        for what in ("added", "changed", "ended"):
+            for item in diff[kind][what]:
+                print(f"  {kind} {what}: {json.dumps(item, ensure_ascii=False)}")
+
+
 def _community_import(args: argparse.Namespace) -> int:
     url = resolve_database_url(args.database)
-    community_id, created = import_community_file(url, Path(args.file))
-    print(f"community {'created' if created else 'updated'} from {args.file}:")
-    print(community_id)
+    effective = None
+    if args.effective:
+        try:
+            effective = date.fromisoformat(args.effective)
+        except ValueError as err:
+            raise UsageError(f"--effective {args.effective!r} is not a date YYYY-MM-DD") from err
+    answer = import_community_answer(
+        url, Path(args.file), dry_run=args.dry_run, effective=effective
+    )
+    for warning in answer["warnings"]:
+        print(f"{args.file}: warning: {warning['field']}: {warning['message']}", file=sys.stderr)
+    if args.json:
+        json.dump(answer, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    if args.dry_run:
+        print(f"dry run of {args.file}: nothing stored; the import would change:")
+        _print_diff(answer["diff"])
+        print(answer["id"] or "(a new community)")
+        return 0
+    print(f"community {'created' if answer['created'] else 'updated'} from {args.file}:")
+    _print_diff(answer["diff"])
+    print(answer["id"])
     return 0
 
 
@@ -138,7 +197,13 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     )
     create.add_argument("--role", required=True, choices=("admin", "site", "viewer"))
     create.add_argument("--community", metavar="ID", help="community id (omit: admin of all)")
-    create.add_argument("--pod", metavar="POD", nargs="+", help="the PODs a site token may write")
+    create.add_argument(
+        "--pod",
+        metavar="POD",
+        nargs="+",
+        action="extend",
+        help="the PODs a site token may write (repeat or list several)",
+    )
     create.add_argument("--label", help="a note to tell tokens apart")
     add_database_option(create)
     create.set_defaults(handler=_token_create)
@@ -151,5 +216,14 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         "import", help="create or update (same name) a community from its file; prints its id"
     )
     imp.add_argument("file", metavar="FILE", help="community file (YAML of FORMATS.md, or JSON)")
+    imp.add_argument(
+        "--dry-run", action="store_true", help="print the change (added, changed, ended) only"
+    )
+    imp.add_argument(
+        "--effective",
+        metavar="DATE",
+        help="first day no longer in force of what the file drops (required when anything ends)",
+    )
+    imp.add_argument("--json", action="store_true", help="print the answer as JSON")
     add_database_option(imp)
     imp.set_defaults(handler=_community_import)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
 from typing import Any
 
 from aiohttp import web
@@ -11,7 +12,9 @@ from aiohttp import web
 from .. import __version__
 from ..app import create_app
 from ..logs import configure_logging
+from ..service.alerts.scheduler import EVALUATION_INTERVAL
 from ..settings import DEFAULT_HOST, DEFAULT_PORT, resolve_database_url
+from .errors import UsageError
 
 #: seconds given to requests in flight when SIGTERM/SIGINT arrives
 SHUTDOWN_TIMEOUT = 10.0
@@ -35,12 +38,14 @@ def _serve(args: argparse.Namespace) -> int:
         access_log=not args.no_access_log,
     )
     database_url = resolve_database_url(args.database)
+    # the port first: a busy one is one error line (exit 2), before anything else is done
+    sock = _listen(args.host, args.port)
     # migrate first: a database that cannot be reached or upgraded stops here, in one line
     before, after = migrate_database(database_url)
     logger = logging.getLogger(__name__)
     if before != after:
         logger.info("Database schema migrated from %s to %s", before or "empty", after)
-    app = create_app(database_url)
+    app = create_app(database_url, alerts_interval=EVALUATION_INTERVAL)
     logger.info(
         "cer-backend %s on http://%s:%d (database: %s)",
         __version__,
@@ -52,14 +57,22 @@ def _serve(args: argparse.Namespace) -> int:
     # (up to SHUTDOWN_TIMEOUT), then the engine is disposed
     web.run_app(
         app,
-        host=args.host,
-        port=args.port,
+        sock=sock,
         print=None,
         access_log=None,
         shutdown_timeout=SHUTDOWN_TIMEOUT,
     )
     logger.info("cer-backend stopped")
     return 0
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket of ``serve``; UsageError (one line, exit 2) when it cannot be had."""
+    try:
+        return socket.create_server((host, port), backlog=128)
+    except OSError as err:
+        reason = err.strerror or str(err)
+        raise UsageError(f"cannot listen on {host}:{port}: {reason}") from err
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:

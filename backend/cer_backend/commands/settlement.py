@@ -12,10 +12,11 @@ import json
 import sys
 from collections.abc import Callable
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
-from ..domain.advance import monthly_advance
-from ..domain.eligibility import check_eligibility, has_errors
+from ..domain.advance import ROUNDING_NOTE, monthly_advance
+from ..domain.eligibility import check_eligibility, configurations, has_errors
 from ..domain.errors import InvalidInput
 from ..domain.money import eur
 from ..domain.period import Period
@@ -23,6 +24,7 @@ from ..domain.projection import project
 from ..domain.settlement import SettlementOptions, SettlementResult, settle
 from ..files import load_community, load_prices, load_readings, load_study
 from ..files.outputs import write_settlement_csv
+from ..wording import counted
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -111,6 +113,12 @@ def _print_summary(name: str, result: SettlementResult) -> None:
         f"{eur(Fraction(dist.investment_fund_cents, 100))} €",
         file=out,
     )
+    for conf in result.configurations:
+        print(
+            f"  configuration {conf.cabina_primaria}: shared {_kwh(conf.shared_wh)}, "
+            f"TIP {eur(conf.tip)} €, valorisation {eur(conf.valorisation)} €",
+            file=out,
+        )
     print("  plants (first in):", file=out)
     for p in result.plants:
         print(
@@ -134,22 +142,47 @@ def _print_summary(name: str, result: SettlementResult) -> None:
 # check --------------------------------------------------------------------------------
 
 
+def _refuse_study_file(path: str) -> None:
+    """A study file given where a community file is expected: say so in one line."""
+    try:
+        head = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return  # load_community reports it
+    keys = {line.split(":", 1)[0] for line in head.splitlines() if line[:1].isalpha()}
+    if "study" in keys and "community" not in keys:
+        raise InvalidInput.single(
+            "", f"{path} is a study file (for cer-backend project --study), not a community file"
+        )
+
+
 def _check(args: argparse.Namespace) -> int:
+    _refuse_study_file(args.community)
     community = load_community(args.community)
     findings = check_eligibility(community)
+    found = configurations(community)
     if args.json:
         _print_json(
             {
                 "community": community.name,
+                "configurations": [c.to_json_dict() for c in found],
                 "errors": [f.to_json_dict() for f in findings if f.level == "error"],
                 "warnings": [f.to_json_dict() for f in findings if f.level == "warning"],
             }
         )
     else:
+        for conf in found:
+            print(
+                f"{community.name}: configuration {conf.cabina_primaria}: "
+                f"{len(conf.pods)} consumption points, {len(conf.plants)} plants"
+                + (f" ({', '.join(conf.plants)})" if conf.plants else "")
+            )
         for finding in findings:
             print(f"{args.community}: {finding}")
         errors = sum(1 for f in findings if f.level == "error")
-        print(f"{community.name}: {errors} errors, {len(findings) - errors} warnings")
+        print(
+            f"{community.name}: {counted(errors, 'error')}, "
+            f"{counted(len(findings) - errors, 'warning')}"
+        )
     return 1 if has_errors(findings) else 0
 
 
@@ -166,12 +199,24 @@ def _acconto(args: argparse.Namespace) -> int:
         _print_json(advance.to_json_dict())
         return 0
     print(f"{community.name}: acconto of {advance.month}")
-    for plant in advance.plants:
+    lines = {p.id: p for p in advance.plants}
+    for conf in advance.configurations:
+        print(f"  configuration {conf.cabina_primaria}:")
+        for plant_id in (p.id for p in conf.plants):
+            plant = lines[plant_id]
+            print(
+                f"    {plant.id:<22} TIP {eur(plant.tip):>10} €  valorisation "
+                f"{eur(plant.valorisation):>10} €"
+            )
         print(
-            f"  {plant.id:<24} TIP {eur(plant.tip):>10} €  valorisation "
-            f"{eur(plant.valorisation):>10} €"
+            f"    {'configuration total':<22} TIP {eur(Fraction(conf.tip_cents, 100)):>10} €  "
+            f"valorisation {eur(Fraction(conf.valorisation_cents, 100)):>10} €"
         )
-    print(f"  total TIP {eur(advance.tip)} €, valorisation {eur(advance.valorisation)} €")
+    print(
+        f"  total TIP {eur(Fraction(advance.tip_cents, 100))} €, valorisation "
+        f"{eur(Fraction(advance.valorisation_cents, 100))} €"
+    )
+    print(f"  note: {ROUNDING_NOTE}")
     for text in advance.warnings:
         print(f"  warning: {text}")
     return 0

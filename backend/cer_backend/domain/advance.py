@@ -5,8 +5,10 @@
     A_ACI,i = P_i[MW] × H_j × α × TIP_a / 12      TIP_a = (TP_base + Z + FC_zonale) × (1 − F)
     A_ACV,i = P_i[MW] × H_j × α × CU_Afa / 12     α = 0.60, Z = 20 €/MWh
 
-Multiply first, divide by 12 last, round half-up to the cent (per plant as reported; a total is
-the rounding of the exact sum).
+Multiply first, divide by 12 last, round half-up to the cent. The GSE pays each configuration
+(cabina primaria), each month, one amount: the rounding of the exact sum over that
+configuration's plants; plant lines are shown for information and need not add up to it. The
+acconto of several months is the sum of the monthly amounts as paid (GSE-RULES §5).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 from . import rules
 from .community import Community, Plant
 from .errors import InvalidInput
-from .money import eur
+from .money import eur, to_cents
 from .period import Period, next_month
 
 KW_PER_MW = 1000
@@ -47,31 +49,89 @@ class PlantAdvance:
         }
 
 
-@dataclass(frozen=True)
-class MonthlyAdvance:
-    """The acconto of a month: per plant and in total."""
+ROUNDING_NOTE = (
+    "each configuration's amount is the rounding half-up to the cent of the exact sum over "
+    "its plants (GSE-RULES §5); plant lines are for information and need not add up to it; "
+    "the community's total is the sum of its configurations' amounts"
+)
 
-    month: str
+
+@dataclass(frozen=True)
+class ConfigurationAdvance:
+    """The acconto the GSE pays one configuration (cabina primaria) for a month."""
+
+    cabina_primaria: str
     plants: list[PlantAdvance]
-    warnings: list[str] = field(default_factory=list)
 
     @property
     def tip(self) -> Fraction:
-        """Exact A_ACI of the community."""
+        """Exact Σ A_ACI over the configuration's plants."""
         return sum((p.tip for p in self.plants), Fraction(0))
 
     @property
     def valorisation(self) -> Fraction:
-        """Exact A_ACV of the community."""
+        """Exact Σ A_ACV over the configuration's plants."""
         return sum((p.valorisation for p in self.plants), Fraction(0))
 
+    @property
+    def tip_cents(self) -> int:
+        """A_ACI as paid: the rounding of the exact sum."""
+        return to_cents(self.tip)
+
+    @property
+    def valorisation_cents(self) -> int:
+        """A_ACV as paid: the rounding of the exact sum."""
+        return to_cents(self.valorisation)
+
     def to_json_dict(self) -> dict[str, Any]:
-        """The ``acconto --json`` object of ``FORMATS.md`` (plus ``warnings``)."""
+        """``{"cabina_primaria", "plants", "tip_eur", "valorisation_eur"}``."""
+        return {
+            "cabina_primaria": self.cabina_primaria,
+            "plants": [p.id for p in self.plants],
+            "tip_eur": eur(Fraction(self.tip_cents, 100)),
+            "valorisation_eur": eur(Fraction(self.valorisation_cents, 100)),
+        }
+
+
+@dataclass(frozen=True)
+class MonthlyAdvance:
+    """The acconto of a month: per plant, per configuration and in total."""
+
+    month: str
+    plants: list[PlantAdvance]
+    warnings: list[str] = field(default_factory=list)
+    configurations: list[ConfigurationAdvance] = field(default_factory=list)
+
+    @property
+    def tip(self) -> Fraction:
+        """Exact A_ACI of the community (Σ over plants, before any rounding)."""
+        return sum((p.tip for p in self.plants), Fraction(0))
+
+    @property
+    def valorisation(self) -> Fraction:
+        """Exact A_ACV of the community (Σ over plants, before any rounding)."""
+        return sum((p.valorisation for p in self.plants), Fraction(0))
+
+    @property
+    def tip_cents(self) -> int:
+        """A_ACI as paid: Σ of the configurations' rounded amounts."""
+        return sum(c.tip_cents for c in self.configurations)
+
+    @property
+    def valorisation_cents(self) -> int:
+        """A_ACV as paid: Σ of the configurations' rounded amounts."""
+        return sum(c.valorisation_cents for c in self.configurations)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The ``acconto --json`` object of ``FORMATS.md`` (plus ``configurations``,
+        ``rounding`` and ``warnings``)."""
         return {
             "month": self.month,
-            "tip_eur": eur(self.tip),
-            "valorisation_eur": eur(self.valorisation),
+            "tip_eur": eur(Fraction(self.tip_cents, 100)),
+            "valorisation_eur": eur(Fraction(self.valorisation_cents, 100)),
             "plants": [p.to_json_dict() for p in self.plants],
+            "configurations": [c.to_json_dict() for c in self.configurations],
+            "rounding": ROUNDING_NOTE,
             "warnings": list(self.warnings),
         }
 
@@ -132,6 +192,7 @@ def monthly_advance(community: Community, month: str | Period) -> MonthlyAdvance
     first: dt.date = period.first_day
     warnings: list[str] = []
     plants: list[PlantAdvance] = []
+    by_cabina: dict[str, list[PlantAdvance]] = {c: [] for c in community.configurations}
     for plant in community.plants_first_in():
         if first < plant.commissioned < next_month(first):
             warnings.append(
@@ -140,38 +201,59 @@ def monthly_advance(community: Community, month: str | Period) -> MonthlyAdvance
             )
         paid, with_tip = _paid(community, plant, first)
         if paid:
-            plants.append(plant_advance(community, plant, cu_afa, with_tip=with_tip))
-    return MonthlyAdvance(label, plants, warnings)
+            line = plant_advance(community, plant, cu_afa, with_tip=with_tip)
+            plants.append(line)
+            by_cabina[community.cabina_of(plant.pod)].append(line)
+    configurations = [ConfigurationAdvance(c, lines) for c, lines in by_cabina.items() if lines]
+    return MonthlyAdvance(label, plants, warnings, configurations)
 
 
-def advances_of_months(community: Community, months: list[str]) -> tuple[Fraction, Fraction] | None:
-    """Σ A_ACI and Σ A_ACV over ``months`` (``YYYY-MM``), exactly as :func:`monthly_advance`
-    would pay them month by month; None when a month has no CU_Afa."""
+def advances_of_months(
+    community: Community, months: list[str]
+) -> dict[str, tuple[int, int]] | None:
+    """The acconto paid over ``months`` (``YYYY-MM``) per configuration, in cents (A_ACI,
+    A_ACV): the sum of the monthly amounts as :func:`monthly_advance` pays them, each the
+    rounding of a month's exact sum over the configuration's plants (GSE-RULES §5). None
+    when a month has no CU_Afa."""
     firsts: list[dt.date] = []
-    rates: list[Decimal] = []
+    rates: list[Fraction] = []
     for month in months:
         cu_afa = community.cu_afa_for_month(month)
         if cu_afa is None:
             return None
         firsts.append(dt.date(int(month[:4]), int(month[5:]), 1))
-        rates.append(cu_afa)
-    # plants alike (power, source, grant) are paid alike: sum their months, then price once
-    groups: dict[tuple[Decimal, str, Decimal], tuple[int, Decimal, Plant]] = {}
+        rates.append(Fraction(cu_afa))
+    # plants alike (power, source, grant) are paid alike: count them, then price each kind once
+    paid = dict.fromkeys(community.configurations, (0, 0))
+    kinds: dict[tuple[Decimal, str, Decimal], tuple[Fraction, Fraction]] = {}
     for plant in community.plants:
-        tip_months = 0
-        rate_sum = Decimal(0)
-        for first, rate in zip(firsts, rates, strict=True):
-            paid, with_tip = _paid(community, plant, first)
-            if paid:
-                rate_sum += rate
-                tip_months += with_tip
         key = (plant.power_kw, plant.source, plant.capital_grant_pct)
-        count, total, _ = groups.get(key, (0, Decimal(0), plant))
-        groups[key] = (count + tip_months, total + rate_sum, plant)
-    tip = valorisation = Fraction(0)
-    for tip_months, rate_sum, plant in groups.values():
-        hours = rules.acconto_hours(plant.source, community.area)
-        energy = Fraction(plant.power_kw) / KW_PER_MW * hours * Fraction(rules.ACCONTO_ALPHA)
-        tip += energy * tip_advance_rate(community, plant) * tip_months / 12
-        valorisation += energy * Fraction(rate_sum) / 12
-    return tip, valorisation
+        if key not in kinds:
+            energy = _yearly_mwh(community, plant)
+            kinds[key] = (energy, energy * tip_advance_rate(community, plant))
+    for first, rate in zip(firsts, rates, strict=True):
+        counts: dict[str, dict[tuple[Decimal, str, Decimal], list[int]]] = {}
+        for plant in community.plants:
+            is_paid, with_tip = _paid(community, plant, first)
+            if is_paid:
+                key = (plant.power_kw, plant.source, plant.capital_grant_pct)
+                count = counts.setdefault(community.cabina_of(plant.pod), {}).setdefault(
+                    key, [0, 0]
+                )
+                count[0] += 1
+                count[1] += with_tip
+        for cabina, by_kind in counts.items():
+            energy = sum((kinds[key][0] * n for key, (n, _) in by_kind.items()), Fraction(0))
+            tip = sum((kinds[key][1] * n for key, (_, n) in by_kind.items()), Fraction(0))
+            tip_cents, val_cents = paid[cabina]
+            paid[cabina] = (
+                tip_cents + to_cents(tip / 12),
+                val_cents + to_cents(energy * rate / 12),
+            )
+    return paid
+
+
+def _yearly_mwh(community: Community, plant: Plant) -> Fraction:
+    """P[MW] × H_j × α: the yearly energy the acconto assumes for a plant (GSE-RULES §5)."""
+    hours = rules.acconto_hours(plant.source, community.area)
+    return Fraction(plant.power_kw) / KW_PER_MW * hours * Fraction(rules.ACCONTO_ALPHA)

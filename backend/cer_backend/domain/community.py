@@ -17,6 +17,7 @@ from functools import cached_property
 from typing import Any, Final, Literal, TypeVar
 
 from . import rules
+from .alert_thresholds import alert_settings_problems
 from .errors import InvalidInput, Problem
 from .period import DEFAULT_TIMEZONE, add_years, zone
 from .tariff import fc_zonale
@@ -50,6 +51,49 @@ class Statute:
     surplus_to: SurplusTo = "non_business_consumers"
 
 
+Role = Literal["lighting", "building", "other"]
+Language = Literal["it", "en"]
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where the community is (degrees): the sun's position for alerts."""
+
+    lat: Decimal
+    lon: Decimal
+
+
+@dataclass(frozen=True)
+class Point:
+    """A connection point (POD) of a member: its cabina primaria (configuration, GSE-RULES
+    §1 and §8), and for alerts a label and a role."""
+
+    pod: str
+    cabina_primaria: str
+    label: str | None = None
+    role: Role | None = None
+    cabina_given: bool = False  # the file named the cabina (not the community's default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The ``settings`` block: the OPEN rules of GSE-RULES and the operating thresholds."""
+
+    f_exemption_persons_from: dt.date = rules.F_EXEMPTION_PERSONS_FROM
+    finalise_min_coverage_pct: Decimal = rules.FINALISE_MIN_COVERAGE_PCT
+    public_page: bool = False
+    language: Language = "it"
+    report_recipients: tuple[str, ...] = ()
+    alert_webhook_url: str | None = None
+    #: g CO₂/kWh of the electricity the plants replace (council report), and who says so
+    emission_factor_g_kwh: Decimal | None = None
+    emission_factor_source: str | None = None
+    #: when reports are e-mailed: ``manual`` (``reports send``) or ``after_finalise`` (serve)
+    report_delivery: str = "manual"
+    #: ``settings.alerts``: thresholds of the alert rules over their defaults (alert_thresholds)
+    alerts: Mapping[str, Any] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Member:
     """A member of the community and its connection points (POD)."""
@@ -61,6 +105,10 @@ class Member:
     joined: dt.date
     left: dt.date | None = None  # first day no longer a member
     ateco: str | None = None  # main ATECO code of a business (35.11.00 / 35.14.00 excluded)
+    points: tuple[Point, ...] = ()  # details of ``pods`` (same order) when parsed from a file
+    tax_code: str | None = None  # codice fiscale or partita IVA
+    email: str | None = None  # personal data
+    public: bool = False  # a body that agreed to be named on the public page
 
     @property
     def type_rules(self) -> rules.MemberType:
@@ -85,6 +133,7 @@ class Plant:
     capital_grant_pct: Decimal = Decimal(0)
     voltage: Voltage = "lv"
     other_incentives: bool = False  # scambio sul posto or another production incentive
+    built_for_cer: str | None = None  # reference of the pre-dated document (GSE-RULES §2)
 
     @property
     def pre_existing(self) -> bool:
@@ -114,7 +163,7 @@ class Plant:
 
 @dataclass(frozen=True)
 class Community:
-    """A renewable energy community (CER) under one cabina primaria."""
+    """A renewable energy community (CER): one configuration per cabina primaria (§1)."""
 
     name: str
     region: rules.Region
@@ -129,6 +178,43 @@ class Community:
     configuration: Configuration = "cer"
     cu_afb_eur_mwh: Mapping[str, Decimal] = field(default_factory=dict)
     gse_fees: rules.GseFeeSchedule = rules.GSE_FEES
+    location: Location | None = None  # None: the centre of the region (see ``where``)
+    settings: Settings = field(default_factory=Settings)
+
+    @property
+    def where(self) -> Location:
+        """The community's location, by default the centre of its region (data of rules)."""
+        if self.location is not None:
+            return self.location
+        return Location(self.region.centre_lat, self.region.centre_lon)
+
+    @cached_property
+    def points_by_pod(self) -> dict[str, Point]:
+        """Every member's point by POD code (a POD given as a string: the default cabina)."""
+        out: dict[str, Point] = {}
+        for member in self.members:
+            details = {p.pod: p for p in member.points}
+            for pod in member.pods:
+                out[pod] = details.get(pod) or Point(pod, self.cabina_primaria)
+        return out
+
+    def cabina_of(self, pod: str) -> str:
+        """The cabina primaria of a POD: its member's point, else the community's default."""
+        point = self.points_by_pod.get(pod)
+        return point.cabina_primaria if point is not None else self.cabina_primaria
+
+    @cached_property
+    def configurations(self) -> tuple[str, ...]:
+        """The cabine primarie of the community (GSE-RULES §1): the default first, then the
+        others in the order the file names them."""
+        seen = [self.cabina_primaria]
+        for cabina in (
+            *(p.cabina_primaria for p in self.points_by_pod.values()),
+            *(self.cabina_of(plant.pod) for plant in self.plants),
+        ):
+            if cabina not in seen:
+                seen.append(cabina)
+        return tuple(seen)
 
     @property
     def area(self) -> rules.Area:
@@ -160,12 +246,24 @@ class Community:
 
     def tip_eligible(self, plant: Plant) -> bool:
         """Whether ``plant`` may earn the TIP at all (GSE-RULES §2): a new plant (not
-        pre-existing), in service on or after the CER's constitution, without scambio sul
-        posto or other production incentives. Its 20 years are checked by date."""
+        pre-existing), without scambio sul posto or other production incentives, in service
+        on or after the CER's constitution, or before it when :meth:`built_for_cer`. Its 20
+        years are checked by date."""
         return (
             not plant.pre_existing
-            and plant.commissioned >= self.constituted
             and not plant.other_incentives
+            and (plant.commissioned >= self.constituted or self.built_for_cer(plant))
+        )
+
+    def built_for_cer(self, plant: Plant) -> bool:
+        """A plant commissioned before the constitution that earns the TIP (GSE-RULES §2, OPEN):
+        commissioned from 16/12/2021 to 24/01/2024 (before the CACER decree) with a pre-dated
+        document that shows it was built for the CER (``built_for_cer``)."""
+        first, last = rules.BUILT_FOR_CER_WINDOW
+        return (
+            plant.commissioned < self.constituted
+            and first <= plant.commissioned <= last
+            and plant.built_for_cer is not None
         )
 
     def plants_first_in(self) -> list[Plant]:
@@ -379,6 +477,147 @@ def _gse_fees(reader: _Reader, value: Any, path: str) -> rules.GseFeeSchedule | 
 
 
 _MONTH_OR_YEAR = re.compile(r"\d{4}(-(0[1-9]|1[0-2]))?")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+# codice fiscale of a person (16 letters and digits) or partita IVA / CF of a body (11 digits)
+_TAX_CODE = re.compile(r"[A-Za-z0-9]{16}|\d{11}")
+_ATECO = re.compile(rules.ATECO_PATTERN)
+_URL = re.compile(r"https?://[^\s/?#]+[^\s]*")
+
+
+def _pattern(reader: _Reader, pattern: re.Pattern[str], what: str) -> Callable[[Any, str], Any]:
+    """A converter: a non-empty string matching ``pattern`` (``what`` names it)."""
+
+    def convert(value: Any, path: str) -> str | None:
+        text = reader.text(value, path)
+        if text is not None and not pattern.fullmatch(text):
+            reader.problem(path, f"{text!r} is not {what}")
+            return None
+        return text
+
+    return convert
+
+
+def _location(reader: _Reader, value: Any, path: str) -> Location | None:
+    """``community.location``: ``{lat, lon}`` in degrees."""
+    data = reader.mapping(value, path, required=("lat", "lon"))
+    if data is None:
+        return None
+    lat = reader.field(
+        data, path, "lat", lambda v, p: reader.number(v, p, Decimal(-90), maximum=Decimal(90))
+    )
+    lon = reader.field(
+        data, path, "lon", lambda v, p: reader.number(v, p, Decimal(-180), maximum=Decimal(180))
+    )
+    if lat is None or lon is None:
+        return None
+    return Location(lat, lon)
+
+
+def _settings(reader: _Reader, value: Any, path: str) -> Settings | None:
+    """The ``settings`` block (FORMATS.md): every key optional, each with its default."""
+    defaults = Settings()
+    data = reader.mapping(
+        value,
+        path,
+        required=(),
+        optional=(
+            "f_exemption_persons_from",
+            "finalise_min_coverage_pct",
+            "public_page",
+            "language",
+            "report_recipients",
+            "alert_webhook_url",
+            "emission_factor_g_kwh",
+            "emission_factor_source",
+            "report_delivery",
+            "alerts",
+        ),
+    )
+    if data is None:
+        return None
+    before = len(reader.problems)
+    persons_from = reader.field(
+        data, path, "f_exemption_persons_from", reader.date, defaults.f_exemption_persons_from
+    )
+    coverage = reader.field(
+        data, path, "finalise_min_coverage_pct", reader.percent, defaults.finalise_min_coverage_pct
+    )
+    public_page = reader.field(data, path, "public_page", reader.boolean, defaults.public_page)
+    language = reader.field(
+        data, path, "language", lambda v, p: reader.choice(v, p, rules.LANGUAGES), "it"
+    )
+    recipients: list[str] = []
+    raw = data.get("report_recipients")
+    if raw is not None and not isinstance(raw, list):
+        reader.problem(f"{path}.report_recipients", "must be a list of e-mail addresses")
+    else:
+        email = _pattern(reader, _EMAIL, "an e-mail address")
+        for i, item in enumerate(raw or []):
+            address = email(item, f"{path}.report_recipients[{i}]")
+            if address is not None:
+                recipients.append(address)
+    webhook = reader.field(
+        data, path, "alert_webhook_url", _pattern(reader, _URL, "an http(s) URL"), None
+    )
+    emission_factor = reader.field(
+        data,
+        path,
+        "emission_factor_g_kwh",
+        lambda v, p: reader.number(v, p, Decimal(0), maximum=Decimal(2000), exclusive_minimum=True),
+        None,
+    )
+    emission_source = reader.field(data, path, "emission_factor_source", reader.text, None)
+    delivery = reader.field(
+        data,
+        path,
+        "report_delivery",
+        lambda v, p: reader.choice(v, p, rules.REPORT_DELIVERY),
+        defaults.report_delivery,
+    )
+    alerts = data.get("alerts")
+    for where, message in alert_settings_problems(alerts, f"{path}.alerts"):
+        reader.problem(where, message)
+    if len(reader.problems) > before:
+        return None
+    assert persons_from is not None and coverage is not None
+    return Settings(
+        f_exemption_persons_from=persons_from,
+        finalise_min_coverage_pct=coverage,
+        public_page=bool(public_page),
+        language=language,  # type: ignore[arg-type]
+        report_recipients=tuple(recipients),
+        alert_webhook_url=webhook,
+        emission_factor_g_kwh=emission_factor,
+        emission_factor_source=emission_source,
+        report_delivery=str(delivery),
+        alerts=dict(alerts or {}),
+    )
+
+
+def _point(reader: _Reader, value: Any, path: str, default_cabina: str | None) -> Point | None:
+    """A POD of ``members[].pods``: a code, or ``{pod, cabina_primaria, label, role}``."""
+    if not isinstance(value, Mapping):
+        code = reader.text(value, path)
+        return None if code is None else Point(code, default_cabina or "")
+    data = reader.mapping(
+        value, path, required=("pod",), optional=("cabina_primaria", "label", "role")
+    )
+    if data is None:
+        return None
+    before = len(reader.problems)
+    code = reader.field(data, path, "pod", reader.text)
+    cabina = reader.field(data, path, "cabina_primaria", reader.text, None)
+    label = reader.field(data, path, "label", reader.text, None)
+    role = reader.field(data, path, "role", lambda v, p: reader.choice(v, p, rules.POD_ROLES), None)
+    if len(reader.problems) > before or code is None:
+        return None
+    return Point(
+        code,
+        cabina or default_cabina or "",
+        label=label,
+        role=role,  # type: ignore[arg-type]
+        cabina_given=cabina is not None,
+    )
 
 
 def _cu_afa(reader: _Reader, value: Any, path: str) -> dict[str, Decimal]:
@@ -405,7 +644,9 @@ def parse_community(data: Mapping[str, Any]) -> Community:
     ``plants[3].power_kw: must be > 0 and ≤ 1000``.
     """
     reader = _Reader()
-    top = reader.mapping(data, "", required=("community", "members", "plants"))
+    top = reader.mapping(
+        data, "", required=("community", "members", "plants"), optional=("settings",)
+    )
     if top is None:
         raise InvalidInput(reader.problems)
 
@@ -416,6 +657,10 @@ def parse_community(data: Mapping[str, Any]) -> Community:
     cu_afb: dict[str, Decimal] = {}
     configuration: str | None = "cer"
     gse_fees: rules.GseFeeSchedule | None = rules.GSE_FEES
+    location: Location | None = None
+    settings: Settings | None = Settings()
+    if top.get("settings") is not None:
+        settings = _settings(reader, top["settings"], "settings")
     head = (
         reader.mapping(
             top["community"],
@@ -428,7 +673,14 @@ def parse_community(data: Mapping[str, Any]) -> Community:
                 "cu_afa_eur_mwh",
                 "statute",
             ),
-            optional=("market_zone", "timezone", "configuration", "cu_afb_eur_mwh", "gse_fees"),
+            optional=(
+                "market_zone",
+                "timezone",
+                "configuration",
+                "cu_afb_eur_mwh",
+                "gse_fees",
+                "location",
+            ),
         )
         if "community" in top
         else None
@@ -480,6 +732,8 @@ def parse_community(data: Mapping[str, Any]) -> Community:
             statute = _statute(reader, head["statute"], "community.statute")
         if head.get("gse_fees") is not None:
             gse_fees = _gse_fees(reader, head["gse_fees"], "community.gse_fees")
+        if head.get("location") is not None:
+            location = _location(reader, head["location"], "community.location")
 
     # members ------------------------------------------------------------------------
     members: list[Member] = []
@@ -493,7 +747,10 @@ def parse_community(data: Mapping[str, Any]) -> Community:
         path = f"members[{i}]"
         before = len(reader.problems)
         item = reader.mapping(
-            raw, path, ("id", "name", "type", "pods"), ("joined", "left", "ateco")
+            raw,
+            path,
+            ("id", "name", "type", "pods"),
+            ("joined", "left", "ateco", "tax_code", "email", "public"),
         )
         if item is None:
             continue
@@ -505,14 +762,16 @@ def parse_community(data: Mapping[str, Any]) -> Community:
             item, path, "type", lambda v, p: reader.choice(v, p, tuple(rules.MEMBER_TYPES))
         )
         pods: list[str] = []
+        points: list[Point] = []
         raw_pods = item.get("pods")
         if "pods" in item and not isinstance(raw_pods, list):
             reader.problem(f"{path}.pods", "must be a list of POD codes")
         else:
             for j, pod in enumerate(raw_pods or []):
-                code = reader.text(pod, f"{path}.pods[{j}]")
-                if code is None:
+                point = _point(reader, pod, f"{path}.pods[{j}]", cabina)
+                if point is None:
                     continue
+                code = point.pod
                 if code in pod_owner:
                     reader.problem(
                         f"{path}.pods[{j}]",
@@ -521,9 +780,30 @@ def parse_community(data: Mapping[str, Any]) -> Community:
                     continue
                 pod_owner[code] = member_id or path
                 pods.append(code)
+                points.append(point)
         joined = reader.field(item, path, "joined", reader.date, None)
         left = reader.field(item, path, "left", reader.date, None)
-        ateco = reader.field(item, path, "ateco", reader.text, None)
+        ateco = reader.field(
+            item, path, "ateco", _pattern(reader, _ATECO, "an ATECO code (such as 35.11.00)"), None
+        )
+        tax_code = reader.field(
+            item,
+            path,
+            "tax_code",
+            _pattern(
+                reader, _TAX_CODE, "a codice fiscale (16 characters) or partita IVA (11 digits)"
+            ),
+            None,
+        )
+        email = reader.field(
+            item, path, "email", _pattern(reader, _EMAIL, "an e-mail address"), None
+        )
+        public = reader.field(item, path, "public", reader.boolean, False)
+        if public and member_type is not None and not rules.MEMBER_TYPES[member_type].may_be_public:
+            reader.problem(
+                f"{path}.public",
+                f"a {member_type} member cannot be named on the public page (bodies only)",
+            )
         if joined is not None and left is not None and left <= joined:
             reader.problem(f"{path}.left", "must be after joined")
         if member_id is not None:
@@ -540,6 +820,10 @@ def parse_community(data: Mapping[str, Any]) -> Community:
                 joined=joined or constituted or dt.date.min,
                 left=left,
                 ateco=ateco,
+                points=tuple(points),
+                tax_code=tax_code,
+                email=email,
+                public=bool(public),
             )
         )
 
@@ -558,7 +842,7 @@ def parse_community(data: Mapping[str, Any]) -> Community:
             raw,
             path,
             ("id", "pod", "owner", "power_kw", "source", "commissioned"),
-            ("capital_grant_pct", "voltage", "other_incentives"),
+            ("capital_grant_pct", "voltage", "other_incentives", "built_for_cer"),
         )
         if item is None:
             continue
@@ -606,6 +890,7 @@ def parse_community(data: Mapping[str, Any]) -> Community:
             Decimal(0),
         )
         other = reader.field(item, path, "other_incentives", reader.boolean, False)
+        built_for_cer = reader.field(item, path, "built_for_cer", reader.text, None)
         voltage = reader.field(
             item, path, "voltage", lambda v, p: reader.choice(v, p, VOLTAGES), "lv"
         )
@@ -628,12 +913,13 @@ def parse_community(data: Mapping[str, Any]) -> Community:
                 capital_grant_pct=grant,
                 voltage=voltage,  # type: ignore[arg-type]
                 other_incentives=bool(other),
+                built_for_cer=built_for_cer,
             )
         )
 
     if reader.problems:
         raise InvalidInput(reader.problems)
-    assert name and region and cabina and constituted and statute
+    assert name and region and cabina and constituted and statute and settings
     return Community(
         name=name,
         region=region,
@@ -648,4 +934,6 @@ def parse_community(data: Mapping[str, Any]) -> Community:
         members=tuple(members),
         plants=tuple(plants),
         timezone=timezone,
+        location=location,
+        settings=settings,
     )

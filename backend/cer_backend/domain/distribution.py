@@ -46,6 +46,9 @@ class DistributionInput:
     plant_incentivised_wh: Sequence[int]
     consumer_weights: Mapping[str, int]
     surplus: Fraction = Fraction(0)
+    #: the cents to share when they are not the rounding of TIP and valorisation: the sum
+    #: of the configurations' rounded amounts (GSE-RULES §1)
+    total_cents: int | None = None
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,9 @@ def distribute(data: DistributionInput) -> Distribution:
     tip = sum(data.plant_tip, Fraction(0))
     valorisation = sum(data.plant_valorisation, Fraction(0))
     total = tip + valorisation
-    total_cents = to_cents(tip) + to_cents(valorisation)
+    total_cents = (
+        to_cents(tip) + to_cents(valorisation) if data.total_cents is None else data.total_cents
+    )
     direct: dict[str, Fraction] = {}
     pots: list[_Pot] = []
 

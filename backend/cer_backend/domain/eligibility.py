@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from . import rules
-from .community import Community
+from .community import Community, Plant
 
 Level = Literal["error", "warning"]
 
@@ -67,13 +67,22 @@ def check_eligibility(community: Community) -> list[Finding]:
             f"({community.region.market_zone}): Pz, TIP and RID use {community.market_zone}",
         )
 
-    # §8: one cabina primaria.
+    # §1, §8: configurations, one per cabina primaria.
     if not _CABINA.fullmatch(community.cabina_primaria):
         warning(
             "community.cabina_primaria",
             f"{community.cabina_primaria!r} does not look like a cabina primaria code "
             "(such as AC001E01725)",
         )
+    for i, member in enumerate(community.members):
+        for j, point in enumerate(member.points):
+            if point.cabina_given and not _CABINA.fullmatch(point.cabina_primaria):
+                warning(
+                    f"members[{i}].pods[{j}].cabina_primaria",
+                    f"{point.cabina_primaria!r} does not look like a cabina primaria code "
+                    "(such as AC001E01725)",
+                )
+    findings.extend(configuration_findings(community))
 
     # §8: POD format.
     for i, member in enumerate(community.members):
@@ -95,18 +104,13 @@ def check_eligibility(community: Community) -> list[Finding]:
                 f"POD {plant.pod} is in no member's pods: its withdrawals are not counted",
             )
 
-    # §8: members with control rights.
+    # §8: who cannot be a member at all, and members with control rights.
+    findings.extend(excluded_members(community))
     for i, member in enumerate(community.members):
-        if not member.type_rules.control_rights:
+        if not member.type_rules.control_rights and not member.type_rules.excluded:
             warning(
                 f"members[{i}].type",
                 f"{member.type} members cannot hold control rights in a CER (GSE-RULES §8)",
-            )
-        if member.ateco and member.ateco.strip().startswith(rules.EXCLUDED_ATECO_PREFIXES):
-            error(
-                f"members[{i}].ateco",
-                f"main ATECO {member.ateco}: energy firms (35.11.00, 35.14.00) cannot be "
-                "members with control rights",
             )
         if member.joined < community.constituted:
             warning(f"members[{i}].joined", "before the CER was constituted")
@@ -125,11 +129,7 @@ def check_eligibility(community: Community) -> list[Finding]:
                 "valorisation only, no TIP",
             )
         elif plant.commissioned < community.constituted:
-            error(
-                f"{path}.commissioned",
-                "in service before the CER was constituted "
-                f"({community.constituted.isoformat()}): not eligible for the TIP",
-            )
+            warning(f"{path}.commissioned", _before_constitution(community, plant))
         if plant.other_incentives:
             error(
                 f"{path}.other_incentives",
@@ -173,6 +173,108 @@ def check_eligibility(community: Community) -> list[Finding]:
     # §3: valorisation needs CU_Afa data.
     if not community.cu_afa_eur_mwh:
         warning("community.cu_afa_eur_mwh", "no CU_Afa (TRAS_E) values: no valorisation")
+    return findings
+
+
+def excluded_members(community: Community) -> list[Finding]:
+    """Members who cannot be members at all (GSE-RULES §8): central administrations, large
+    enterprises and firms whose main ATECO is 35.11.00 or 35.14.00. Errors of ``check``;
+    the registry refuses a community with any of them."""
+    findings: list[Finding] = []
+    for i, member in enumerate(community.members):
+        if member.type_rules.excluded:
+            findings.append(
+                Finding(
+                    "error",
+                    f"members[{i}].type",
+                    f"{member.type} cannot be a member of a CER (GSE-RULES §8)",
+                )
+            )
+        if member.ateco and member.ateco.strip().startswith(rules.EXCLUDED_ATECO_PREFIXES):
+            findings.append(
+                Finding(
+                    "error",
+                    f"members[{i}].ateco",
+                    f"main ATECO {member.ateco}: a firm producing or trading electricity "
+                    "(35.11.00, 35.14.00) cannot be a member of a CER (GSE-RULES §8)",
+                )
+            )
+    return findings
+
+
+def _before_constitution(community: Community, plant: Plant) -> str:
+    """The warning of a plant commissioned before the constitution (GSE-RULES §2, OPEN)."""
+    first, last = rules.BUILT_FOR_CER_WINDOW
+    head = f"in service before the CER was constituted ({community.constituted.isoformat()}): "
+    if community.built_for_cer(plant):
+        return (
+            head + f"earns the TIP as built for the CER ({plant.built_for_cer}); the GSE may "
+            "refuse the plant (OPEN)"
+        )
+    if first <= plant.commissioned <= last:
+        return (
+            head + "valorisation only, no TIP, unless pre-dated documents show it was built for "
+            "the CER (set built_for_cer to their reference)"
+        )
+    return head + "valorisation only, no TIP (the GSE may refuse the plant)"
+
+
+@dataclass(frozen=True)
+class ConfigurationPoints:
+    """A configuration (cabina primaria) with its consumption points and plants (§1, §8)."""
+
+    cabina_primaria: str
+    pods: tuple[str, ...]
+    plants: tuple[str, ...]
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """``{"cabina_primaria", "pods", "plants"}``."""
+        return {
+            "cabina_primaria": self.cabina_primaria,
+            "pods": list(self.pods),
+            "plants": list(self.plants),
+        }
+
+
+def configurations(community: Community) -> list[ConfigurationPoints]:
+    """The community's configurations with their points, the community's cabina first."""
+    return [
+        ConfigurationPoints(
+            cabina,
+            tuple(
+                pod
+                for pod, point in community.points_by_pod.items()
+                if point.cabina_primaria == cabina
+            ),
+            tuple(p.id for p in community.plants if community.cabina_of(p.pod) == cabina),
+        )
+        for cabina in community.configurations
+    ]
+
+
+def configuration_findings(community: Community) -> list[Finding]:
+    """A configuration without a production or a consumption point shares nothing
+    (GSE-RULES §8): a warning each. A community with one configuration is checked by the
+    community-wide rules instead."""
+    found = configurations(community)
+    if len(found) < 2:
+        return []
+    findings = []
+    for conf in found:
+        missing = [
+            what
+            for what, present in (("production", conf.plants), ("consumption", conf.pods))
+            if not present
+        ]
+        if missing:
+            findings.append(
+                Finding(
+                    "warning",
+                    "community.configurations",
+                    f"configuration {conf.cabina_primaria} has no {' and no '.join(missing)} "
+                    "point: it shares nothing (GSE-RULES §8)",
+                )
+            )
     return findings
 
 

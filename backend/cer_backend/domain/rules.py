@@ -23,37 +23,44 @@ SOURCES: Final[tuple[str, ...]] = ("pv", "wind", "hydro", "biogas", "other")
 
 @dataclass(frozen=True)
 class Region:
-    """What the region of a community decides: FC_zonale area, acconto hours, market zone."""
+    """What the region of a community decides: FC_zonale area, acconto hours, market zone,
+    and the default location of the community (the region's approximate centre, degrees)."""
 
     name: str
     area: Area
     market_zone: str
+    centre_lat: Decimal
+    centre_lon: Decimal
 
 
 def _regions() -> dict[str, Region]:
-    table: list[tuple[str, Area, str]] = [
-        ("Valle d'Aosta", "nord", "NORD"),
-        ("Piemonte", "nord", "NORD"),
-        ("Lombardia", "nord", "NORD"),
-        ("Liguria", "nord", "NORD"),
-        ("Trentino-Alto Adige", "nord", "NORD"),
-        ("Veneto", "nord", "NORD"),
-        ("Friuli-Venezia Giulia", "nord", "NORD"),
-        ("Emilia-Romagna", "nord", "NORD"),
-        ("Toscana", "centro", "CNOR"),
-        ("Marche", "centro", "CNOR"),
-        ("Lazio", "centro", "CSUD"),
-        ("Umbria", "centro", "CSUD"),
-        ("Abruzzo", "centro", "CSUD"),
-        ("Campania", "sud", "CSUD"),
-        ("Molise", "sud", "SUD"),
-        ("Puglia", "sud", "SUD"),
-        ("Basilicata", "sud", "SUD"),
-        ("Calabria", "sud", "CALA"),
-        ("Sicilia", "sud", "SICI"),
-        ("Sardegna", "sud", "SARD"),
+    # name, area, market zone, approximate geographic centre (lat, lon)
+    table: list[tuple[str, Area, str, str, str]] = [
+        ("Valle d'Aosta", "nord", "NORD", "45.74", "7.38"),
+        ("Piemonte", "nord", "NORD", "45.05", "7.92"),
+        ("Lombardia", "nord", "NORD", "45.62", "9.77"),
+        ("Liguria", "nord", "NORD", "44.27", "8.70"),
+        ("Trentino-Alto Adige", "nord", "NORD", "46.43", "11.17"),
+        ("Veneto", "nord", "NORD", "45.65", "11.85"),
+        ("Friuli-Venezia Giulia", "nord", "NORD", "46.15", "13.05"),
+        ("Emilia-Romagna", "nord", "NORD", "44.52", "11.00"),
+        ("Toscana", "centro", "CNOR", "43.45", "11.10"),
+        ("Marche", "centro", "CNOR", "43.35", "13.15"),
+        ("Lazio", "centro", "CSUD", "41.98", "12.77"),
+        ("Umbria", "centro", "CSUD", "42.97", "12.49"),
+        ("Abruzzo", "centro", "CSUD", "42.23", "13.85"),
+        ("Campania", "sud", "CSUD", "40.86", "14.84"),
+        ("Molise", "sud", "SUD", "41.67", "14.60"),
+        ("Puglia", "sud", "SUD", "41.00", "16.60"),
+        ("Basilicata", "sud", "SUD", "40.50", "16.08"),
+        ("Calabria", "sud", "CALA", "39.07", "16.35"),
+        ("Sicilia", "sud", "SICI", "37.59", "14.15"),
+        ("Sardegna", "sud", "SARD", "40.06", "9.02"),
     ]
-    return {name: Region(name, area, zone) for name, area, zone in table}
+    return {
+        name: Region(name, area, zone, Decimal(lat), Decimal(lon))
+        for name, area, zone, lat, lon in table
+    }
 
 
 REGIONS: Final[dict[str, Region]] = _regions()
@@ -176,25 +183,44 @@ class MemberType:
     ``control_rights``: may hold control rights in a CER (GSE-RULES §8).
     ``business``: an enterprise (the surplus earmark must not reach it).
     ``f_exempt``: the capital-grant reduction F does not apply to incentivised energy
-    attributable to its withdrawals (territorial bodies, religious and third-sector bodies,
-    natural persons after DM 127/2025).
+    attributable to its withdrawals (territorial bodies, religious, third-sector and
+    environmental-protection bodies, natural persons; GSE-RULES §2).
+    ``natural_person``: a person, exempt from F only from ``settings.f_exemption_persons_from``
+    (DM 127/2025; GSE-RULES §2) and never named on a public page.
+    ``excluded``: cannot be a member at all (GSE-RULES §8: an error of ``check``, refused by
+    the registry).
     """
 
     control_rights: bool
     business: bool
     f_exempt: bool
+    natural_person: bool = False
+    excluded: bool = False
+
+    @property
+    def may_be_public(self) -> bool:
+        """A body (not a person, not a firm) may agree to be named on the public page."""
+        return not self.natural_person and not self.business
 
 
 MEMBER_TYPES: Final[dict[str, MemberType]] = {
-    "person": MemberType(control_rights=True, business=False, f_exempt=True),
+    "person": MemberType(control_rights=True, business=False, f_exempt=True, natural_person=True),
     "sme": MemberType(control_rights=True, business=True, f_exempt=False),
-    "large_enterprise": MemberType(control_rights=False, business=True, f_exempt=False),
     "association": MemberType(control_rights=True, business=False, f_exempt=False),
     "municipality": MemberType(control_rights=True, business=False, f_exempt=True),
     "public_body": MemberType(control_rights=True, business=False, f_exempt=True),
     "religious": MemberType(control_rights=True, business=False, f_exempt=True),
     "third_sector": MemberType(control_rights=True, business=False, f_exempt=True),
+    "environmental": MemberType(control_rights=True, business=False, f_exempt=True),
     "research": MemberType(control_rights=True, business=False, f_exempt=False),
+    # GSE-RULES §8: cannot be members at all (accepted by the file's structure, so that
+    # ``check`` can name them as errors).
+    "large_enterprise": MemberType(
+        control_rights=False, business=True, f_exempt=False, excluded=True
+    ),
+    "central_administration": MemberType(
+        control_rights=False, business=False, f_exempt=False, excluded=True
+    ),
 }
 
 
@@ -224,8 +250,29 @@ GSE_FEES: Final[GseFeeSchedule] = GseFeeSchedule(
 )
 
 
-# Firms whose main business is producing or trading electricity cannot hold control rights.
+# Firms whose main ATECO is producing (35.11.00) or trading (35.14.00) electricity cannot be
+# members at all (GSE-RULES §8).
 EXCLUDED_ATECO_PREFIXES: Final[tuple[str, ...]] = ("35.11", "35.14")
+ATECO_PATTERN: Final[str] = r"\d{2}(\.\d{1,2}){0,2}"
+
+# The OPEN rules' defaults (GSE-RULES §2) and the community's operating thresholds: the
+# ``settings`` block of the community file.
+F_EXEMPTION_PERSONS_FROM: Final[dt.date] = dt.date(2025, 5, 16)  # DM MASE 127 of 16 May 2025
+FINALISE_MIN_COVERAGE_PCT: Final[Decimal] = Decimal(99)
+LANGUAGES: Final[tuple[str, ...]] = ("it", "en")
+#: ``settings.report_delivery``: reports e-mailed by hand, or by ``serve`` once a month is final
+REPORT_DELIVERY: Final[tuple[str, ...]] = ("manual", "after_finalise")
+DEFAULT_LANGUAGE: Final[str] = "it"
+
+# GSE-RULES §2: a plant commissioned in this window (before the CACER decree) and before the
+# CER was constituted earns the TIP only with a pre-dated document showing it was built for it.
+BUILT_FOR_CER_WINDOW: Final[tuple[dt.date, dt.date]] = (
+    dt.date(2021, 12, 16),
+    dt.date(2024, 1, 24),
+)
+
+# What a point is, for alerts (``{pod, role}`` in the community file).
+POD_ROLES: Final[tuple[str, ...]] = ("lighting", "building", "other")
 
 POD_PATTERN: Final[str] = r"IT\d{3}E\d{8,9}"
 CABINA_PRIMARIA_PATTERN: Final[str] = r"AC\d{3}E\d{5}"

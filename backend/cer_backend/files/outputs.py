@@ -1,4 +1,5 @@
-"""CSV outputs of ``settle --out DIR``: hourly detail, per plant, per member, per month."""
+"""CSV outputs of ``settle --out DIR``: hourly detail, per plant, per member, per month,
+per configuration (cabina primaria)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,13 @@ from ..domain.money import eur
 from ..domain.prices import from_micro
 from ..domain.settlement import SettlementResult
 
-OUTPUT_FILES = ("hourly.csv", "plants.csv", "members.csv", "months.csv")
+OUTPUT_FILES = (
+    "hourly.csv",
+    "plants.csv",
+    "members.csv",
+    "months.csv",
+    "configurations.csv",
+)
 
 
 def _write(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
@@ -69,6 +76,7 @@ def write_settlement_csv(result: SettlementResult, directory: str | Path) -> lis
             "valorisation_eur",
             "rid_eur",
             "gse_fee_eur",
+            "cabina_primaria",
         ),
         (
             (
@@ -84,6 +92,7 @@ def write_settlement_csv(result: SettlementResult, directory: str | Path) -> lis
                 eur(p.valorisation),
                 eur(p.rid),
                 eur(p.gse_fee),
+                p.cabina_primaria,
             )
             for p in result.plants
         ),
@@ -129,5 +138,24 @@ def write_settlement_csv(result: SettlementResult, directory: str | Path) -> lis
             )
             for m in result.months
         ),
+    )
+    keys = (
+        "cabina_primaria",
+        "points",
+        "injected_wh",
+        "withdrawn_wh",
+        "shared_wh",
+        "incentivised_wh",
+        "tip_eur",
+        "valorisation_eur",
+        "surplus_earmarked_eur",
+        "rid_eur",
+        "gse_fees_eur",
+    )
+    configurations = [c.to_json_dict() for c in result.configurations]
+    _write(
+        out / "configurations.csv",
+        (*keys, "plants"),
+        ((*(c[k] for k in keys), " ".join(c["plants"])) for c in configurations),
     )
     return [out / name for name in OUTPUT_FILES]

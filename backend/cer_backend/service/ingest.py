@@ -1,7 +1,9 @@
 """Hourly readings: per-item validation, idempotent bulk upsert, audit of replaced values.
 
-A batch is one transaction: new hours go in with one ``INSERT … ON CONFLICT DO NOTHING
-RETURNING``; only the hours already stored are read back and compared (same values: a
+Uploads are the ``ha`` source of a POD-hour (``UPLOAD_SOURCE``): they never touch the hours
+of other sources (a meter's file), which are kept beside them. A batch is one transaction:
+new hours go in with one ``INSERT … ON CONFLICT DO NOTHING RETURNING``; only the hours
+already stored are read back and compared (same values: a
 duplicate; other values: replaced, the old row copied to ``reading_audit``).
 """
 
@@ -19,11 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..api.schemas import READING, fast_validator, parse_datetime, validate
 from ..models import Reading, ReadingAudit, as_utc, table, utcnow
+from .bounds import year_in_range
 from .groupcommit import GroupCommitter
 from .pgfast import autocommit_fetchone
 from .registry import CommunityRules, PodRule
 
 CLOCK_SKEW = timedelta(minutes=5)
+#: the source of every hour uploaded through ``POST /readings`` (the column's default)
+UPLOAD_SOURCE = "ha"
 #: uploads up to this size share transactions (group commit) on PostgreSQL
 GROUP_COMMIT_MAX_READINGS = 48
 _reading_ok = fast_validator(READING)
@@ -46,15 +51,20 @@ class IngestOutcome:
     duplicates: int = 0
     replaced: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
+    #: readings of a finalised period in this upload (stored, late)
+    late: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """The contract's answer body."""
-        return {
+        answer: dict[str, Any] = {
             "accepted": self.accepted,
             "duplicates": self.duplicates,
             "replaced": self.replaced,
             "rejected": self.rejected,
         }
+        if self.late:
+            answer["late"] = self.late  # only when there are any (version 1 had no such key)
+        return answer
 
 
 def _reject(
@@ -83,6 +93,8 @@ def check_reading(
         )
         return None, None if first.field == "body" else first.field, message, 422
     assert hour is not None  # the schema checked the format
+    if not year_in_range(hour):
+        return None, "hour_start", f"{item['hour_start']} is not between 2000 and 2100", 422
     hour_utc = as_utc(hour)
     if hour_utc.minute or hour_utc.second or hour_utc.microsecond:
         return None, "hour_start", f"{item['hour_start']} is not the start of an hour", 422
@@ -92,10 +104,12 @@ def check_reading(
         return None, "hour_start", f"{item['hour_start']} is before the POD joined", 422
     if rule.valid_until is not None and hour_utc >= rule.valid_until:
         return None, "hour_start", f"{item['hour_start']} is after the POD left", 422
+    cap = rules.max_hour_wh  # the community's bound; the stricter of it and the point's
     for name, limit in (
-        ("injected_wh", rule.max_injected_wh),
-        ("withdrawn_wh", rule.max_withdrawn_wh),
-        ("produced_wh", rule.max_produced_wh),
+        ("injected_wh", min(rule.max_injected_wh, cap)),
+        ("withdrawn_wh", min(rule.max_withdrawn_wh, cap)),
+        ("produced_wh", min(rule.max_produced_wh, cap)),
+        ("consumed_wh", cap),
     ):
         value = item.get(name)
         if value is not None and value > limit:
@@ -105,14 +119,8 @@ def check_reading(
                 f"{value} Wh in one hour is implausible for this point (at most {limit} Wh)",
                 422,
             )
-    period = rules.final_period_of(hour_utc)
-    if period is not None:
-        return (
-            None,
-            "hour_start",
-            f"{item['hour_start']} belongs to the finalised settlement of {period}",
-            409,
-        )
+    # a reading of a finalised period is stored like any other (late data, DESIGN.md): the
+    # final run never changes, and a correction run uses it
     return (
         {
             "hour_start": hour_utc,
@@ -154,6 +162,8 @@ async def ingest_readings(
             _reject(outcome, index, "the same hour is twice in this request", "hour_start")
             continue
         rows[row["hour_start"]] = row
+        if rules.final_period_of(row["hour_start"]) is not None:
+            outcome.late += 1
     if not rows:
         return outcome
     for attempt in range(2):
@@ -192,7 +202,7 @@ WITH input AS (
 old AS (
   SELECT r.hour_start, r.{_COLUMNS_SQL.replace(", ", ", r.")}, r.received_at
   FROM readings r
-  WHERE r.community_id = %(community_id)s AND r.pod = %(pod)s
+  WHERE r.community_id = %(community_id)s AND r.pod = %(pod)s AND r.source = 'ha'
     AND r.hour_start = ANY(CAST(%(hour_start)s AS timestamptz[]))
   FOR UPDATE OF r
 ),
@@ -215,14 +225,14 @@ upd AS (
     samples = changed.s, received_at = CAST(%(received_at)s AS timestamptz)
   FROM changed
   WHERE r.community_id = %(community_id)s AND r.pod = %(pod)s AND r.hour_start = changed.h
-    AND r.hour_start = ANY(CAST(%(hour_start)s AS timestamptz[]))
+    AND r.source = 'ha' AND r.hour_start = ANY(CAST(%(hour_start)s AS timestamptz[]))
   RETURNING r.hour_start
 ),
 ins AS (
   INSERT INTO readings (community_id, pod, hour_start, {_COLUMNS_SQL}, received_at)
   SELECT %(community_id)s, %(pod)s, h, i, w, p, c, q, s, CAST(%(received_at)s AS timestamptz)
   FROM input WHERE NOT EXISTS (SELECT 1 FROM old WHERE old.hour_start = input.h)
-  ON CONFLICT (community_id, pod, hour_start) DO NOTHING
+  ON CONFLICT (community_id, pod, hour_start, source) DO NOTHING
   RETURNING hour_start
 ),
 dirty AS (
@@ -268,7 +278,7 @@ WITH ins AS (
     CAST(%(withdrawn_wh)s AS bigint[]), CAST(%(produced_wh)s AS bigint[]),
     CAST(%(consumed_wh)s AS bigint[]), CAST(%(quality)s AS text[]), CAST(%(samples)s AS int[])
   ) AS t(h, i, w, p, c, q, s)
-  ON CONFLICT (community_id, pod, hour_start) DO NOTHING
+  ON CONFLICT (community_id, pod, hour_start, source) DO NOTHING
   RETURNING hour_start
 ),
 dirty AS (
@@ -356,11 +366,17 @@ async def _store(
     async with engine.begin() as connection:
         statement = (
             insert(readings)
-            .on_conflict_do_nothing(index_elements=["community_id", "pod", "hour_start"])
+            .on_conflict_do_nothing(index_elements=["community_id", "pod", "hour_start", "source"])
             .returning(readings.c.hour_start)
         )
         values = [
-            {"community_id": community_id, "pod": pod, "received_at": now, **row}
+            {
+                "community_id": community_id,
+                "pod": pod,
+                "source": UPLOAD_SOURCE,
+                "received_at": now,
+                **row,
+            }
             for row in rows.values()
         ]
         result = await connection.execute(statement, values)
@@ -375,6 +391,7 @@ async def _store(
                         and_(
                             readings.c.community_id == community_id,
                             readings.c.pod == pod,
+                            readings.c.source == UPLOAD_SOURCE,
                             tuple_(readings.c.hour_start).in_([(h,) for h in rest])
                             if len(rest) < 50
                             else readings.c.hour_start.between(min(rest), max(rest)),
@@ -415,6 +432,7 @@ async def _store(
                 .where(
                     readings.c.community_id == community_id,
                     readings.c.pod == pod,
+                    readings.c.source == UPLOAD_SOURCE,
                     readings.c.hour_start == bindparam("new_hour_start"),
                 )
                 .values(

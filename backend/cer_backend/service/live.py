@@ -54,11 +54,13 @@ class LiveStore:
         return len(rows)
 
     async def put(self, community_id: str, pod: str, snapshot: Snapshot) -> None:
-        """Keep a snapshot (an older one than the one kept is ignored)."""
+        """Keep a snapshot (an older one than the one kept is ignored).
+
+        Stored first, kept in memory only once stored: a value the database refuses is never
+        shown to the other buildings."""
         current = self._snapshots.get(community_id, {}).get(pod)
         if current is not None and current.ts > snapshot.ts:
             return
-        self._snapshots.setdefault(community_id, {})[pod] = snapshot
         insert = postgresql.insert if self._engine.dialect.name == "postgresql" else sqlite.insert
         values = {
             "community_id": community_id,
@@ -77,6 +79,7 @@ class LiveStore:
         )
         async with self._engine.begin() as connection:
             await connection.execute(statement)
+        self._snapshots.setdefault(community_id, {})[pod] = snapshot
 
     def community_live(
         self,

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from datetime import time as dtime
@@ -22,8 +23,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from ..domain.community import parse_community
+from ..domain.eligibility import excluded_members
 from ..domain.errors import InvalidInput
 from ..models import Community, Member, Plant, Pod, SettlementRun, as_utc, table, utcnow
+from .bounds import DEFAULT_MAX_HOUR_WH
 
 #: a reading may exceed the nameplate power of its point by this factor (meter and rating
 #: tolerances); above it, it is rejected as implausible.
@@ -66,14 +69,43 @@ def check_community_file(data: Mapping[str, Any]) -> Any:
         raise RegistryError(422, "the community file is invalid", problems) from err
 
 
-async def import_community(engine: AsyncEngine, data: Mapping[str, Any]) -> tuple[str, bool]:
+def refuse_excluded_members(community: Any) -> None:
+    """RegistryError(422) naming every member who cannot be a member of a CER (GSE-RULES §8:
+    central administrations, large enterprises, main ATECO 35.11.00 or 35.14.00)."""
+    found = excluded_members(community)
+    if found:
+        raise RegistryError(
+            422,
+            "the community has members who cannot be members of a CER (GSE-RULES §8)",
+            [{"field": f.path, "message": f.message} for f in found],
+        )
+
+
+@asynccontextmanager
+async def _session_scope(
+    engine: AsyncEngine, session: AsyncSession | None
+) -> AsyncIterator[AsyncSession]:
+    """The caller's session (its transaction), or a new one committed at the end."""
+    if session is not None:
+        yield session
+        return
+    async with AsyncSession(engine, expire_on_commit=False) as own, own.begin():
+        yield own
+
+
+async def import_community(
+    engine: AsyncEngine, data: Mapping[str, Any], within: AsyncSession | None = None
+) -> tuple[str, bool]:
     """Create the community of a file, or update the one with the same name.
 
-    Returns (community id, created). Members, PODs and plants absent from the file are kept.
+    Returns (community id, created). Members, PODs and plants absent from the file are kept
+    (``service.registry_changes.apply_import`` end-dates them). With ``within``, the rows
+    are written in the caller's transaction. A community with a member who cannot be a member
+    (GSE-RULES §8) is refused (422).
     """
-    check_community_file(data)
+    refuse_excluded_members(check_community_file(data))
     header = data["community"]
-    async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+    async with _session_scope(engine, within) as session:
         community = await session.scalar(select(Community).where(Community.name == header["name"]))
         created = community is None
         if community is None:
@@ -91,6 +123,11 @@ async def import_community(engine: AsyncEngine, data: Mapping[str, Any]) -> tupl
         community.timezone = str(header.get("timezone") or DEFAULT_TIMEZONE)
         community.cu_afa_eur_mwh = jsonable(dict(header.get("cu_afa_eur_mwh") or {}))
         community.statute = jsonable(dict(header.get("statute") or {}))
+        community.location = jsonable(header.get("location"))
+        community.settings = jsonable(data.get("settings"))
+        community.extra = (
+            jsonable({k: header[k] for k in HEADER_EXTRA_KEYS if header.get(k) is not None}) or None
+        )
         community.updated_at = utcnow()
         cid = community.community_id
         await session.flush()
@@ -104,14 +141,25 @@ async def import_community(engine: AsyncEngine, data: Mapping[str, Any]) -> tupl
             member.type = str(member_data["type"])
             member.joined = _date(member_data.get("joined"))
             member.left = _date(member_data.get("left"))
+            member.ateco = member_data.get("ateco")
+            member.tax_code = member_data.get("tax_code")
+            member.email = member_data.get("email")
+            member.public = bool(member_data.get("public") or False)
             await session.flush()
-            for position, pod_code in enumerate(member_data.get("pods") or []):
-                pod = await session.get(Pod, (cid, str(pod_code)))
+            for position, pod_entry in enumerate(member_data.get("pods") or []):
+                # a POD is a code, or {pod, cabina_primaria, label, role}
+                details = pod_entry if isinstance(pod_entry, Mapping) else {"pod": pod_entry}
+                pod_code = str(details["pod"])
+                pod = await session.get(Pod, (cid, pod_code))
                 if pod is None:
-                    pod = Pod(community_id=cid, pod=str(pod_code))
+                    pod = Pod(community_id=cid, pod=pod_code)
                     session.add(pod)
                 pod.member_id = member.member_id
                 pod.position = position
+                pod.cabina_primaria = details.get("cabina_primaria")
+                pod.role = details.get("role")
+                if isinstance(pod_entry, Mapping):  # a plain code keeps a label set by the API
+                    pod.label = details.get("label")
         for plant_position, plant_data in enumerate(data.get("plants") or []):
             plant = await session.get(Plant, (cid, str(plant_data["id"])))
             if plant is None:
@@ -125,7 +173,9 @@ async def import_community(engine: AsyncEngine, data: Mapping[str, Any]) -> tupl
             plant.commissioned = _date(plant_data["commissioned"])  # type: ignore[assignment]
             plant.capital_grant_pct = float(plant_data.get("capital_grant_pct") or 0)
             plant.voltage = str(plant_data.get("voltage") or "lv")
+            plant.built_for_cer = plant_data.get("built_for_cer")
             known = {
+                "built_for_cer",
                 "id",
                 "pod",
                 "owner",
@@ -189,18 +239,28 @@ async def community_document(
     }
     if community.market_zone:
         header["market_zone"] = community.market_zone
+    if community.location is not None:
+        header["location"] = dict(community.location)
+    header.update(community.extra or {})
     member_list = []
     for member in members:
         entry: dict[str, Any] = {
             "id": member.member_id,
             "name": member.name,
             "type": member.type,
-            "pods": [p.pod for p in pods if p.member_id == member.member_id and in_force(p.ended)],
+            "pods": [
+                _pod_entry(p) for p in pods if p.member_id == member.member_id and in_force(p.ended)
+            ],
         }
         if member.joined is not None:
             entry["joined"] = member.joined
         if member.left is not None:
             entry["left"] = member.left
+        for key in ("ateco", "tax_code", "email"):
+            if getattr(member, key) is not None:
+                entry[key] = getattr(member, key)
+        if member.public:
+            entry["public"] = True
         member_list.append(entry)
     plant_list = []
     for plant in plants:
@@ -218,9 +278,28 @@ async def community_document(
             item["capital_grant_pct"] = _number(plant.capital_grant_pct)
         if plant.voltage and plant.voltage != "lv":
             item["voltage"] = plant.voltage
+        if plant.built_for_cer is not None:
+            item["built_for_cer"] = plant.built_for_cer
         item.update(plant.extra or {})
         plant_list.append(item)
-    return {"community": header, "members": member_list, "plants": plant_list}
+    document: dict[str, Any] = {"community": header, "members": member_list, "plants": plant_list}
+    if community.settings is not None:
+        document["settings"] = dict(community.settings)
+    return document
+
+
+#: optional header keys of the community file stored as given in ``communities.extra``
+HEADER_EXTRA_KEYS = ("configuration", "cu_afb_eur_mwh", "gse_fees")
+
+
+def _pod_entry(row: Any) -> str | dict[str, Any]:
+    """A POD of ``members[].pods``: its code, or ``{pod, cabina_primaria, label, role}``."""
+    details = {
+        key: getattr(row, key)
+        for key in ("cabina_primaria", "label", "role")
+        if getattr(row, key) is not None
+    }
+    return {"pod": row.pod, **details} if details else str(row.pod)
 
 
 def _number(value: float) -> int | float:
@@ -261,6 +340,8 @@ class CommunityRules:
     timezone: ZoneInfo
     pods: dict[str, PodRule]
     final_periods: list[tuple[datetime, datetime, str]] = field(default_factory=list)
+    #: plausibility bound of any energy of one point in one hour (community setting)
+    max_hour_wh: int = DEFAULT_MAX_HOUR_WH
 
     def final_period_of(self, hour_start: datetime) -> str | None:
         """The finalised period that holds an hour, if any."""
@@ -306,7 +387,7 @@ async def load_rules(connection: AsyncConnection, community_id: str) -> Communit
     """Read a community's ingest rules from the database."""
     header = (
         await connection.execute(
-            select(Community.timezone, Community.constituted).where(
+            select(Community.timezone, Community.constituted, Community.max_hour_wh).where(
                 Community.community_id == community_id
             )
         )
@@ -365,4 +446,5 @@ async def load_rules(connection: AsyncConnection, community_id: str) -> Communit
         timezone=zone,
         pods=pods,
         final_periods=[(as_utc(r.period_start), as_utc(r.period_end), r.period) for r in finals],
+        max_hour_wh=header.max_hour_wh or DEFAULT_MAX_HOUR_WH,
     )

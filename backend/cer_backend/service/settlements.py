@@ -8,14 +8,13 @@ PostgreSQL with one binary ``COPY``, so a year of 1,000 PODs loads in about a se
 from __future__ import annotations
 
 import asyncio
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..domain.energy import HourlyEnergy
@@ -24,19 +23,20 @@ from ..domain.period import Period
 from ..domain.prices import HourlyPrices
 from ..domain.settlement import settle
 from ..models import (
-    Alert,
+    READING_SOURCES,
     Price,
     Reading,
     ReadingDirty,
     ReadingPack,
-    SettlementMemberResult,
-    SettlementPlantResult,
     SettlementRun,
     as_utc,
     table,
     utcnow,
 )
-from .registry import RegistryError, check_community_file, community_document, jsonable
+from .registry import RegistryError, check_community_file, community_document
+from .registry_changes import document_in_force
+from .sources import DEFAULT_RANKING, RankedHours, rank_rows, source_index, source_ranking
+from .statement_figures import add_report_figures
 
 SECONDS_PER_HOUR = 3600
 
@@ -59,66 +59,74 @@ class Inputs:
     energy: Any
     prices: Any
     period: Any
+    #: which source each POD-hour came from (None: not loaded from the database)
+    ranked: RankedHours | None = None
 
 
 async def _load_energy(
-    connection: AsyncConnection, community_id: str, pods: list[str], period: Any
-) -> Any:
-
-    hours = period.hours
-    start_hour = period.start_epoch_hour
-    start, end = period.start_utc, period.end_utc
-    injected = np.zeros((len(pods), hours), dtype=np.int64)
-    withdrawn = np.zeros((len(pods), hours), dtype=np.int64)
-    present = np.zeros((len(pods), hours), dtype=np.bool_)
-    if pods:
-        if connection.dialect.name == "postgresql":
-            injected, withdrawn, present = await load_packed(
-                connection.engine, community_id, pods, period
-            )
-            return HourlyEnergy.from_arrays(period, pods, injected, withdrawn, present)
-        else:
-            index = {pod: i for i, pod in enumerate(pods)}
-            rows = (
-                await connection.execute(
-                    select(
-                        Reading.pod, Reading.hour_start, Reading.injected_wh, Reading.withdrawn_wh
-                    ).where(
-                        Reading.community_id == community_id,
-                        Reading.hour_start >= start,
-                        Reading.hour_start < end,
-                    )
+    connection: AsyncConnection,
+    community_id: str,
+    pods: list[str],
+    period: Any,
+    ranking: tuple[str, ...] = DEFAULT_RANKING,
+) -> tuple[Any, RankedHours]:
+    """The period's energy from the best-ranked source of each POD-hour, and the choice."""
+    shape = (len(pods), period.hours)
+    if pods and connection.dialect.name == "postgresql":
+        ranked = await load_packed(connection.engine, community_id, pods, period, ranking)
+    else:
+        index = {pod: i for i, pod in enumerate(pods)}
+        rows = (
+            await connection.execute(
+                select(
+                    Reading.pod,
+                    Reading.hour_start,
+                    Reading.source,
+                    Reading.injected_wh,
+                    Reading.withdrawn_wh,
+                ).where(
+                    Reading.community_id == community_id,
+                    Reading.hour_start >= period.start_utc,
+                    Reading.hour_start < period.end_utc,
                 )
-            ).all()
-            rows = [r for r in rows if r.pod in index]
-            pod_i = np.fromiter((index[r.pod] for r in rows), dtype=np.int64, count=len(rows))
-            hour_i = np.fromiter(
+            )
+        ).all()
+        rows = [r for r in rows if r.pod in index]
+        count = len(rows)
+        start_hour = period.start_epoch_hour
+        ranked = rank_rows(
+            shape,
+            pod=np.fromiter((index[r.pod] for r in rows), dtype=np.int64, count=count),
+            hour=np.fromiter(
                 (
                     int(as_utc(r.hour_start).timestamp()) // SECONDS_PER_HOUR - start_hour
                     for r in rows
                 ),
                 dtype=np.int64,
-                count=len(rows),
-            )
-            inj = np.fromiter((r.injected_wh for r in rows), dtype=np.int64, count=len(rows))
-            wd = np.fromiter((r.withdrawn_wh for r in rows), dtype=np.int64, count=len(rows))
-        injected[pod_i, hour_i] = inj
-        withdrawn[pod_i, hour_i] = wd
-        present[pod_i, hour_i] = True
-    return HourlyEnergy.from_arrays(period, pods, injected, withdrawn, present)
+                count=count,
+            ),
+            source=source_index([r.source for r in rows]),
+            injected=np.fromiter((r.injected_wh for r in rows), dtype=np.int64, count=count),
+            withdrawn=np.fromiter((r.withdrawn_wh for r in rows), dtype=np.int64, count=count),
+            ranking=ranking,
+        )
+    energy = HourlyEnergy.from_arrays(
+        period, pods, ranked.injected, ranked.withdrawn, ranked.present
+    )
+    return energy, ranked
 
 
-#: PostgreSQL: one row per POD, its (hour index, injected, withdrawn) packed by the server as
-#: big-endian int4 triples in one bytea, so the client gets a few values per POD instead of a
-#: row per hour; several connections share the PODs (the server works in parallel).
+#: PostgreSQL: one row per POD and source, its (hour index, injected, withdrawn) packed by the
+#: server as big-endian int4 triples in one bytea, so the client gets a few values per POD
+#: instead of a row per hour; several connections share the PODs (the server works in parallel).
 _PACKED_READINGS = """
-SELECT r.pod,
+SELECT r.pod, r.source,
   string_agg(int4send(((extract(epoch FROM r.hour_start)::bigint / 3600) - %(start_hour)s)::int4)
              || int4send(r.injected_wh::int4) || int4send(r.withdrawn_wh::int4), ''::bytea)
 FROM readings r
 WHERE r.community_id = %(community)s AND r.pod = ANY(CAST(%(pods)s AS text[]))
   AND r.hour_start >= %(start)s AND r.hour_start < %(end)s
-GROUP BY r.pod
+GROUP BY r.pod, r.source
 """
 _PACKED_ROW = np.dtype([("hour", ">i4"), ("injected", ">i4"), ("withdrawn", ">i4")])
 #: concurrent connections that load a period's readings
@@ -133,13 +141,13 @@ async def _copy_readings(
     start_hour: int,
     start: datetime,
     end: datetime,
-) -> tuple[Any, Any, Any, Any]:
-    """PostgreSQL: the period's readings as arrays (POD index, hour index, Wh, Wh)."""
+) -> tuple[Any, Any, Any, Any, Any]:
+    """PostgreSQL: the period's readings as arrays (POD, source, hour index, Wh, Wh)."""
     index = {pod: i for i, pod in enumerate(pods)}
     size = max(1, -(-len(pods) // LOAD_CONNECTIONS))
     chunks = [pods[i : i + size] for i in range(0, len(pods), size)]
 
-    async def load(chunk: list[str]) -> list[tuple[str, bytes]]:
+    async def load(chunk: list[str]) -> list[tuple[str, str, bytes]]:
         async with connection.engine.connect() as own:
             raw = await own.get_raw_connection()
             driver: Any = raw.driver_connection
@@ -157,21 +165,23 @@ async def _copy_readings(
             rows = await cursor.fetchall()
             await cursor.close()
             await driver.rollback()
-            return [(row[0], row[1]) for row in rows]
+            return [(row[0], row[1], row[2]) for row in rows]
 
     parts = await asyncio.gather(*(load(chunk) for chunk in chunks))
-    pod_parts, hour_parts, injected_parts, withdrawn_parts = [], [], [], []
-    for pod, packed in (item for part in parts for item in part):
+    pod_parts, hour_parts, injected_parts, withdrawn_parts, source_parts = [], [], [], [], []
+    for pod, source, packed in (item for part in parts for item in part):
         table = np.frombuffer(packed, dtype=_PACKED_ROW)
         pod_parts.append(np.full(len(table), index[pod], dtype=np.int64))
+        source_parts.append(np.full(len(table), READING_SOURCES.index(source), dtype=np.int64))
         hour_parts.append(table["hour"])
         injected_parts.append(table["injected"])
         withdrawn_parts.append(table["withdrawn"])
     if not pod_parts:
         empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, empty, empty
+        return empty, empty, empty, empty, empty
     return (
         np.concatenate(pod_parts),
+        np.concatenate(source_parts),
         np.concatenate(hour_parts).astype(np.int64),
         np.concatenate(injected_parts).astype(np.int64),
         np.concatenate(withdrawn_parts).astype(np.int64),
@@ -179,8 +189,12 @@ async def _copy_readings(
 
 
 async def load_packed(
-    engine: AsyncEngine, community_id: str, pods: list[str], period: Any
-) -> tuple[Any, Any, Any]:
+    engine: AsyncEngine,
+    community_id: str,
+    pods: list[str],
+    period: Any,
+    ranking: tuple[str, ...] = DEFAULT_RANKING,
+) -> RankedHours:
     """PostgreSQL: the period's readings as PODs × hours arrays, from the monthly packs.
 
     Packs missing or marked dirty by ingest are built from ``readings`` first; a mark is
@@ -217,13 +231,15 @@ async def load_packed(
             await _build_packs(engine, community_id, todo, month_period)
     if marks:
         await _clear_marks(engine, community_id, marks)
-    return await _read_packs(engine, community_id, pods, period, months)
+    return await _read_packs(
+        engine, community_id, pods=pods, period=period, months=months, ranking=ranking
+    )
 
 
 async def _build_packs(engine: AsyncEngine, community_id: str, pods: list[str], month: Any) -> None:
     """Pack a month of readings of these PODs (PODs without readings get an empty pack)."""
     async with engine.connect() as connection:
-        pod_i, hour_i, inj, wd = await _copy_readings(
+        pod_i, source_i, hour_i, inj, wd = await _copy_readings(
             connection,
             community_id=community_id,
             pods=pods,
@@ -232,26 +248,31 @@ async def _build_packs(engine: AsyncEngine, community_id: str, pods: list[str], 
             end=month.end_utc,
         )
     hours = month.hours
-    injected = np.zeros((len(pods), hours), dtype=">i4")
-    withdrawn = np.zeros((len(pods), hours), dtype=">i4")
-    present = np.zeros((len(pods), hours), dtype=np.uint8)
-    injected[pod_i, hour_i] = inj
-    withdrawn[pod_i, hour_i] = wd
-    present[pod_i, hour_i] = 1
+    count = len(READING_SOURCES)
+    injected = np.zeros((len(pods), count, hours), dtype=">i4")
+    withdrawn = np.zeros((len(pods), count, hours), dtype=">i4")
+    present = np.zeros((len(pods), count, hours), dtype=np.uint8)
+    injected[pod_i, source_i, hour_i] = inj
+    withdrawn[pod_i, source_i, hour_i] = wd
+    present[pod_i, source_i, hour_i] = 1
+    has = np.asarray(present.any(axis=2), dtype=np.bool_)
     now = utcnow()
-    rows = [
-        (
-            community_id,
-            pod,
-            month.start_utc,
-            hours,
-            injected[i].tobytes(),
-            withdrawn[i].tobytes(),
-            present[i].tobytes(),
-            now,
+    rows = []
+    for i, pod in enumerate(pods):
+        kept = np.flatnonzero(has[i])
+        rows.append(
+            (
+                community_id,
+                pod,
+                month.start_utc,
+                hours,
+                injected[i, kept].tobytes(),
+                withdrawn[i, kept].tobytes(),
+                present[i, kept].tobytes(),
+                now,
+                ",".join(READING_SOURCES[k] for k in kept.tolist()),
+            )
         )
-        for i, pod in enumerate(pods)
-    ]
     async with engine.connect() as connection:
         raw = await connection.get_raw_connection()
         driver: Any = raw.driver_connection
@@ -263,7 +284,7 @@ async def _build_packs(engine: AsyncEngine, community_id: str, pods: list[str], 
             )
             async with cursor.copy(
                 "COPY reading_packs_load (community_id, pod, month_start, hours, injected,"
-                " withdrawn, present, built_at) FROM STDIN"
+                " withdrawn, present, built_at, sources) FROM STDIN"
             ) as copy:
                 for row in rows:
                     await copy.write_row(row)
@@ -272,7 +293,7 @@ async def _build_packs(engine: AsyncEngine, community_id: str, pods: list[str], 
                 " ON CONFLICT (community_id, pod, month_start) DO UPDATE SET"
                 " hours = EXCLUDED.hours, injected = EXCLUDED.injected,"
                 " withdrawn = EXCLUDED.withdrawn, present = EXCLUDED.present,"
-                " built_at = EXCLUDED.built_at"
+                " built_at = EXCLUDED.built_at, sources = EXCLUDED.sources"
             )
 
 
@@ -297,40 +318,68 @@ async def _clear_marks(engine: AsyncEngine, community_id: str, marks: Any) -> No
 
 
 async def _read_packs(
-    engine: AsyncEngine, community_id: str, pods: list[str], period: Any, months: list[Any]
-) -> tuple[Any, Any, Any]:
+    engine: AsyncEngine,
+    community_id: str,
+    *,
+    pods: list[str],
+    period: Any,
+    months: list[Any],
+    ranking: tuple[str, ...],
+) -> RankedHours:
+    """The packs of the period, the best-ranked source of each POD-hour chosen."""
     index = {pod: i for i, pod in enumerate(pods)}
     offsets = {m.start_utc: (m.start_epoch_hour - period.start_epoch_hour, m.hours) for m in months}
     hours = period.hours
     injected = np.zeros((len(pods), hours), dtype=np.int64)
     withdrawn = np.zeros((len(pods), hours), dtype=np.int64)
     present = np.zeros((len(pods), hours), dtype=np.bool_)
+    chosen = np.full((len(pods), hours), -1, dtype=np.int8)
+    available = np.zeros((len(pods), len(READING_SOURCES)), dtype=np.int64)
+    worst_first = sorted(range(len(READING_SOURCES)), key=lambda s: _rank(ranking, s), reverse=True)
     async with engine.connect() as connection:
         raw = await connection.get_raw_connection()
         driver: Any = raw.driver_connection
         cursor = driver.cursor(binary=True)
         await cursor.execute(
-            "SELECT pod, month_start, hours, injected, withdrawn, present FROM reading_packs"
+            "SELECT pod, month_start, hours, injected, withdrawn, present, sources"
+            " FROM reading_packs"
             " WHERE community_id = %s AND month_start = ANY(%s) AND pod = ANY(%s)",
             (community_id, list(offsets), pods),
         )
         rows = await cursor.fetchall()
         await cursor.close()
         await driver.rollback()
-    for pod, month_start, month_hours, inj, wd, pres in rows:
+    for pod, month_start, month_hours, inj, wd, pres, sources in rows:
         offset, expected = offsets[as_utc(month_start)]
         if month_hours != expected:
             raise RuntimeError(f"pack of {pod} {month_start} has {month_hours} hours")
         first = max(0, -offset)
         last = min(month_hours, hours - offset)
-        if first >= last:
+        if first >= last or not sources:
             continue
         row = index[pod]
         target = slice(offset + first, offset + last)
-        injected[row, target] = np.frombuffer(inj, dtype=">i4")[first:last]
-        withdrawn[row, target] = np.frombuffer(wd, dtype=">i4")[first:last]
-        present[row, target] = np.frombuffer(pres, dtype=np.uint8)[first:last].astype(bool)
-    return injected, withdrawn, present
+        names = sources.split(",")
+        inj_all = np.frombuffer(inj, dtype=">i4").reshape(len(names), month_hours)
+        wd_all = np.frombuffer(wd, dtype=">i4").reshape(len(names), month_hours)
+        pres_all = np.frombuffer(pres, dtype=np.uint8).reshape(len(names), month_hours)
+        position = {READING_SOURCES.index(name): k for k, name in enumerate(names)}
+        for source in worst_first:
+            k = position.get(source)
+            if k is None:
+                continue
+            mask = pres_all[k, first:last].astype(bool)
+            available[row, source] += int(mask.sum())
+            injected[row, target][mask] = inj_all[k, first:last][mask]
+            withdrawn[row, target][mask] = wd_all[k, first:last][mask]
+            present[row, target] |= mask
+            chosen[row, target][mask] = source
+    return RankedHours(injected, withdrawn, present, chosen, available)
+
+
+def _rank(ranking: tuple[str, ...], source: int) -> int:
+    name = READING_SOURCES[source]
+    return ranking.index(name) if name in ranking else len(ranking)
 
 
 async def _load_prices(connection: AsyncConnection, community_id: str, period: Any) -> Any:
@@ -362,7 +411,8 @@ async def load_inputs(engine: AsyncEngine, community_id: str, period_text: str) 
             period = Period.parse(period_text, timezone)
         except InvalidInput as err:
             raise SettlementError(422, str(err)) from err
-        document = await community_document(connection, community_id, period.first_day)
+        # the registry as it was on the period's first day (dated changes undone)
+        document = await document_in_force(connection, community_id, period.first_day)
         try:
             community = check_community_file(document)
         except RegistryError as err:
@@ -371,9 +421,11 @@ async def load_inputs(engine: AsyncEngine, community_id: str, period_text: str) 
             {pod for m in document["members"] for pod in m["pods"]}
             | {p["pod"] for p in document["plants"]}
         )
-        energy = await _load_energy(connection, community_id, pods, period)
+        energy, ranked = await _load_energy(
+            connection, community_id, pods, period, source_ranking(document)
+        )
         prices = await _load_prices(connection, community_id, period)
-    return Inputs(document, community, energy, prices, period)
+    return Inputs(document, community, energy, prices, period, ranked)
 
 
 def _spans(hours: list[int] | np.ndarray, period: Any) -> list[list[str]]:
@@ -400,6 +452,8 @@ def settle_inputs(inputs: Inputs) -> tuple[dict[str, Any], dict[str, Any], Any]:
     hourly = result.hourly
     no_price = np.flatnonzero(~np.asarray(hourly.price_present))
     data["missing_prices"] = {"hours": len(no_price), "ranges": _spans(no_price, period)}
+    if inputs.ranked is not None:
+        data["readings_by_source"] = inputs.ranked.by_source()
     shared = np.asarray(hourly.shared_wh, dtype=np.int64)
     local_hours = np.array([period.hour_start(i).hour for i in range(period.hours)], dtype=np.int64)
     profile = {
@@ -408,86 +462,17 @@ def settle_inputs(inputs: Inputs) -> tuple[dict[str, Any], dict[str, Any], Any]:
         .tolist(),
         "shared_wh_by_month": {m["month"]: m["shared_wh"] for m in data.get("months", [])},
     }
+    add_report_figures(data, profile, inputs, result)
     return data, profile, result
 
 
-async def create_run(engine: AsyncEngine, community_id: str, period_text: str) -> dict[str, Any]:
-    """Settle a period into a new draft run; 409 when a final run covers any of its hours."""
-    inputs = await load_inputs(engine, community_id, period_text)
-    period = inputs.period
-    async with engine.connect() as connection:
-        clash = await _final_overlap(connection, community_id, period.start_utc, period.end_utc)
-    if clash is not None:
-        raise SettlementError(
-            409, f"the period overlaps the finalised run {clash.run_id} ({clash.period})"
-        )
-    data, profile, _ = await asyncio.to_thread(settle_inputs, inputs)
-    run_id = uuid.uuid4().hex
-    now = utcnow()
-    missing_readings = sum(item["hours"] for item in data["missing_readings"])
-    async with engine.begin() as connection:
-        await connection.execute(
-            insert(SettlementRun).values(
-                run_id=run_id,
-                community_id=community_id,
-                period=str(period),
-                status="draft",
-                period_start=period.start_utc,
-                period_end=period.end_utc,
-                created_at=now,
-                community_document=jsonable(inputs.document),
-                result=data,
-                hourly_profile=profile,
-                shared_wh=int(data["shared_wh"]),
-                tip_eur=data["tip_eur"],
-                valorisation_eur=data["valorisation_eur"],
-                missing_readings=missing_readings,
-                missing_prices=int(data["missing_prices"]["hours"]),
-            )
-        )
-        if data["plants"]:
-            await connection.execute(
-                insert(SettlementPlantResult),
-                [
-                    {
-                        "community_id": community_id,
-                        "run_id": run_id,
-                        "plant_id": p["id"],
-                        "allocated_wh": p["allocated_wh"],
-                        "incentivised_wh": p["incentivised_wh"],
-                        "tip_eur": p["tip_eur"],
-                        "valorisation_eur": p.get("valorisation_eur"),
-                    }
-                    for p in data["plants"]
-                ],
-            )
-        if data["members"]:
-            await connection.execute(
-                insert(SettlementMemberResult),
-                [
-                    {
-                        "community_id": community_id,
-                        "run_id": run_id,
-                        "member_id": m["id"],
-                        "shared_wh": m["shared_wh"],
-                        "amount_eur": m["amount_eur"],
-                    }
-                    for m in data["members"]
-                ],
-            )
-        if missing_readings or data["missing_prices"]["hours"]:
-            await connection.execute(
-                insert(Alert).values(
-                    community_id=community_id,
-                    kind="settlement_incomplete",
-                    message=(
-                        f"run {run_id} ({period}): {missing_readings} POD-hours without readings,"
-                        f" {data['missing_prices']['hours']} hours without a price"
-                    ),
-                    created_at=now,
-                )
-            )
-    return await get_run(engine, run_id, community_id)
+async def create_run(
+    engine: AsyncEngine, community_id: str, period_text: str, kind: str | None = None
+) -> dict[str, Any]:
+    """Settle a period into a new draft run (``service.runs``: kinds, corrections)."""
+    from .runs import create_cycle_run  # noqa: PLC0415 (runs builds on this module)
+
+    return await create_cycle_run(engine, community_id, period_text, kind)
 
 
 async def _final_overlap(
@@ -519,6 +504,11 @@ def run_view(row: Any, full: bool = True) -> dict[str, Any]:
         "valorisation_eur": row.valorisation_eur,
         "missing_readings": row.missing_readings,
         "missing_prices": row.missing_prices,
+        "kind": row.kind,
+        "supersedes": row.supersedes,
+        "superseded_by": row.superseded_by,
+        "current": row.status == "final" and row.superseded_by is None,
+        "forced_reason": row.forced_reason,
     }
     if full:
         view["result"] = row.result
@@ -539,8 +529,65 @@ async def get_run_row(engine: AsyncEngine, run_id: str, community_id: str | None
 
 
 async def get_run(engine: AsyncEngine, run_id: str, community_id: str | None) -> dict[str, Any]:
-    """A run with its result."""
-    return run_view(await get_run_row(engine, run_id, community_id))
+    """A run with its result; a final one with the readings of its period that came late."""
+    row = await get_run_row(engine, run_id, community_id)
+    view = run_view(row)
+    if row.status == "final" and row.finalised_at is not None:
+        async with engine.connect() as connection:
+            view["late_readings"] = await late_readings(
+                connection,
+                row.community_id,
+                as_utc(row.period_start),
+                as_utc(row.period_end),
+                as_utc(row.finalised_at),
+            )
+    return view
+
+
+async def late_readings_of(engine: AsyncEngine, community_id: str, period: Any) -> int:
+    """Readings of the period stored after the current final run of their hour was finalised
+    (late data: kept for a correction, never changing the final run)."""
+    final = (
+        select(SettlementRun.run_id)
+        .where(
+            SettlementRun.community_id == community_id,
+            SettlementRun.status == "final",
+            SettlementRun.superseded_by.is_(None),
+            SettlementRun.period_start <= Reading.hour_start,
+            SettlementRun.period_end > Reading.hour_start,
+            SettlementRun.finalised_at < Reading.received_at,
+        )
+        .exists()
+    )
+    async with engine.connect() as connection:
+        count = await connection.scalar(
+            select(func.count())
+            .select_from(Reading)
+            .where(
+                Reading.community_id == community_id,
+                Reading.hour_start >= period.start_utc,
+                Reading.hour_start < period.end_utc,
+                final,
+            )
+        )
+    return int(count or 0)
+
+
+async def late_readings(
+    connection: AsyncConnection, community_id: str, start: datetime, end: datetime, after: datetime
+) -> int:
+    """Readings of a finalised period stored (new or replaced) after it was finalised."""
+    count = await connection.scalar(
+        select(func.count())
+        .select_from(Reading)
+        .where(
+            Reading.community_id == community_id,
+            Reading.hour_start >= start,
+            Reading.hour_start < end,
+            Reading.received_at > after,
+        )
+    )
+    return int(count or 0)
 
 
 async def list_runs(engine: AsyncEngine, community_id: str | None) -> list[dict[str, Any]]:
@@ -554,28 +601,17 @@ async def list_runs(engine: AsyncEngine, community_id: str | None) -> list[dict[
 
 
 async def finalise_run(
-    engine: AsyncEngine, run_id: str, community_id: str | None
+    engine: AsyncEngine,
+    run_id: str,
+    community_id: str | None,
+    *,
+    force: bool = False,
+    reason: str | None = None,
 ) -> dict[str, Any]:
-    """Freeze a draft; 409 when it is final already or another final run overlaps."""
-    row = await get_run_row(engine, run_id, community_id)
-    if row.status == "final":
-        raise SettlementError(409, f"run {run_id} is final and cannot be changed")
-    async with engine.begin() as connection:
-        clash = await _final_overlap(
-            connection, row.community_id, as_utc(row.period_start), as_utc(row.period_end)
-        )
-        if clash is not None:
-            raise SettlementError(
-                409, f"the period overlaps the finalised run {clash.run_id} ({clash.period})"
-            )
-        result = await connection.execute(
-            update(SettlementRun)
-            .where(SettlementRun.run_id == run_id, SettlementRun.status == "draft")
-            .values(status="final", finalised_at=utcnow())
-        )
-        if not result.rowcount:
-            raise SettlementError(409, f"run {run_id} is final and cannot be changed")
-    return await get_run(engine, run_id, community_id)
+    """Freeze a draft, with the guards of ``service.runs`` (stale, incomplete, one final)."""
+    from .runs import finalise_cycle_run  # noqa: PLC0415 (runs builds on this module)
+
+    return await finalise_cycle_run(engine, run_id, community_id, force=force, reason=reason)
 
 
 async def summary(engine: AsyncEngine, community_id: str, period_text: str) -> dict[str, Any]:
@@ -629,3 +665,16 @@ async def summary(engine: AsyncEngine, community_id: str, period_text: str) -> d
 def parse_day(text: str) -> date:
     """A date (for statements)."""
     return date.fromisoformat(text)
+
+
+async def load_ranked(
+    engine: AsyncEngine,
+    community_id: str,
+    pods: list[str],
+    period: Any,
+    ranking: tuple[str, ...] = DEFAULT_RANKING,
+) -> RankedHours:
+    """The best-ranked source of each POD-hour of a period (what a run would use)."""
+    async with engine.connect() as connection:
+        _, ranked = await _load_energy(connection, community_id, pods, period, ranking)
+    return ranked

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -16,6 +17,11 @@ from ..models import Community, Pod, Token, utcnow
 ROLES = ("admin", "site", "viewer")
 TOKEN_PREFIX = "cer_"
 CACHE_SECONDS = 30.0
+#: valid tokens kept in the cache (a full cache is emptied: valid tokens are few)
+POSITIVE_CACHE_SIZE = 10_000
+#: unknown tokens kept apart, the oldest dropped first: a spray of random tokens cannot
+#: flush the valid ones (issue #12)
+UNKNOWN_CACHE_SIZE = 1_000
 
 
 class TokenError(ValueError):
@@ -99,13 +105,27 @@ async def create_token(
 class TokenStore:
     """Looks tokens up by hash, with a short cache (a revoked token stops within 30 s)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        positive_size: int = POSITIVE_CACHE_SIZE,
+        unknown_size: int = UNKNOWN_CACHE_SIZE,
+    ) -> None:
         self._engine = engine
-        self._cache: dict[str, tuple[float, Principal | None]] = {}
+        self._cache: dict[str, tuple[float, Principal]] = {}
+        self._unknown: OrderedDict[str, float] = OrderedDict()
+        self._positive_size = positive_size
+        self._unknown_size = unknown_size
+
+    @property
+    def unknown_cached(self) -> int:
+        """How many unknown tokens are cached."""
+        return len(self._unknown)
 
     def forget(self) -> None:
         """Drop the cache (after a revocation in this process)."""
         self._cache.clear()
+        self._unknown.clear()
 
     async def authenticate(self, token: str) -> Principal | None:
         """The principal of a token, or None when it is unknown or revoked."""
@@ -114,6 +134,9 @@ class TokenStore:
         cached = self._cache.get(digest)
         if cached is not None and cached[0] > now:
             return cached[1]
+        unknown_until = self._unknown.get(digest)
+        if unknown_until is not None and unknown_until > now:
+            return None
         async with self._engine.connect() as connection:
             row = (
                 await connection.execute(
@@ -122,14 +145,19 @@ class TokenStore:
                     )
                 )
             ).first()
-        principal = (
-            None
-            if row is None
-            else Principal(int(row.token_id), row.role, row.community_id, frozenset(row.pods or ()))
+        if row is None:
+            self._unknown[digest] = now + CACHE_SECONDS
+            self._unknown.move_to_end(digest)
+            while len(self._unknown) > self._unknown_size:
+                self._unknown.popitem(last=False)
+            return None
+        principal = Principal(
+            int(row.token_id), row.role, row.community_id, frozenset(row.pods or ())
         )
-        if len(self._cache) > 10_000:
+        if len(self._cache) >= self._positive_size:
             self._cache.clear()
         self._cache[digest] = (now + CACHE_SECONDS, principal)
+        self._unknown.pop(digest, None)
         return principal
 
 

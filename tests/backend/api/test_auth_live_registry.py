@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -154,7 +155,9 @@ async def test_registry_create_read_update_end_date(api: Api) -> None:
 
 
 async def test_community_post_creates_then_updates_by_name(api: Api) -> None:
-    data = {**COMMUNITY_A, "community": {**COMMUNITY_A["community"], "name": "CER Nuova"}}
+    # its own PODs: those of CER Test A are active there (a POD is in one community at a time)
+    text = json.dumps(COMMUNITY_A).replace("IT001E0000000", "IT001E0000010")
+    data = {**json.loads(text), "community": {**COMMUNITY_A["community"], "name": "CER Nuova"}}
     status, created, _ = await api.call("POST", "/communities", "root", json=data)
     assert status == 201 and created["id"] == "cer-nuova" and created["members"] == 2
     status, updated, _ = await api.call("POST", "/communities", "root", json=data)

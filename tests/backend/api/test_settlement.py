@@ -112,23 +112,29 @@ async def test_missing_prices_are_reported_not_zero(api: Api) -> None:
     assert run["missing_prices"] == HOURS
     assert run["result"]["errors"], "the engine says the prices are missing"
     status, alerts, _ = await api.call("GET", "/alerts", "viewer_a")
-    assert status == 200 and alerts[0]["kind"] == "settlement_incomplete"
+    assert status == 200 and alerts[0]["kind"] == "run_incomplete"
 
 
-async def test_finalised_runs_and_their_readings_are_immutable(api: Api) -> None:
+async def test_finalised_runs_are_immutable_and_late_readings_are_kept(api: Api) -> None:
     await upload_june(api)
     await store_june_prices(api)
     _, run, _ = await api.call("POST", "/settlements", "admin_a", json={"period": "2025-06"})
-    status, final, _ = await api.call("POST", f"/settlements/{run['id']}/finalise", "admin_a")
+    # POD_HOME never uploaded: the month is incomplete, finalised only when forced
+    force = {"force": True, "reason": "the comune's meter data comes later"}
+    status, final, _ = await api.call(
+        "POST", f"/settlements/{run['id']}/finalise", "admin_a", json=force
+    )
     assert status == 200 and final["status"] == "final" and final["finalised_at"]
+    assert final["forced_reason"] == force["reason"] and final["current"]
     status, problem, _ = await api.call("POST", f"/settlements/{run['id']}/finalise", "admin_a")
     assert status == 409 and problem["status"] == 409
     status, problem, _ = await api.call(
         "POST", "/settlements", "admin_a", json={"period": "2025-06"}
     )
-    assert status == 409
-    status, problem, _ = await api.call("POST", "/settlements", "admin_a", json={"period": "2025"})
-    assert status == 409
+    assert status == 409 and "correction" in problem["detail"]
+    # a final month never blocks the year run of its year
+    status, year, _ = await api.call("POST", "/settlements", "admin_a", json={"period": "2025"})
+    assert status == 201 and year["kind"] == "year"
     changed = {
         "pod": POD_PLANT,
         "readings": [
@@ -136,9 +142,8 @@ async def test_finalised_runs_and_their_readings_are_immutable(api: Api) -> None
         ],
     }
     status, answer, _ = await api.call("POST", "/readings", "site_plant", json=changed)
-    assert status == 200 and answer["accepted"] == 0
-    assert answer["rejected"][0]["status"] == 409
-    assert "finalised" in answer["rejected"][0]["message"]
+    assert status == 200 and answer["replaced"] == 1 and answer["late"] == 1
+    assert answer["rejected"] == []
     mixed = {
         "pod": POD_PLANT,
         "readings": [
@@ -147,10 +152,9 @@ async def test_finalised_runs_and_their_readings_are_immutable(api: Api) -> None
         ],
     }
     status, answer, _ = await api.call("POST", "/readings", "site_plant", json=mixed)
-    assert status == 200 and answer["accepted"] == 1
-    assert answer["rejected"][0]["status"] == 409
+    assert status == 200 and answer["accepted"] == 1 and answer["duplicates"] == 1
     status, again, _ = await api.call("GET", f"/settlements/{run['id']}", "viewer_a")
-    assert again["result"] == run["result"]
+    assert again["result"] == final["result"] and again["late_readings"] == 1
 
 
 async def test_reports_statements_and_summary(api: Api) -> None:

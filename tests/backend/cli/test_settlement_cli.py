@@ -268,12 +268,20 @@ def test_exit_codes_as_a_process(files: dict[str, Path], tmp_path: Path) -> None
     assert broken.returncode == 2
     assert "Traceback" not in broken.stderr and "not valid YAML" in broken.stderr
 
+    # a plant before the constitution is only a warning now (GSE-RULES §2) ...
     files["community"].write_text(
         COMMUNITY.replace("commissioned: 2025-02-15", "commissioned: 2024-01-15"), encoding="utf-8"
     )
+    warned = run_process("check", "--community", str(files["community"]))
+    assert warned.returncode == 0
+    assert "warning: plants[0].commissioned: in service before the CER" in warned.stdout
+    # ... and a member who cannot be a member is an error (GSE-RULES §8)
+    files["community"].write_text(
+        COMMUNITY.replace("type: person", "type: large_enterprise"), encoding="utf-8"
+    )
     rule = run_process("check", "--community", str(files["community"]))
     assert rule.returncode == 1
-    assert "not eligible for the TIP" in rule.stdout
+    assert "error: members[1].type: large_enterprise cannot be a member" in rule.stdout
 
 
 def test_unexpected_error_is_one_line(

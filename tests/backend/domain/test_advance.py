@@ -101,8 +101,6 @@ def test_needs_a_month() -> None:
 
 
 def test_advances_of_a_year_match_month_by_month() -> None:
-    from fractions import Fraction as F  # noqa: PLC0415
-
     from cer_backend.domain.advance import advances_of_months  # noqa: PLC0415
 
     community = make_community(
@@ -119,7 +117,8 @@ def test_advances_of_a_year_match_month_by_month() -> None:
         ],
     )
     months = [f"2025-{m:02d}" for m in range(1, 13)]
-    expected_tip = sum((monthly_advance(community, m).tip for m in months), F(0))
-    expected_val = sum((monthly_advance(community, m).valorisation for m in months), F(0))
-    assert advances_of_months(community, months) == (expected_tip, expected_val)
+    # GSE-RULES §5: the sum of the monthly amounts as paid (each rounded to the cent)
+    expected_tip = sum(monthly_advance(community, m).tip_cents for m in months)
+    expected_val = sum(monthly_advance(community, m).valorisation_cents for m in months)
+    assert advances_of_months(community, months) == {"AC001E01725": (expected_tip, expected_val)}
     assert advances_of_months(community, ["2023-01"]) is None

@@ -48,9 +48,16 @@ def test_nine_digit_pod_is_valid() -> None:
     assert not has_errors(result)
 
 
-def test_commissioned_before_constitution() -> None:
+def test_commissioned_before_constitution_is_a_warning() -> None:
+    """GSE-RULES §2: a warning, not an error (valorisation only, or the TIP when built for
+    the CER in 16/12/2021–24/01/2024)."""
     result = findings(plants=[plant("a", pod(1), 100, "2023-06-01")])
-    assert "plants[0].commissioned" in paths(result, "error")
+    assert not has_errors(result)
+    (finding,) = [f for f in result if f.path == "plants[0].commissioned"]
+    assert finding.level == "warning" and "built_for_cer" in finding.message
+    built = findings(plants=[plant("a", pod(1), 100, "2023-06-01", built_for_cer="doc 1/2023")])
+    (finding,) = [f for f in built if f.path == "plants[0].commissioned"]
+    assert finding.level == "warning" and "earns the TIP as built for the CER" in finding.message
 
 
 def test_pre_existing_cap_30_percent() -> None:
@@ -71,14 +78,16 @@ def test_pre_existing_cap_30_percent() -> None:
     assert "plants" in paths(too_much, "error")
 
 
-def test_large_enterprise_has_no_control_rights() -> None:
+def test_large_enterprise_cannot_be_a_member() -> None:
+    """GSE-RULES §8: an error now (it was a warning about control rights)."""
     result = findings(
         members=[
             member("comune", "municipality", [pod(1)]),
             member("big", "large_enterprise", [pod(2)]),
         ]
     )
-    assert "members[1].type" in paths(result, "warning")
+    assert "members[1].type" in paths(result, "error")
+    assert "members[1].type" not in paths(result, "warning")
     only_big = findings(
         members=[
             member("comune", "large_enterprise", [pod(1)]),
