@@ -52,10 +52,6 @@ UNITS = [
     "cer-backend-backup.timer",
     "cer-backend-prices.service",
     "cer-backend-prices.timer",
-    "cer-backend-alerts.service",
-    "cer-backend-alerts.timer",
-    "cer-backend-reports.service",
-    "cer-backend-reports.timer",
 ]
 TABLES = {
     "alembic_version",

@@ -8,8 +8,8 @@ the token in ``CER_METRICS_TOKEN`` (a token for the scraper only, compared in co
   counted by a middleware; ``route`` is the route's pattern, never the raw path.
 - ``cer_readings_received_total{outcome}``: hourly readings of ``POST /api/v1/readings``
   (accepted, duplicate, replaced, rejected); ``rate()`` of it is the ingest rate.
-- ``cer_readings_stored{source}``: readings in the database, per source when the readings
-  have a ``source`` column, else one series with ``source="any"``.
+- ``cer_readings_stored{source}``: readings in the database, per source (dso, ha, manual,
+  estimate).
 - ``cer_site_last_upload_age_seconds{community,pod}``: seconds since each POD's newest upload.
 - ``cer_alerts_open{community,kind}``: alerts not resolved.
 - ``cer_db_pool_*``: the connection pool; ``cer_database_up``: 1 when the queries answered.
@@ -35,10 +35,9 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import Collector
-from sqlalchemy import column, func, inspect, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.sql.expression import ColumnClause
 
 from .. import __version__
 from ..models import Alert, Reading, as_utc, table
@@ -74,20 +73,13 @@ class DatabaseFigures:
 
 
 def _read_figures(connection: Connection) -> DatabaseFigures:
-    """One consistent read of the figures (readings per source when the column exists)."""
+    """One consistent read of the figures."""
     readings = table(Reading)
-    columns = {column["name"] for column in inspect(connection).get_columns("readings")}
     figures = DatabaseFigures(up=True, read_at=time.monotonic())
-    if "source" in columns:
-        # by name: the column may be in the database before it is in this version's model
-        source: ColumnClause[str] = column("source")
-        rows = connection.execute(
-            select(source, func.count()).select_from(readings).group_by(source)
-        ).all()
-        figures.readings_by_source = {str(source): int(count) for source, count in rows}
-    else:
-        total = connection.execute(select(func.count()).select_from(readings)).scalar_one()
-        figures.readings_by_source = {"any": int(total)}
+    rows = connection.execute(
+        select(readings.c.source, func.count()).group_by(readings.c.source)
+    ).all()
+    figures.readings_by_source = {str(source): int(count) for source, count in rows}
     for community, pod, newest in connection.execute(
         select(readings.c.community_id, readings.c.pod, func.max(readings.c.received_at)).group_by(
             readings.c.community_id, readings.c.pod
