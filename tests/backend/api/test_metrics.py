@@ -133,3 +133,8 @@ async def test_readings_are_counted_per_source(api: Api, monkeypatch: pytest.Mon
     found = samples((await scrape(api, "root"))[2])
     assert value(found, "cer_readings_stored", source="ha") == 2
     assert value(found, "cer_readings_stored", source="dso") == 1
+    # the distributor's data is no upload of the site: only ha readings date the last one
+    async with engine.begin() as connection:
+        await connection.execute(text("UPDATE readings SET source = 'dso'"))
+    found = samples((await scrape(api, "root"))[2])
+    assert "cer_site_last_upload_age_seconds" not in found
