@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from cer_backend.models import Base
+
 ROOT = os.environ.get("CER_DEPLOY_ROOT", "")
 #: a folder of wheels in the root: the installer's pip runs offline from it
 WHEELS = os.environ.get("CER_DEPLOY_WHEELS", "")
@@ -53,24 +55,8 @@ UNITS = [
     "cer-backend-prices.service",
     "cer-backend-prices.timer",
 ]
-TABLES = {
-    "alembic_version",
-    "alerts",
-    "communities",
-    "live_snapshots",
-    "members",
-    "plants",
-    "pods",
-    "prices",
-    "reading_audit",
-    "reading_dirty",
-    "reading_packs",
-    "readings",
-    "settlement_member_results",
-    "settlement_plant_results",
-    "settlement_runs",
-    "tokens",
-}
+#: the tables the schema of this checkout has (the installer migrated to it)
+TABLES = {*Base.metadata.tables, "alembic_version"}
 
 
 def chroot(
