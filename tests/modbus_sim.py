@@ -563,3 +563,92 @@ class Em24Simulator(ModbusSimulator):
         """Set a point of ``EM24_POINTS`` in the meter's units (V, A, W, Hz, kWh)."""
         address, data_type, divisor = EM24_POINTS[name]
         self.set_value(address, round(value * divisor), data_type, WordOrder.LITTLE)
+
+
+# --- a hand-written Modbus TCP server, for misbehaviour pymodbus servers cannot play --------
+
+
+class HandWrittenModbusServer:
+    """A minimal Modbus TCP server (FC3/FC4 only) written with ``asyncio`` streams.
+
+    Each unit id has a behaviour, changeable while it runs: ``"answer"`` (registers from
+    ``registers``, 0 where unset), ``"silent"`` (reads the request, never answers: a unit a
+    gateway cannot reach), ``"close"`` (closes the session when it gets a request: a device
+    dropping the connection in the middle of a request), ``"exception:N"`` (exception code
+    N). Units not listed are silent. Counts connections and requests per unit.
+    """
+
+    def __init__(
+        self, behaviour: Mapping[int, str], registers: Mapping[int, int] | None = None
+    ) -> None:
+        """Prepare the server; nothing listens until :meth:`start`."""
+        self.host = HOST
+        self.port = 0
+        self.behaviour = dict(behaviour)
+        self.registers = dict(registers or {})
+        self.connections = 0
+        self.requests: dict[int, int] = {}
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        self._writers.add(writer)
+        try:
+            while True:
+                header = await reader.readexactly(7)
+                tid, _pid, length, unit = (
+                    int.from_bytes(header[0:2], "big"),
+                    header[2:4],
+                    int.from_bytes(header[4:6], "big"),
+                    header[6],
+                )
+                pdu = await reader.readexactly(length - 1)
+                self.requests[unit] = self.requests.get(unit, 0) + 1
+                mode = self.behaviour.get(unit, "silent")
+                if mode == "silent":
+                    continue
+                if mode == "close":
+                    break
+                function = pdu[0]
+                if mode.startswith("exception:"):
+                    answer = bytes([function | 0x80, int(mode.split(":")[1])])
+                else:
+                    address = int.from_bytes(pdu[1:3], "big")
+                    count = int.from_bytes(pdu[3:5], "big")
+                    words = [self.registers.get(address + i, 0) for i in range(count)]
+                    data = b"".join(word.to_bytes(2, "big") for word in words)
+                    answer = bytes([function, len(data)]) + data
+                frame = tid.to_bytes(2, "big") + b"\x00\x00"
+                frame += (len(answer) + 1).to_bytes(2, "big") + bytes([unit]) + answer
+                writer.write(frame)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            self._writers.discard(writer)
+            writer.close()
+
+    async def start(self) -> None:
+        """Listen on 127.0.0.1 (a free port)."""
+        self._server = await asyncio.start_server(self._serve, self.host, self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        """Close the listener and every session."""
+        if self._server is None:
+            return
+        self._server.close()
+        for writer in list(self._writers):
+            writer.close()
+        await self._server.wait_closed()
+        self._server = None
+
+    async def __aenter__(self) -> HandWrittenModbusServer:
+        """Start the server."""
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        """Stop the server."""
+        await self.stop()
