@@ -414,18 +414,36 @@ class SunSpecSimulator(ModbusSimulator):
             if kind == "meter" and meter_identity is not None:
                 self._common(address, 65, manufacturer, *meter_identity, version)
                 address += 65 + 2
-            image = SunSpecModelImage(self, model_id, address)
-            length = image.length
-            self.set_registers(address, [model_id, length, *([0] * length)])
-            for name, (_, data_type, _) in image.points.items():
-                if name.endswith("_SF"):
-                    image.set(name, DEFAULT_SCALE_FACTORS[name])
-                elif data_type is not F32:
-                    image.set(name, None)
-            setattr(self, kind, image)
-            address += length + 2
+            address = self._lay_model(kind, model_id, address)
         self.end_address = address
         self.set_registers(address, [0xFFFF, 0])
+        self._fill_defaults()
+
+    def _lay_model(self, kind: str, model_id: int, address: int) -> int:
+        """Write model ``model_id`` (header, sentinels, scale factors) at ``address`` as the
+        ``kind`` ("inverter" or "meter") image; the address after it."""
+        image = SunSpecModelImage(self, model_id, address)
+        length = image.length
+        self.set_registers(address, [model_id, length, *([0] * length)])
+        for name, (_, data_type, _) in image.points.items():
+            if name.endswith("_SF"):
+                image.set(name, DEFAULT_SCALE_FACTORS[name])
+            elif data_type is not F32:
+                image.set(name, None)
+        setattr(self, kind, image)
+        return address + length + 2
+
+    def replace_model(self, kind: str, model_id: int) -> None:
+        """While running, put ``model_id`` where the ``kind`` model is (a firmware update or
+        a setting switching float and integer models), with the default values and the end
+        marker right after it. The new model must not be longer than the old one."""
+        old: SunSpecModelImage | None = getattr(self, kind)
+        if old is None:
+            raise ValueError(f"no {kind} model to replace")
+        if SUNSPEC_MODEL_LENGTH[model_id] > old.length:
+            raise ValueError("the new model must fit where the old one was")
+        end = self._lay_model(kind, model_id, old.address)
+        self.set_registers(end, [0xFFFF, 0])
         self._fill_defaults()
 
     def _common(  # noqa: PLR0917 - the five strings of model 1
