@@ -566,16 +566,27 @@ class Em24Simulator(ModbusSimulator):
     }  # fmt: skip
 
     def __init__(
-        self, *, serial: str = "BX1234567", model_code: int = 1651, port: int | None = None
+        self,
+        *,
+        serial: str = "BX1234567",
+        model_code: int = 1651,
+        port: int | None = None,
+        with_export: bool = True,
     ) -> None:
-        """Every register of the blocks 0, then the defaults."""
+        """Every register of the blocks 0, then the defaults.
+
+        ``with_export=False``: a variant without the kWh(−) register 0x004E (reads of it get
+        exception 2, "illegal data address", as evcc issue #31143 reports).
+        """
         super().__init__(port=port)
         self.set_registers(0x0000, [0] * 0x36)
-        self.set_registers(0x004E, [0, 0])
+        if with_export:
+            self.set_registers(0x004E, [0, 0])
         self.set_registers(0x000B, [model_code])
         self.set_registers(0x5000, encode_string(serial, 7))
         for name, value in self.DEFAULTS.items():
-            self.set(name, value)
+            if with_export or name != "kwh_export":
+                self.set(name, value)
 
     def set(self, name: str, value: float) -> None:
         """Set a point of ``EM24_POINTS`` in the meter's units (V, A, W, Hz, kWh)."""

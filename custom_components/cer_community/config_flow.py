@@ -80,6 +80,9 @@ from .pod import is_valid_pod, normalise_pod
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 _PORT = NumberSelector(NumberSelectorConfig(min=1, max=65535, step=1, mode=NumberSelectorMode.BOX))
+#: Modbus unit id 0 is the broadcast address (Modbus Application Protocol v1.1b3 §4.1):
+#: refused in the forms with its own error rather than stored and never answered.
+MODBUS_BROADCAST_UNIT = 0
 _UNIT = NumberSelector(NumberSelectorConfig(min=0, max=255, step=1, mode=NumberSelectorMode.BOX))
 
 
@@ -209,6 +212,9 @@ async def _async_test_device(
     """Errors of a device about to be saved (duplicate, failed test read), and the device
     completed with what the test read found (its quantities and identity).
     """
+    if device.source is DeviceSource.MODBUS and device.unit == MODBUS_BROADCAST_UNIT:
+        # unit 0 is the broadcast address: devices execute writes to it and never answer
+        return {CONF_UNIT: "unit_broadcast"}, device
     for entry in hass.config_entries.async_entries(DOMAIN):
         for other in devices_of(entry.options):
             if other.device_id == device.device_id:

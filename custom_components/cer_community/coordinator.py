@@ -267,11 +267,14 @@ async def async_probe_device(hass: HomeAssistant, device: DeviceConfig) -> Probe
     source = make_source(hass, device)
     try:
         reading = await source.read()
+        refused = set(source.diagnostics().get("refused_optional", ()))
     except ValueError as err:  # the generic map, refused by the Modbus layer
         raise EntitySourceError("registers", "invalid_registers", "") from err
     finally:
         await source.close()
-    return ProbeResult(tuple(reading), source.identity, layout)
+    # an optional register the device refused (EM24 without kWh(−)) gets no entity
+    quantities = tuple(quantity for quantity in reading if str(quantity) not in refused)
+    return ProbeResult(quantities, source.identity, layout)
 
 
 async def _async_sunspec_layout(device: DeviceConfig) -> dict[str, Any]:

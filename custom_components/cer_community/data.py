@@ -29,6 +29,7 @@ from .const import (
     DeviceRole,
     DeviceSource,
 )
+from .modbus.connection import canonical_host
 
 if TYPE_CHECKING:
     from .coordinator import CommunityCoordinator, DeviceCoordinator, SiteCoordinator
@@ -120,7 +121,8 @@ class DeviceConfig:
         """Host, port, unit (and SunSpec model) of a Modbus device: what makes it the same
         device. An inverter and its meter behind one SunSpec address differ by model."""
         if self.source is DeviceSource.MODBUS and self.host is not None:
-            return (self.host.strip().lower(), self.port or 0, self.unit or 0, self.model_id)
+            host = canonical_host(self.host)  # localhost and 127.0.0.1 are one device
+            return (host, self.port or 0, self.unit or 0, self.model_id)
         return None
 
 

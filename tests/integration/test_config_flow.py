@@ -406,6 +406,15 @@ async def test_add_modbus_device_errors_then_success(
 
     result = await _opt(hass, flow_id, {**good, CONF_UNIT: 7})
     assert result["errors"] == {"base": "device_already_configured"}
+    # the same device spelt "localhost" (no read: the harness only allows 127.0.0.1)
+    result = await _opt(hass, flow_id, {**good, CONF_HOST: "LocalHost", CONF_UNIT: 7})
+    assert result["errors"] == {"base": "device_already_configured"}
+
+    # unit 0 is the broadcast address: refused with its own error, before any request
+    requests = sdm630.requests
+    result = await _opt(hass, flow_id, {**good, CONF_UNIT: 0})
+    assert result["errors"] == {CONF_UNIT: "unit_broadcast"}
+    assert sdm630.requests == requests
 
     with patch(f"{FLOW}.async_probe_device", side_effect=RuntimeError("boom")):
         result = await _opt(hass, flow_id, good)

@@ -77,6 +77,9 @@ async def test_three_devices_values_and_units(
 
     # EM24
     assert _value(hass, "sensor.municipio_lighting_energy_imported") == pytest.approx(9876.5)
+    # a meter on a load line has no exported energy (issue #14 item 5)
+    assert hass.states.get("sensor.municipio_lighting_energy_exported") is None
+    assert hass.states.get("sensor.municipio_grid_meter_energy_exported") is not None
 
     # per-phase values are diagnostics, disabled by default
     registry = er.async_get(hass)

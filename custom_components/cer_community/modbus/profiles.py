@@ -290,8 +290,17 @@ SDM630 = Profile(
 # different layout (import energy address unverified): not shipped, use "generic".
 
 
-def _gavazzi(quantity: Quantity, address: int, scale: float, data_type: DataType = S32) -> Field:
-    return Field(quantity, address, data_type, HOLDING, WordOrder.LITTLE, scale=scale)
+def _gavazzi(
+    quantity: Quantity,
+    address: int,
+    scale: float,
+    data_type: DataType = S32,
+    *,
+    optional: bool = False,
+) -> Field:
+    return Field(
+        quantity, address, data_type, HOLDING, WordOrder.LITTLE, scale=scale, optional=optional
+    )
 
 
 EM24 = Profile(
@@ -312,7 +321,9 @@ EM24 = Profile(
         _gavazzi(Q.ACTIVE_POWER, 0x0028, 0.1),  # W total, INT32 ÷10
         _gavazzi(Q.FREQUENCY, 0x0033, 0.1, U16),  # Hz, UINT16 ÷10
         _gavazzi(Q.ENERGY_IMPORTED, 0x0034, 100),  # kWh(+) total, INT32 ÷10 kWh → Wh
-        _gavazzi(Q.ENERGY_EXPORTED, 0x004E, 100),  # kWh(−) total, INT32 ÷10 kWh → Wh
+        # kWh(−) total, INT32 ÷10 kWh → Wh; absent on some variants (exception 2: evcc
+        # issue #31143), so optional: refused, it reads as None and power/import still work
+        _gavazzi(Q.ENERGY_EXPORTED, 0x004E, 100, optional=True),
     ),
     info_fields=(
         InfoField("model_code", 0x000B, 1, HOLDING, DataType.U16),  # victron carlo_gavazzi.py
