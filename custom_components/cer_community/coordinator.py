@@ -25,6 +25,7 @@ from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.sun import is_up
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import EnergyConverter, PowerConverter
@@ -32,6 +33,7 @@ from homeassistant.util.yaml import parse_yaml
 
 from .accounting import DeviceSample, HourFigures
 from .api import CerApiAuthError, CerApiClient, CerApiConnectionError, CerApiError, CommunityLive
+from .asleep import SleepWatch, asleep_reading
 from .compat import coordinator_entry_kwargs, update_failed
 from .const import (
     COMMUNITY_SCAN_INTERVAL,
@@ -390,6 +392,10 @@ class DeviceCoordinator(DataUpdateCoordinator[Reading]):
         self.source = make_source(hass, device)
         self.guard = CounterGuard()
         self.raw: Reading = {}
+        self.sleep = SleepWatch()
+        self.asleep = False
+        """An inverter that does not answer because it sleeps (see :mod:`.asleep`): its
+        reading is synthetic (power 0, counters held)."""
 
     @property
     def identity(self) -> DeviceIdentity:
@@ -400,6 +406,11 @@ class DeviceCoordinator(DataUpdateCoordinator[Reading]):
         try:
             raw = await self.source.read()
         except ModbusUnavailable as err:
+            if self._is_asleep():
+                if not self.asleep:
+                    LOGGER.debug("%s is asleep (no answer: %s): power 0", self.device.name, err)
+                self.asleep = True
+                return asleep_reading(self.data or {}, self._quantities())
             raise update_failed(
                 f"{self.device.name} does not answer: {err}",
                 "device_unavailable",
@@ -418,6 +429,8 @@ class DeviceCoordinator(DataUpdateCoordinator[Reading]):
                 {"device": self.device.name, "entity": err.entity_id},
             ) from err
         self.raw = raw
+        self.sleep.answered()
+        self.asleep = False
         held_before = set(self.guard.held)
         published, newly_held = self.guard.filter(raw, time.monotonic())
         for held in newly_held:
@@ -426,6 +439,24 @@ class DeviceCoordinator(DataUpdateCoordinator[Reading]):
             issue_id = counter_issue_id(self.entry.entry_id, self.device.device_id, quantity)
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
         return published
+
+    @property
+    def accounted_reading(self) -> Reading:
+        """What the site's accounting gets: the raw reading, or while asleep the asleep
+        reading (power 0, counters held: no energy, no gap)."""
+        return (self.data or {}) if self.asleep else self.raw
+
+    def _is_asleep(self) -> bool:
+        """Whether this silent device is an inverter asleep (night, or idle before), see
+        :mod:`.asleep`; meters and loads are never asleep."""
+        if self.device.role is not DeviceRole.PRODUCTION:
+            return False
+        now = dt_util.utcnow()
+        return self.sleep.is_asleep(self.data or {}, now, sun_up=is_up(self.hass, now))
+
+    def _quantities(self) -> list[Quantity]:
+        """The device's quantities (found by its test read, else its last reading)."""
+        return [Quantity(q) for q in self.device.quantities] or list(self.data or {})
 
     def _raise_counter_issue(self, held: HeldCounter) -> None:
         LOGGER.warning(
@@ -497,9 +528,9 @@ class SiteCoordinator(DataUpdateCoordinator["HourFigures | None"]):
         await asyncio.gather(*(device.async_refresh() for device in self.devices.values()))
         now = dt_util.utcnow()
         samples = [
-            DeviceSample(device_id, coordinator.device.role, coordinator.raw)
+            DeviceSample(device_id, coordinator.device.role, reading)
             for device_id, coordinator in self.devices.items()
-            if coordinator.last_update_success and coordinator.raw
+            if coordinator.last_update_success and (reading := coordinator.accounted_reading)
         ]
         if samples:
             self.uploader.record(now, samples)

@@ -246,7 +246,8 @@ class ModbusDevice:
             return
         state = self.last_reading.get(Quantity.INVERTER_STATE)
         if isinstance(error, ModbusUnavailable) and state in ASLEEP_STATES:
-            _LOGGER.info("%s is unavailable (asleep, last state %s): %s", self.name, state, error)
+            # asleep at night is not an error (issue #14 item 4): debug only
+            _LOGGER.debug("%s is unavailable (asleep, last state %s): %s", self.name, state, error)
         elif isinstance(error, ModbusUnavailable):
             _LOGGER.info("%s is unavailable: %s", self.name, error)
         else:
