@@ -88,9 +88,20 @@ class EntitySourceError(Exception):
 # --------------------------------------------------------------------------- backend
 
 
-async def async_check_backend(hass: HomeAssistant, url: str, token: str) -> None:
-    """Raise unless ``url`` is a backend of the contract that accepts ``token``."""
-    await CerApiClient.from_hass(hass, url, token).async_validate()
+async def async_check_backend(
+    hass: HomeAssistant, url: str, token: str, pod: str | None = None
+) -> None:
+    """Raise unless ``url`` is a backend of the contract that accepts ``token`` (and, with
+    ``pod``, lets it upload that POD's readings: a site token of that POD)."""
+    client = CerApiClient.from_hass(hass, url, token)
+    try:
+        await client.async_validate()
+    except (CerApiAuthError, CerApiConnectionError):
+        raise
+    except CerApiError as err:  # e.g. 404: something answers there, not this contract
+        raise CerApiConnectionError(f"not a CER Community backend: {err}") from err
+    if pod is not None:
+        await client.async_check_site(pod)
 
 
 # --------------------------------------------------------------------------- sources
