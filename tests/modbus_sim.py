@@ -265,7 +265,11 @@ class ModbusSimulator:
 # --- SunSpec ---------------------------------------------------------------------------------
 
 U16, S16, U32, S32, F32 = DataType.U16, DataType.S16, DataType.U32, DataType.S32, DataType.F32
-_SENTINEL = {U16: 0xFFFF, S16: 0x8000, U32: 0xFFFFFFFF, S32: 0x80000000}
+U64 = DataType.U64
+_SENTINEL = {
+    U16: 0xFFFF, S16: 0x8000, U32: 0xFFFFFFFF, S32: 0x80000000, U64: 0xFFFFFFFFFFFFFFFF
+}  # fmt: skip
+_UNSIGNED = {U16: U16, S16: U16, U32: U32, S32: U32, U64: U64}
 
 # point → (offset from the model ID register, type, scale-factor point or None)
 # sunspec/models json/model_103.json (101/102 identical), L = 50
@@ -316,13 +320,28 @@ MODEL_213_POINTS: dict[str, tuple[int, DataType, str | None]] = {
     "WphC": (34, F32, None), "TotWhExp": (60, F32, None), "TotWhImp": (68, F32, None),
 }  # fmt: skip
 
+# sunspec/models json/model_701.json (DER AC measurement), integer + SF, L = 153
+MODEL_701_POINTS: dict[str, tuple[int, DataType, str | None]] = {
+    "St": (3, U16, None), "InvSt": (4, U16, None), "W": (10, S16, "W_SF"),
+    "A": (14, S16, "A_SF"), "LNV": (16, U16, "V_SF"), "Hz": (17, U32, "Hz_SF"),
+    "TotWhInj": (19, U64, "TotWh_SF"), "TotWhAbs": (23, U64, "TotWh_SF"),
+    "TmpCab": (36, S16, "Tmp_SF"), "WL1": (41, S16, "W_SF"), "AL1": (45, S16, "A_SF"),
+    "VL1": (47, U16, "V_SF"), "WL2": (64, S16, "W_SF"), "AL2": (68, S16, "A_SF"),
+    "VL2": (70, U16, "V_SF"), "WL3": (87, S16, "W_SF"), "AL3": (91, S16, "A_SF"),
+    "VL3": (93, U16, "V_SF"), "A_SF": (113, S16, None), "V_SF": (114, S16, None),
+    "Hz_SF": (115, S16, None), "W_SF": (116, S16, None), "TotWh_SF": (120, S16, None),
+    "Tmp_SF": (122, S16, None),
+}  # fmt: skip
+
 SUNSPEC_MODEL_POINTS = {
+    701: MODEL_701_POINTS,
     **dict.fromkeys((101, 102, 103), MODEL_103_POINTS),
     **dict.fromkeys((111, 112, 113), MODEL_113_POINTS),
     **dict.fromkeys((201, 202, 203, 204), MODEL_203_POINTS),
     **dict.fromkeys((211, 212, 213, 214), MODEL_213_POINTS),
 }
 SUNSPEC_MODEL_LENGTH = {
+    701: 153,
     **dict.fromkeys((101, 102, 103), 50),
     **dict.fromkeys((111, 112, 113), 60),
     **dict.fromkeys((201, 202, 203, 204), 105),
@@ -357,9 +376,8 @@ class SunSpecModelImage:
             if data_type is F32:
                 self.sim.set_value(self.address + offset, math.nan, F32)
             else:
-                wide = data_type in (U32, S32)
                 self.sim.set_value(
-                    self.address + offset, _SENTINEL[data_type], U32 if wide else U16
+                    self.address + offset, _SENTINEL[data_type], _UNSIGNED[data_type]
                 )
             return
         raw = value
@@ -464,6 +482,9 @@ class SunSpecSimulator(ModbusSimulator):
                 "AphA": 8.5, "AphB": 8.6, "AphC": 8.4, "PhVphA": 230.1, "PhVphB": 229.8,
                 "PhVphC": 231.0, "W": 5800, "Hz": 50.01, "WH": 12_345_678, "DCW": 6000,
                 "TmpCab": 41.5, "St": 4,
+                # model 701's own names (W, Hz, TmpCab as above); InvSt 3 = RUNNING
+                "AL1": 8.5, "AL2": 8.6, "AL3": 8.4, "VL1": 230.1, "VL2": 229.8, "VL3": 231.0,
+                "WL1": 1930, "WL2": 1935, "WL3": 1935, "TotWhInj": 12_345_678, "InvSt": 3,
             }.items():  # fmt: skip
                 if point in inverter.points:
                     inverter.set(point, value)

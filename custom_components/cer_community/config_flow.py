@@ -139,7 +139,7 @@ MODBUS_SCHEMA = vol.Schema(
         vol.Required(CONF_PORT, default=DEFAULT_PORT): _PORT,
         vol.Required(CONF_UNIT, default=DEFAULT_UNIT): _UNIT,
         vol.Optional(CONF_MODEL_ID): NumberSelector(
-            NumberSelectorConfig(min=101, max=214, step=1, mode=NumberSelectorMode.BOX)
+            NumberSelectorConfig(min=101, max=701, step=1, mode=NumberSelectorMode.BOX)
         ),
         vol.Optional(CONF_INVERT_POWER, default=False): BooleanSelector(),
         vol.Optional(CONF_SWAP_ENERGY, default=False): BooleanSelector(),

@@ -51,7 +51,7 @@ from .modbus.connection import ModbusConnection, acquire_connection, release_con
 from .modbus.device import ModbusDevice, build_device
 from .modbus.errors import ModbusProtocolError, ModbusUnavailable
 from .modbus.quantities import Quantity
-from .modbus.sunspec import detect_sunspec
+from .modbus.sunspec import detect_sunspec, preferred_model
 from .uploader import SiteUploader
 
 __all__ = [
@@ -308,7 +308,7 @@ async def _async_sunspec_layout(device: DeviceConfig) -> dict[str, Any]:
             f"no readable SunSpec model {device.model_id or ''} in "
             f"{[model.model_id for model in info.models]}"
         )
-    chosen = next((model for model in models if model.kind == "inverter"), models[0])
+    chosen = preferred_model(models)
     return info.device_options(chosen)
 
 

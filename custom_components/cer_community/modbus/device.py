@@ -19,7 +19,7 @@ from .profiles import (
     parse_generic_registers,
 )
 from .quantities import Quantity
-from .sunspec import SunSpecInfo, SunSpecModel, detect_sunspec, read_common
+from .sunspec import SunSpecInfo, SunSpecModel, detect_sunspec, preferred_model, read_common
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def decode_field(field: Field, words: Mapping[tuple[int, int], int]) -> int | fl
         if not isinstance(sf, int) or sf not in SUNSPEC_SF_RANGE:
             return None
         exponent = sf
-    return scale_value(raw, field.scale, exponent)
+    return scale_value(raw, field.scale, exponent) + field.offset
 
 
 class ModbusDevice:
@@ -402,8 +402,7 @@ async def _build_sunspec(
             raise ModbusProtocolError(
                 f"unit {unit}: no readable SunSpec model in {[m.model_id for m in info.models]}"
             )
-        # an inverter first: it is what most units are; meters come after it in the chain
-        model = next((m for m in candidates if m.kind == "inverter"), candidates[0])
+        model = preferred_model(candidates)
         common = info.common_for(model)
         common_address = common.address if common else None
         invert_default = info.invert_power_default(model)

@@ -292,3 +292,53 @@ async def test_meter_with_its_own_common_model(socket_enabled: None, connect: Co
     assert meter.info.serial_number == "M-42"
     assert inverter.info.serial_number == "SIM-INV-0001"
     assert values[Q.ENERGY_IMPORTED] == 2_500_000
+
+
+async def test_der_model_701_alone(socket_enabled: None, connect: Connect) -> None:
+    """Issue #14 item 8: an inverter offering only SunSpec 701 (DER AC measurement, as SMA
+    ennexOS firmware does) is read: one request per poll, states aligned with model 103's."""
+    async with SunSpecSimulator(inverter_model=701, meter_model=None) as sim:
+        connection = connect(sim)
+        info = await detect_sunspec(connection, 1)
+        assert [m.model_id for m in info.readable_models] == [701]
+        assert info.readable_models[0].length == 153
+        device = await build_device(connection, 1, "sunspec")
+        values = await device.read()
+        assert values == {
+            Q.ACTIVE_POWER: 5800,
+            Q.FREQUENCY: 50.01,
+            Q.ENERGY_PRODUCED: 12_345_678,
+            Q.TEMPERATURE: 41.5,
+            Q.POWER_L1: 1930,
+            Q.POWER_L2: 1935,
+            Q.POWER_L3: 1935,
+            Q.CURRENT_L1: 8.5,
+            Q.CURRENT_L2: 8.6,
+            Q.CURRENT_L3: 8.4,
+            Q.VOLTAGE_L1: 230.1,
+            Q.VOLTAGE_L2: 229.8,
+            Q.VOLTAGE_L3: 231.0,
+            Q.INVERTER_STATE: 4,  # InvSt 3 RUNNING = St 4 MPPT of model 103
+        }
+        assert [(b.address, b.count) for b in device.plan] == [(40070, 123)]
+        sim.inverter.set("InvSt", 1)  # type: ignore[union-attr]  # SLEEPING
+        sim.inverter.set("TotWhInj", None)  # type: ignore[union-attr]  # all ones: sentinel
+        values = await device.read()
+        assert values[Q.INVERTER_STATE] == 2  # SLEEPING, as in 103
+        assert values[Q.ENERGY_PRODUCED] is None
+
+
+async def test_classic_inverter_model_preferred_over_701(
+    socket_enabled: None, connect: Connect
+) -> None:
+    """With both a 701 and a 103 (newer SMA firmware lists the 700 series first), the
+    103 is read unless the 701 is asked for."""
+    async with SunSpecSimulator(inverter_model=701, meter_model=103) as sim:
+        connection = connect(sim)
+        info = await detect_sunspec(connection, 1)
+        assert [m.model_id for m in info.readable_models] == [701, 103]
+        device = await build_device(connection, 1, "sunspec")
+        assert device.sunspec_model is not None
+        assert device.sunspec_model.model_id == 103
+        der = await build_device(connection, 1, "sunspec", {"model_id": 701})
+        assert (await der.read())[Q.ACTIVE_POWER] == 5800
