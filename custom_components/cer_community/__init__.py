@@ -32,9 +32,10 @@ from .const import (
     EntryType,
 )
 from .coordinator import CommunityCoordinator, DeviceCoordinator, SiteCoordinator
-from .data import CommunityRuntimeData, SiteRuntimeData, devices_of
+from .data import devices_of
 from .entity import community_device_info, device_identifier, site_device_info
 from .local_community import async_get_local_community
+from .runtime import CommunityRuntimeData, SiteRuntimeData
 from .uploader import SiteUploader
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]

@@ -1,10 +1,14 @@
-"""Types of the integration's configuration and runtime data."""
+"""Types of the integration's configuration: the devices of a site as stored in its options.
+
+The runtime data of a loaded entry is in :mod:`.runtime` (this module imports no
+coordinator: the coordinators import it).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from homeassistant.const import CONF_HOST, CONF_MODEL, CONF_NAME, CONF_PORT
 
@@ -30,10 +34,6 @@ from .const import (
     DeviceSource,
 )
 from .modbus.connection import canonical_host
-
-if TYPE_CHECKING:
-    from .coordinator import CommunityCoordinator, DeviceCoordinator, SiteCoordinator
-    from .uploader import SiteUploader
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,22 +129,3 @@ class DeviceConfig:
 def devices_of(options: Mapping[str, Any]) -> list[DeviceConfig]:
     """The devices stored in an entry's options."""
     return [DeviceConfig.from_dict(raw) for raw in options.get(CONF_DEVICES, [])]
-
-
-@dataclass(slots=True)
-class SiteRuntimeData:
-    """What a loaded site entry holds (``entry.runtime_data``)."""
-
-    devices: dict[str, DeviceCoordinator]
-    site: SiteCoordinator
-    uploader: SiteUploader
-    community: CommunityCoordinator
-    site_device_id: str
-    """Registry id of the site's device, parent of its meters and inverters."""
-
-
-@dataclass(slots=True)
-class CommunityRuntimeData:
-    """What a loaded community entry holds (``entry.runtime_data``)."""
-
-    community: CommunityCoordinator

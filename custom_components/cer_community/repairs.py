@@ -10,8 +10,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResult
 
 from .compat import get_runtime_data
-from .data import SiteRuntimeData
 from .modbus.quantities import Quantity
+from .runtime import SiteRuntimeData
 
 
 class CounterResetRepairFlow(RepairsFlow):

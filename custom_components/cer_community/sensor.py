@@ -31,9 +31,9 @@ from .api import CommunityLive
 from .compat import get_runtime_data
 from .const import DeviceRole
 from .coordinator import Reading
-from .data import CommunityRuntimeData, SiteRuntimeData
 from .entity import CerCommunityEntity, CerDeviceEntity, CerSiteEntity
 from .modbus.quantities import Quantity
+from .runtime import CommunityRuntimeData, SiteRuntimeData
 
 # Entities only read coordinator data: no limit on parallel updates.
 PARALLEL_UPDATES = 0

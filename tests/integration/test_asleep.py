@@ -21,8 +21,8 @@ from homeassistant.util import dt as dt_util
 
 from custom_components.cer_community.asleep import SleepWatch, asleep_reading, was_idle
 from custom_components.cer_community.compat import get_runtime_data
-from custom_components.cer_community.data import SiteRuntimeData
 from custom_components.cer_community.modbus.quantities import Quantity
+from custom_components.cer_community.runtime import SiteRuntimeData
 from tests.modbus_sim import SunSpecSimulator
 
 from .conftest import modbus_device, setup_entry, site_entry, unload_entry

@@ -15,7 +15,7 @@ from homeassistant.helpers import device_registry as dr
 
 from custom_components.cer_community.compat import get_runtime_data
 from custom_components.cer_community.const import CONF_DEVICES, DOMAIN, SERVICE_UPLOAD_NOW
-from custom_components.cer_community.data import CommunityRuntimeData, SiteRuntimeData
+from custom_components.cer_community.runtime import CommunityRuntimeData, SiteRuntimeData
 from tests.integration.backend_stub import BackendStub
 from tests.integration.conftest import (
     POD,

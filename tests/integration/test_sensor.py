@@ -12,7 +12,7 @@ from homeassistant.helpers import issue_registry as ir
 
 from custom_components.cer_community.compat import get_runtime_data
 from custom_components.cer_community.const import DOMAIN
-from custom_components.cer_community.data import SiteRuntimeData
+from custom_components.cer_community.runtime import SiteRuntimeData
 from tests.integration.conftest import (
     POD,
     modbus_device,
