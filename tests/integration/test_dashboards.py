@@ -315,3 +315,58 @@ async def test_upload_health_is_not_green_while_hours_fail(
     assert expected in rendered
     assert absent not in rendered
     assert "minutes" not in rendered and "hours" not in rendered
+
+
+#: Width for cards on a 412-px phone (16 px margins each side; at 1400 px a masonry column
+#: is narrower still), what a statistic card takes besides its name (padding and icon), and
+#: one character of the name (14 px): longer names are cut ("Municipio · pro…").
+PHONE_WIDTH_PX = 380
+CARD_CHROME_PX = 72
+NAME_CHAR_PX = 8
+
+
+def _statistic_names_with_columns(name: str) -> Iterator[tuple[str, int]]:
+    """(name of each statistic card, how many cards share its row)."""
+
+    def walk(card: dict[str, Any], columns: int) -> Iterator[tuple[str, int]]:
+        if card["type"] == "statistic":
+            yield str(card.get("name", "")), columns
+        children = card.get("cards", [])
+        if card["type"] == "grid":
+            inner = int(card.get("columns", 3))
+        elif card["type"] == "horizontal-stack":
+            inner = max(len(children), 1)
+        else:
+            inner = 1
+        for child in children:
+            yield from walk(child, columns * inner)
+
+    for view in _load(name)["views"]:
+        for card in view.get("cards", []):
+            yield from walk(card, 1)
+
+
+@pytest.mark.parametrize("name", DASHBOARDS)
+def test_statistic_names_fit_their_column_on_a_phone(name: str) -> None:
+    """Issue #14 item 13: statistic labels were cut on a 412-px phone and at 1400 px."""
+    checked = 0
+    for label, columns in _statistic_names_with_columns(name):
+        checked += 1
+        fits = (PHONE_WIDTH_PX // columns - CARD_CHROME_PX) // NAME_CHAR_PX
+        assert label, f"{name}: a statistic card without a name"
+        assert len(label) <= fits, f"{name}: {label!r} is cut in a column of {columns}"
+    assert checked or "building" in name
+
+
+#: What a gauge may measure: its name says which (not only where).
+GAUGE_MEASURES = ("Produzione", "Surplus", "Rete", "Consumo", "Immissione", "Prelievo")
+
+
+@pytest.mark.parametrize("name", DASHBOARDS)
+def test_gauges_say_what_they_measure(name: str) -> None:
+    """Issue #14 item 13: a gauge named "Municipio" did not say it shows production."""
+    gauges = [card for card in _cards(_load(name)["views"]) if card["type"] == "gauge"]
+    assert gauges, name
+    for gauge in gauges:
+        label = str(gauge.get("name", ""))
+        assert any(word in label for word in GAUGE_MEASURES), f"{name}: gauge {label!r}"
