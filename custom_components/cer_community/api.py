@@ -180,6 +180,16 @@ class CerApiClient:
         """
         return await self.get_community_live()
 
+    async def async_check_site(self, pod: str) -> None:
+        """Check that the token may upload readings for ``pod``: an empty
+        ``POST /readings`` (nothing stored, the contract's own rights check).
+
+        Raises :class:`CerApiAuthError` (401: unknown token; 403: not a site token of this
+        POD, e.g. a viewer token), :class:`CerApiError` with status 404/422 when the
+        community has no such POD, :class:`CerApiConnectionError` when it does not answer.
+        """
+        await self.post_readings(pod, [])
+
     async def post_readings(
         self, pod: str, readings: Sequence[Mapping[str, Any]]
     ) -> ReadingsResult:
