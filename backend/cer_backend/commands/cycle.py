@@ -62,6 +62,12 @@ def _run_async(args: argparse.Namespace, work: Callable[[Any], Awaitable[Any]]) 
     try:
         return asyncio.run(run())
     except SettlementError as err:
+        # the API's problem body on stdout (a script reads the guards' figures), lines on stderr
+        problem: dict[str, Any] = {"status": err.status, "detail": str(err), "errors": err.problems}
+        figures = getattr(err, "figures", None)
+        if figures:
+            problem["guards"] = figures
+        _print_json(problem)
         _refusal(str(err), [p.get("message", "") for p in err.problems], err.status)
     except GseError as err:
         _refusal(str(err), err.problems, err.status)
