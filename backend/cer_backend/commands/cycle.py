@@ -1,7 +1,8 @@
 """``cer-backend settlement run|list|show|finalise`` and ``gse import|status``.
 
 The operating cycle from the shell, with the guards and the JSON of the API: each command
-prints the API's JSON answer. A refusal prints one line per problem on stderr and exits 1
+prints the API's JSON answer. A settlement refusal prints the API's problem body (with the
+guards' figures) on stdout and one line per problem on stderr; every refusal exits 1
 when a guard refused (stale, incomplete, a final run exists: HTTP 409) and 2 for what the
 user asked wrong (an unknown run or community, a bad period or file: HTTP 404/422).
 """
@@ -62,6 +63,12 @@ def _run_async(args: argparse.Namespace, work: Callable[[Any], Awaitable[Any]]) 
     try:
         return asyncio.run(run())
     except SettlementError as err:
+        # the API's problem body on stdout (a script reads the guards' figures), lines on stderr
+        problem: dict[str, Any] = {"status": err.status, "detail": str(err), "errors": err.problems}
+        figures = getattr(err, "figures", None)
+        if figures:
+            problem["guards"] = figures
+        _print_json(problem)
         _refusal(str(err), [p.get("message", "") for p in err.problems], err.status)
     except GseError as err:
         _refusal(str(err), err.problems, err.status)

@@ -83,8 +83,10 @@ def test_settlement_and_gse_commands_answer_the_api_json(shell: Any, tmp_path: P
     run = json.loads(out)
     assert code == 0 and run["kind"] == "month" and run["status"] == "draft"
     # no readings at all: incomplete, refused like the API (409 → exit 1)
-    code, _, err = shell("settlement", "finalise", run["id"], "--community", "cer-test-a")
+    code, out, err = shell("settlement", "finalise", run["id"], "--community", "cer-test-a")
     assert code == 1 and "coverage 0.00 %" in err
+    problem = json.loads(out)  # the API's problem body, with the guards' figures
+    assert problem["status"] == 409 and problem["guards"]["completeness"]["present_pod_hours"] == 0
     code, out, _ = shell(
         "settlement",
         "finalise",
