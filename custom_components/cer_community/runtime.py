@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .coordinator import CommunityCoordinator, DeviceCoordinator, SiteCoordinator
+from .money import MoneyCoordinator
 from .uploader import SiteUploader
 
 
@@ -29,3 +30,5 @@ class CommunityRuntimeData:
     """What a loaded community entry holds (``entry.runtime_data``)."""
 
     community: CommunityCoordinator
+    money: MoneyCoordinator | None = None
+    """Today's and this month's shared energy and estimated income (backend summary)."""

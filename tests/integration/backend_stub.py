@@ -62,6 +62,12 @@ class BackendStub:
         self.requests: list[tuple[str, str, int]] = []
         self.live: dict[str, dict[str, Any]] = {}
         self.settled: set[datetime] = set()
+        #: answers of GET /community/summary by kind of period ("day", "month"), the shape
+        #: of the backend's (money as decimal strings)
+        self.summaries: dict[str, dict[str, Any]] = {
+            "day": {"shared_wh": 12_500, "tip_eur": "1.38", "valorisation_eur": "0.10"},
+            "month": {"shared_wh": 812_345, "tip_eur": "89.77", "valorisation_eur": "6.63"},
+        }
         self.fail_status: int | None = None
         self.delay_s = 0.0
         self.arrived = asyncio.Event()
@@ -81,6 +87,7 @@ class BackendStub:
         app.router.add_post("/api/v1/readings", self._readings)
         app.router.add_post("/api/v1/live", self._post_live)
         app.router.add_get("/api/v1/community/live", self._community_live)
+        app.router.add_get("/api/v1/community/summary", self._community_summary)
         app.router.add_get("/api/v1/health", self._health)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -252,6 +259,20 @@ class BackendStub:
         if isinstance(token, web.Response):
             return token
         return web.json_response(self.community())
+
+    async def _community_summary(self, request: web.Request) -> web.Response:
+        token = self._token(request)
+        if isinstance(token, web.Response):
+            return token
+        period = request.query.get("period", "")
+        kind = {10: "day", 7: "month"}.get(len(period))
+        if kind is None:
+            return _problem(422, "Invalid period", "YYYY, YYYY-MM or YYYY-MM-DD")
+        figures = self.summaries[kind]
+        estimated = float(figures["tip_eur"]) + float(figures["valorisation_eur"])
+        return web.json_response(
+            {"period": period, **figures, "estimated_eur": f"{estimated:.2f}", "sites": []}
+        )
 
     def community(self) -> dict[str, Any]:
         """The community live object computed from the live data received."""
