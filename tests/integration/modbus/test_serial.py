@@ -19,7 +19,7 @@ pytest.importorskip("serial", reason="pyserial is needed for Modbus RTU")
 
 def _sdm120_image() -> dict[int, int]:
     """Input registers of an Eastron SDM120 (float32): 0x0000–0x004B."""
-    image = {address: 0 for address in range(0x0000, 0x004C)}
+    image = dict.fromkeys(range(0x0000, 0x004C), 0)
     for address, value in {0x0000: 229.5, 0x0006: 1.5, 0x000C: 320.0, 0x0048: 1500.5}.items():
         high, low = encode_value(value, DataType.F32)
         image[address], image[address + 1] = high, low
