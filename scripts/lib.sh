@@ -139,6 +139,8 @@ sid_mount() {
   sid_copy_host_files
   as_root mkdir -p "$SID_ROOT/work/repo"
   mountpoint -q "$SID_ROOT/proc" || as_root mount -t proc proc "$SID_ROOT/proc"
+  # pseudo-terminals: the serial RTU tests join two of them as an RS-485 line
+  mountpoint -q "$SID_ROOT/dev/pts" || as_root mount --bind /dev/pts "$SID_ROOT/dev/pts"
   mountpoint -q "$SID_ROOT/work/repo" || as_root mount --bind "$REPO_ROOT" "$SID_ROOT/work/repo"
   SID_MOUNTED=1
 }
@@ -146,6 +148,7 @@ sid_umount() {
   [ "$SID_MOUNTED" -eq 1 ] || return 0
   mountpoint -q "$SID_ROOT/work/repo" && as_root umount "$SID_ROOT/work/repo"
   mountpoint -q "$SID_ROOT/proc" && as_root umount "$SID_ROOT/proc"
+  mountpoint -q "$SID_ROOT/dev/pts" && as_root umount "$SID_ROOT/dev/pts"
   SID_MOUNTED=0
 }
 

@@ -702,3 +702,111 @@ class HandWrittenModbusServer:
     async def __aexit__(self, *exc_info: object) -> None:
         """Stop the server."""
         await self.stop()
+
+
+# --- serial RTU over a pseudo-terminal pair ----------------------------------------------------
+
+
+class PtyPair:
+    """Two pseudo-terminals joined back to back (what ``socat pty pty`` does), in-process.
+
+    ``device_path`` is the simulated meter's end, ``client_path`` the integration's: bytes
+    written on one come out of the other. The relay runs on the event loop.
+    """
+
+    def __init__(self) -> None:
+        """Open both terminals in raw mode (no echo, no line discipline)."""
+        import os  # noqa: PLC0415
+        import tty  # noqa: PLC0415
+
+        self._os = os
+        self._masters: list[int] = []
+        self._slaves: list[int] = []
+        self.paths: list[str] = []
+        for _ in range(2):
+            master, slave = os.openpty()
+            tty.setraw(slave)
+            tty.setraw(master)
+            self._masters.append(master)
+            self._slaves.append(slave)
+            self.paths.append(os.ttyname(slave))
+        self.device_path, self.client_path = self.paths
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _relay(self, source: int, target: int) -> None:
+        try:
+            data = self._os.read(source, 4096)
+        except OSError:
+            return
+        if data:
+            self._os.write(target, data)
+
+    def start(self) -> None:
+        """Relay bytes both ways on the running loop."""
+        self._loop = asyncio.get_running_loop()
+        first, second = self._masters
+        self._loop.add_reader(first, self._relay, first, second)
+        self._loop.add_reader(second, self._relay, second, first)
+
+    def close(self) -> None:
+        """Stop relaying and close every descriptor."""
+        if self._loop is not None:
+            for master in self._masters:
+                self._loop.remove_reader(master)
+        for fd in (*self._masters, *self._slaves):
+            with contextlib.suppress(OSError):
+                self._os.close(fd)
+
+
+class SerialSimulator(ModbusSimulator):
+    """A real pymodbus **serial RTU** server on the device end of a :class:`PtyPair`.
+
+    Same register image and ``set`` helpers as :class:`ModbusSimulator`; the client connects
+    to ``client_path`` with ``baudrate`` (8 data bits, ``parity``, ``stopbits``).
+    """
+
+    def __init__(
+        self,
+        holding: Mapping[int, int] | None = None,
+        input: Mapping[int, int] | None = None,
+        *,
+        baudrate: int = 9600,
+        parity: str = "N",
+        stopbits: int = 1,
+    ) -> None:
+        """Prepare the image and the terminals; nothing runs until :meth:`start`."""
+        super().__init__(holding, input, port=1)
+        self.baudrate = baudrate
+        self.parity = parity
+        self.stopbits = stopbits
+        self.pty = PtyPair()
+        self.client_path = self.pty.client_path
+
+    async def start(self) -> None:
+        """Serve the image as an RTU device on the terminal."""
+        if self.running:
+            return
+        from pymodbus.server import ModbusSerialServer  # noqa: PLC0415
+
+        self.pty.start()
+        server = ModbusSerialServer(
+            self._context(),
+            port=self.pty.device_path,
+            baudrate=self.baudrate,
+            parity=self.parity,
+            stopbits=self.stopbits,
+            bytesize=8,
+        )
+        if "background" in inspect.signature(server.serve_forever).parameters:
+            await server.serve_forever(background=True)
+        else:
+            self._task = asyncio.create_task(server.serve_forever())
+            await asyncio.sleep(0.2)
+            if self._task.done():
+                await self._task
+        self._server = server
+
+    async def stop(self) -> None:
+        """Stop the server and close the terminals."""
+        await super().stop()
+        self.pty.close()

@@ -36,6 +36,7 @@ from .coordinator import CommunityCoordinator, DeviceCoordinator, SiteCoordinato
 from .data import devices_of
 from .entity import community_device_info, device_identifier, site_device_info
 from .local_community import async_get_local_community
+from .money import MoneyCoordinator
 from .runtime import CommunityRuntimeData, SiteRuntimeData
 from .uploader import SiteUploader
 
@@ -132,9 +133,12 @@ async def _async_setup_community(hass: HomeAssistant, entry: ConfigEntry) -> Non
     coordinator = CommunityCoordinator(hass, entry, client.get_community_live, source="backend")
     await coordinator.async_config_entry_first_refresh()
     alerts = AlertsCoordinator(hass, entry, client)
-    set_runtime_data(entry, CommunityRuntimeData(community=coordinator, alerts=alerts))
+    money = MoneyCoordinator(hass, entry, client)
+    set_runtime_data(entry, CommunityRuntimeData(community=coordinator, alerts=alerts, money=money))
     entry.async_on_unload(alerts.remove_issues)
     await alerts.async_refresh()  # a backend without alerts does not stop the entry
+    # the money sensors wait for the summary: a month without prices yet does not stop the entry
+    await money.async_refresh()
 
 
 async def _async_setup_site(hass: HomeAssistant, entry: ConfigEntry) -> None:

@@ -27,6 +27,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 import aiohttp
@@ -114,6 +115,28 @@ class CommunityLive:
             sites_reporting=int(raw.get("sites_reporting") or 0),
             sites_total=int(raw.get("sites_total") or 0),
             tip_estimate_eur_mwh=None if tip is None else float(tip),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CommunitySummary:
+    """Shared energy and estimated money of a period (``GET /api/v1/community/summary``)."""
+
+    period: str
+    shared_wh: int
+    tip_eur: Decimal
+    valorisation_eur: Decimal
+    estimated_eur: Decimal
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> CommunitySummary:
+        """Read the backend's JSON (money as decimal strings, exact)."""
+        return cls(
+            period=str(raw["period"]),
+            shared_wh=int(raw["shared_wh"]),
+            tip_eur=Decimal(str(raw["tip_eur"])),
+            valorisation_eur=Decimal(str(raw["valorisation_eur"])),
+            estimated_eur=Decimal(str(raw["estimated_eur"])),
         )
 
 
@@ -228,6 +251,14 @@ class CerApiClient:
     async def get_community_live(self) -> CommunityLive:
         """The community's figures of the current hour."""
         return self._community(await self._request("GET", "/community/live", None))
+
+    async def get_community_summary(self, period: str) -> CommunitySummary:
+        """Shared energy and estimated money of ``period`` (``2025-06`` or ``2025-06-01``)."""
+        body = await self._request("GET", f"/community/summary?period={period}", None)
+        try:
+            return CommunitySummary.from_json(body)
+        except (KeyError, TypeError, ValueError, ArithmeticError) as err:
+            raise CerApiConnectionError(f"unexpected community summary: {body!r}") from err
 
     @staticmethod
     def _community(body: Mapping[str, Any]) -> CommunityLive:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from .alerts import AlertsCoordinator
 from .coordinator import CommunityCoordinator, DeviceCoordinator, SiteCoordinator
+from .money import MoneyCoordinator
 from .uploader import SiteUploader
 
 
@@ -32,3 +33,5 @@ class CommunityRuntimeData:
     community: CommunityCoordinator
     alerts: AlertsCoordinator | None = None
     """The backend's open alerts (``alerts.py``)."""
+    money: MoneyCoordinator | None = None
+    """Today's and this month's shared energy and estimated income (backend summary)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -26,14 +27,21 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.helpers.typing import StateType
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .alerts import OpenAlertsSensor
 from .api import CommunityLive
 from .compat import get_runtime_data
 from .const import DeviceRole
 from .coordinator import Reading
-from .entity import CerCommunityEntity, CerDeviceEntity, CerSiteEntity
+from .entity import (
+    CerCommunityEntity,
+    CerDeviceEntity,
+    CerSiteEntity,
+    community_device_info,
+)
 from .modbus.quantities import Quantity
+from .money import CommunityMoney, MoneyCoordinator
 from .runtime import CommunityRuntimeData, SiteRuntimeData
 
 # Entities only read coordinator data: no limit on parallel updates.
@@ -304,6 +312,58 @@ COMMUNITY_SENSORS: tuple[CerCommunitySensorDescription, ...] = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class CerMoneySensorDescription(SensorEntityDescription):
+    """A figure of the community's day or month (backend summary)."""
+
+    value_fn: Callable[[CommunityMoney], StateType | Decimal]
+    last_reset_fn: Callable[[CommunityMoney], datetime] | None = None
+
+
+def _money(key: str, value_fn: Callable[[CommunityMoney], Decimal], reset: str) -> Any:
+    return CerMoneySensorDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.MONETARY,
+        state_class=SensorStateClass.TOTAL,
+        native_unit_of_measurement="EUR",
+        suggested_display_precision=2,
+        value_fn=value_fn,
+        last_reset_fn=(lambda m: m.day_start) if reset == "day" else (lambda m: m.month_start),
+    )
+
+
+def _shared(key: str, value_fn: Callable[[CommunityMoney], int], reset: str) -> Any:
+    return CerMoneySensorDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL,
+        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=1,
+        value_fn=value_fn,
+        last_reset_fn=(lambda m: m.day_start) if reset == "day" else (lambda m: m.month_start),
+    )
+
+
+#: Money on the staff dashboard (issue #14 item 11): the community entry only.
+MONEY_SENSORS: tuple[CerMoneySensorDescription, ...] = (
+    _shared("community_shared_energy_today", lambda m: m.today_shared_wh, "day"),
+    _money("community_estimated_income_today", lambda m: m.today_estimated_eur, "day"),
+    _shared("community_shared_energy_month", lambda m: m.month_shared_wh, "month"),
+    _money("community_estimated_income_month", lambda m: m.month_estimated_eur, "month"),
+    CerMoneySensorDescription(
+        key="community_average_tip_month",
+        translation_key="community_average_tip_month",
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement="€/MWh",
+        suggested_display_precision=2,
+        value_fn=lambda m: m.month_average_tip_eur_mwh,
+    ),
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant, entry: ConfigEntry, async_add_entities: AddEntitiesCallback
 ) -> None:
@@ -316,6 +376,10 @@ async def async_setup_entry(
         )
         if runtime.alerts is not None:
             entities.append(OpenAlertsSensor(runtime.alerts))
+        if runtime.money is not None:
+            entities.extend(
+                CerMoneySensor(runtime.money, description) for description in MONEY_SENSORS
+            )
         async_add_entities(entities)
         return
     assert isinstance(runtime, SiteRuntimeData)
@@ -390,3 +454,33 @@ class CerCommunitySensor(CerCommunityEntity, SensorEntity):
         if not self.entity_description.resets_hourly or self.coordinator.data is None:
             return None
         return self.coordinator.data.hour_start
+
+
+class CerMoneySensor(CoordinatorEntity[MoneyCoordinator], SensorEntity):
+    """Today's or this month's shared energy or estimated income of the community."""
+
+    _attr_has_entity_name = True
+    entity_description: CerMoneySensorDescription
+
+    def __init__(
+        self, coordinator: MoneyCoordinator, description: CerMoneySensorDescription
+    ) -> None:
+        """On the community's device; unique id from the entry and the figure."""
+        super().__init__(coordinator)
+        self.entity_description = description
+        entry = coordinator.entry
+        self._attr_unique_id = f"community_{entry.entry_id}_{description.key}"
+        self._attr_device_info = community_device_info(entry, coordinator.hass.config.language)
+
+    @property
+    def native_value(self) -> StateType | Decimal:
+        """The figure of the last summary."""
+        data: CommunityMoney | None = self.coordinator.data
+        return None if data is None else self.entity_description.value_fn(data)
+
+    @property
+    def last_reset(self) -> datetime | None:
+        """Start of the day or month the figure counts from."""
+        data: CommunityMoney | None = self.coordinator.data
+        reset = self.entity_description.last_reset_fn
+        return None if data is None or reset is None else reset(data)

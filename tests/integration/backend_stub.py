@@ -68,6 +68,12 @@ class BackendStub:
         #: open alerts as ``GET /api/v1/alerts`` lists them; acknowledgements received
         self.alerts: list[dict[str, Any]] = []
         self.acks: list[tuple[int, str]] = []
+        #: answers of GET /community/summary by kind of period ("day", "month"), the shape
+        #: of the backend's (money as decimal strings)
+        self.summaries: dict[str, dict[str, Any]] = {
+            "day": {"shared_wh": 12_500, "tip_eur": "1.38", "valorisation_eur": "0.10"},
+            "month": {"shared_wh": 812_345, "tip_eur": "89.77", "valorisation_eur": "6.63"},
+        }
         self.fail_status: int | None = None
         #: a batch holding a reading with this withdrawal is refused whole (422), as an older
         #: backend or a proxy could do (issue #12: the uploader isolates it)
@@ -90,6 +96,7 @@ class BackendStub:
         app.router.add_post("/api/v1/readings", self._readings)
         app.router.add_post("/api/v1/live", self._post_live)
         app.router.add_get("/api/v1/community/live", self._community_live)
+        app.router.add_get("/api/v1/community/summary", self._community_summary)
         app.router.add_get("/api/v1/health", self._health)
         app.router.add_get("/api/v1/alerts", self._alerts)
         app.router.add_post("/api/v1/alerts/{alert_id}/ack", self._ack)
@@ -296,6 +303,20 @@ class BackendStub:
         self.acks.append((alert_id, note))
         alert.update(acknowledged=True, ack_note=note)
         return web.json_response(alert)
+
+    async def _community_summary(self, request: web.Request) -> web.Response:
+        token = self._token(request)
+        if isinstance(token, web.Response):
+            return token
+        period = request.query.get("period", "")
+        kind = {10: "day", 7: "month"}.get(len(period))
+        if kind is None:
+            return _problem(422, "Invalid period", "YYYY, YYYY-MM or YYYY-MM-DD")
+        figures = self.summaries[kind]
+        estimated = float(figures["tip_eur"]) + float(figures["valorisation_eur"])
+        return web.json_response(
+            {"period": period, **figures, "estimated_eur": f"{estimated:.2f}", "sites": []}
+        )
 
     def community(self) -> dict[str, Any]:
         """The community live object computed from the live data received."""

@@ -280,3 +280,41 @@ async def test_device_models_follow_the_language(
     assert models == {site_model, community_model}
     await unload_entry(hass, site)
     await unload_entry(hass, community)
+
+
+async def test_money_of_the_day_and_month_on_the_community_entry(
+    hass: HomeAssistant, backend: BackendStub
+) -> None:
+    """Issue #14 item 11: today's and this month's shared energy, estimated income (TIP +
+    valorisation) and the month's average TIP, from the backend's summary, exact."""
+    hass.config.language = "en"
+    entry = community_entry(backend)
+    await setup_entry(hass, entry)
+    states = {
+        key: hass.states.get(f"sensor.cer_comune_community_{key}")
+        for key in (
+            "shared_energy_today",
+            "estimated_income_today",
+            "shared_energy_this_month",
+            "estimated_income_this_month",
+            "average_tip_this_month",
+        )
+    }
+    assert all(state is not None for state in states.values()), states
+    assert float(states["shared_energy_today"].state) == 12.5  # type: ignore[union-attr]
+    assert states["estimated_income_today"].state == "1.48"  # type: ignore[union-attr]
+    income = states["estimated_income_this_month"]
+    assert income.state == "96.40"  # type: ignore[union-attr]
+    assert income.attributes["unit_of_measurement"] == "EUR"  # type: ignore[union-attr]
+    assert income.attributes["device_class"] == "monetary"  # type: ignore[union-attr]
+    # 89.77 € of TIP over 0.812345 MWh shared
+    tip = float(states["average_tip_this_month"].state)  # type: ignore[union-attr]
+    assert tip == pytest.approx(110.5080, abs=1e-3)
+    # no shared energy yet this month: the average TIP is unknown, not 0
+    backend.summaries["month"] = {"shared_wh": 0, "tip_eur": "0", "valorisation_eur": "0"}
+    await get_runtime_data(entry).money.async_refresh()
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.cer_comune_community_average_tip_this_month").state == (  # type: ignore[union-attr]
+        "unknown"
+    )
+    await unload_entry(hass, entry)
