@@ -8,6 +8,7 @@ real read of its profile, each entity source with the states and units of its en
 
 from __future__ import annotations
 
+import importlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import replace
@@ -39,6 +40,7 @@ from .api import CerApiConnectionError, CerApiError
 from .compat import ConfigFlowResult
 from .const import (
     CONF_BACKEND_URL,
+    CONF_BAUDRATE,
     CONF_DEVICE_ID,
     CONF_DEVICES,
     CONF_ENTRY_TYPE,
@@ -47,16 +49,20 @@ from .const import (
     CONF_INVERT_POWER,
     CONF_MEMBER_ID,
     CONF_MODEL_ID,
+    CONF_PARITY,
     CONF_POD,
     CONF_POWER_ENTITY,
     CONF_PROFILE,
     CONF_REGISTERS,
     CONF_ROLE,
+    CONF_SERIAL_PORT,
     CONF_SITE_ROLE,
     CONF_SOURCE,
+    CONF_STOPBITS,
     CONF_SWAP_ENERGY,
     CONF_TOKEN,
     CONF_UNIT,
+    DEFAULT_BAUDRATE,
     DEFAULT_PORT,
     DEFAULT_UNIT,
     DOMAIN,
@@ -130,6 +136,49 @@ DEVICE_SCHEMA = vol.Schema(
         vol.Required(CONF_ROLE): _select([role.value for role in DeviceRole], CONF_ROLE),
     }
 )
+#: Speeds offered for a serial (RTU) device; Eastron and Gavazzi default to 9600.
+BAUDRATES = ("1200", "2400", "4800", "9600", "19200", "38400", "57600", "115200")
+
+
+def serial_schema(ports: list[str]) -> vol.Schema:
+    """The form of a serial (RTU) device: the ports found, or any path typed in."""
+    return vol.Schema(
+        {
+            vol.Required(CONF_PROFILE, default=ModbusProfile.SDM120.value): _select(
+                [profile.value for profile in ModbusProfile], CONF_PROFILE
+            ),
+            vol.Required(CONF_SERIAL_PORT): SelectSelector(
+                SelectSelectorConfig(
+                    options=ports, custom_value=True, mode=SelectSelectorMode.DROPDOWN
+                )
+            ),
+            vol.Required(CONF_BAUDRATE, default=str(DEFAULT_BAUDRATE)): SelectSelector(
+                SelectSelectorConfig(options=list(BAUDRATES), mode=SelectSelectorMode.DROPDOWN)
+            ),
+            vol.Required(CONF_PARITY, default="N"): _select(["N", "E", "O"], CONF_PARITY),
+            vol.Required(CONF_STOPBITS, default="1"): _select(["1", "2"], CONF_STOPBITS),
+            vol.Required(CONF_UNIT, default=DEFAULT_UNIT): _UNIT,
+            vol.Optional(CONF_INVERT_POWER, default=False): BooleanSelector(),
+            vol.Optional(CONF_SWAP_ENERGY, default=False): BooleanSelector(),
+        }
+    )
+
+
+def _list_serial_ports() -> list[str]:
+    """Serial ports of this machine, by their stable ``/dev/serial/by-id`` name when it has
+    one (the names Home Assistant's ``usb`` helper shows); blocking (run in the executor)."""
+    try:
+        list_ports = importlib.import_module("serial.tools.list_ports")
+    except ImportError:  # pyserial not installed yet
+        return []
+    devices = [str(port.device) for port in list_ports.comports()]
+    try:
+        from homeassistant.components.usb import get_serial_by_id  # noqa: PLC0415
+    except ImportError:  # the usb integration's own requirements are not installed
+        return sorted(devices)
+    return sorted({get_serial_by_id(device) for device in devices})
+
+
 MODBUS_SCHEMA = vol.Schema(
     {
         vol.Required(CONF_PROFILE, default=ModbusProfile.SUNSPEC.value): _select(
@@ -231,7 +280,7 @@ async def _async_test_device(
     """Errors of a device about to be saved (duplicate, failed test read), and the device
     completed with what the test read found (its quantities and identity).
     """
-    if device.source is DeviceSource.MODBUS and device.unit == MODBUS_BROADCAST_UNIT:
+    if device.source is not DeviceSource.ENTITIES and device.unit == MODBUS_BROADCAST_UNIT:
         # unit 0 is the broadcast address: devices execute writes to it and never answer
         return {CONF_UNIT: "unit_broadcast"}, device
     for entry in hass.config_entries.async_entries(DOMAIN):
@@ -563,6 +612,8 @@ class CerCommunityOptionsFlow(OptionsFlow):
             }
             if user_input[CONF_SOURCE] == DeviceSource.ENTITIES:
                 return await self.async_step_entities()
+            if user_input[CONF_SOURCE] == DeviceSource.SERIAL:
+                return await self.async_step_serial()
             return await self.async_step_modbus()
         return self.async_show_form(
             step_id="add_device",
@@ -590,6 +641,41 @@ class CerCommunityOptionsFlow(OptionsFlow):
             data_schema=self.add_suggested_values_to_schema(
                 MODBUS_SCHEMA, user_input or self._draft
             ),
+            errors=errors,
+        )
+
+    async def async_step_serial(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Profile, serial port, speed, framing and unit of a Modbus RTU device."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            for key in (CONF_HOST, CONF_PORT):
+                self._draft.pop(key, None)
+            self._draft.update(
+                {
+                    CONF_PROFILE: user_input[CONF_PROFILE],
+                    CONF_SERIAL_PORT: str(user_input[CONF_SERIAL_PORT]).strip(),
+                    CONF_BAUDRATE: int(user_input[CONF_BAUDRATE]),
+                    CONF_PARITY: user_input[CONF_PARITY],
+                    CONF_STOPBITS: int(user_input[CONF_STOPBITS]),
+                    CONF_UNIT: int(user_input[CONF_UNIT]),
+                    CONF_INVERT_POWER: bool(user_input.get(CONF_INVERT_POWER)),
+                    CONF_SWAP_ENERGY: bool(user_input.get(CONF_SWAP_ENERGY)),
+                }
+            )
+            if user_input[CONF_PROFILE] == ModbusProfile.GENERIC:
+                return await self.async_step_generic()
+            self._draft.pop(CONF_REGISTERS, None)
+            errors = await self._async_test_draft()
+            if not errors:
+                return self._async_save_draft()
+        ports = await self.hass.async_add_executor_job(_list_serial_ports)
+        suggested = dict(user_input or self._draft)
+        for key in (CONF_BAUDRATE, CONF_STOPBITS):
+            if key in suggested:
+                suggested[key] = str(suggested[key])
+        return self.async_show_form(
+            step_id="serial",
+            data_schema=self.add_suggested_values_to_schema(serial_schema(ports), suggested),
             errors=errors,
         )
 

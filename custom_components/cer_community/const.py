@@ -36,6 +36,11 @@ CONF_SUNSPEC_LAYOUT: Final = "sunspec_layout"
 CONF_QUANTITIES: Final = "quantities"
 CONF_MANUFACTURER: Final = "manufacturer"
 CONF_SERIAL_NUMBER: Final = "serial_number"
+CONF_SERIAL_PORT: Final = "serial_port"
+CONF_BAUDRATE: Final = "baudrate"
+CONF_PARITY: Final = "parity"
+CONF_STOPBITS: Final = "stopbits"
+DEFAULT_BAUDRATE: Final = 9600
 
 DEFAULT_PORT: Final = 502
 DEFAULT_UNIT: Final = 1
@@ -73,6 +78,7 @@ class DeviceSource(StrEnum):
     """Where a device's values come from."""
 
     MODBUS = "modbus"
+    SERIAL = "serial"  # Modbus RTU on a serial port (an RS-485 USB adapter)
     ENTITIES = "entities"
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from homeassistant.const import CONF_HOST, CONF_MODEL, CONF_NAME, CONF_PORT
 
 from .const import (
+    CONF_BAUDRATE,
     CONF_DEVICE_ID,
     CONF_DEVICES,
     CONF_EXPORT_ENTITY,
@@ -20,13 +21,16 @@ from .const import (
     CONF_INVERT_POWER,
     CONF_MANUFACTURER,
     CONF_MODEL_ID,
+    CONF_PARITY,
     CONF_POWER_ENTITY,
     CONF_PROFILE,
     CONF_QUANTITIES,
     CONF_REGISTERS,
     CONF_ROLE,
     CONF_SERIAL_NUMBER,
+    CONF_SERIAL_PORT,
     CONF_SOURCE,
+    CONF_STOPBITS,
     CONF_SUNSPEC_LAYOUT,
     CONF_SWAP_ENERGY,
     CONF_UNIT,
@@ -58,6 +62,11 @@ class DeviceConfig:
     """SunSpec model to read when the device has several (an inverter and its meter)."""
     sunspec_layout: dict[str, Any] | None = None
     """Where the SunSpec model is (saved at the test read: no scan at start-up)."""
+    serial_port: str | None = None
+    """Modbus RTU: the serial port (``/dev/serial/by-id/…``), its speed and framing."""
+    baudrate: int | None = None
+    parity: str | None = None
+    stopbits: int | None = None
     quantities: tuple[str, ...] = ()
     """Quantities found by the test read: the entities created even while it sleeps."""
     manufacturer: str | None = None
@@ -84,6 +93,10 @@ class DeviceConfig:
             swap_energy=bool(raw.get(CONF_SWAP_ENERGY, False)),
             model_id=raw.get(CONF_MODEL_ID),
             sunspec_layout=raw.get(CONF_SUNSPEC_LAYOUT),
+            serial_port=raw.get(CONF_SERIAL_PORT),
+            baudrate=raw.get(CONF_BAUDRATE),
+            parity=raw.get(CONF_PARITY),
+            stopbits=raw.get(CONF_STOPBITS),
             quantities=tuple(raw.get(CONF_QUANTITIES, ())),
             manufacturer=raw.get(CONF_MANUFACTURER),
             model=raw.get(CONF_MODEL),
@@ -109,6 +122,10 @@ class DeviceConfig:
             CONF_SWAP_ENERGY: self.swap_energy or None,
             CONF_MODEL_ID: self.model_id,
             CONF_SUNSPEC_LAYOUT: self.sunspec_layout,
+            CONF_SERIAL_PORT: self.serial_port,
+            CONF_BAUDRATE: self.baudrate,
+            CONF_PARITY: self.parity,
+            CONF_STOPBITS: self.stopbits,
             CONF_QUANTITIES: list(self.quantities) or None,
             CONF_MANUFACTURER: self.manufacturer,
             CONF_MODEL: self.model,
@@ -120,6 +137,8 @@ class DeviceConfig:
     def connection_key(self) -> tuple[str, int, int, int | None] | None:
         """Host, port, unit (and SunSpec model) of a Modbus device: what makes it the same
         device. An inverter and its meter behind one SunSpec address differ by model."""
+        if self.source is DeviceSource.SERIAL and self.serial_port is not None:
+            return (f"serial:{self.serial_port}", 0, self.unit or 0, self.model_id)
         if self.source is DeviceSource.MODBUS and self.host is not None:
             host = canonical_host(self.host)  # localhost and 127.0.0.1 are one device
             return (host, self.port or 0, self.unit or 0, self.model_id)

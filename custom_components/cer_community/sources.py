@@ -15,9 +15,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.util.unit_conversion import EnergyConverter, PowerConverter
 from homeassistant.util.yaml import parse_yaml
 
-from .const import DEFAULT_PORT, DeviceRole, DeviceSource
+from .const import DEFAULT_BAUDRATE, DEFAULT_PORT, DeviceRole, DeviceSource
 from .data import DeviceConfig
-from .modbus.connection import ModbusConnection, acquire_connection, release_connection
+from .modbus.connection import (
+    ModbusConnection,
+    acquire_connection,
+    acquire_serial_connection,
+    release_connection,
+)
 from .modbus.device import ModbusDevice, build_device
 from .modbus.errors import ModbusProtocolError
 from .modbus.quantities import Quantity
@@ -83,14 +88,12 @@ class _ModbusSource(_Source):
 
     def __init__(self, device: DeviceConfig) -> None:
         # the flow always stores a unit (default 1): 0 would be the Modbus broadcast address
-        assert device.host is not None and device.unit is not None
+        assert device.unit is not None
         assert device.profile is not None
         self._config = device
         self._unit = device.unit
         self._profile = device.profile
-        self._connection: ModbusConnection | None = acquire_connection(
-            device.host, device.port or DEFAULT_PORT
-        )
+        self._connection: ModbusConnection | None = acquire_for(device)
         self._device: ModbusDevice | None = None
 
     async def read(self) -> Reading:
@@ -204,7 +207,7 @@ async def async_probe_device(hass: HomeAssistant, device: DeviceConfig) -> Probe
         except ValueError as err:
             raise EntitySourceError("registers", "invalid_registers", "") from err
     layout = None
-    if device.source is DeviceSource.MODBUS and device.profile == "sunspec":
+    if device.source is not DeviceSource.ENTITIES and device.profile == "sunspec":
         layout = await _async_sunspec_layout(device)
         device = replace(device, sunspec_layout=layout)
     source = make_source(hass, device)
@@ -220,10 +223,24 @@ async def async_probe_device(hass: HomeAssistant, device: DeviceConfig) -> Probe
     return ProbeResult(quantities, source.identity, layout)
 
 
+def acquire_for(device: DeviceConfig) -> ModbusConnection:
+    """The shared connection of a Modbus device: TCP host and port, or RTU serial port."""
+    if device.source is DeviceSource.SERIAL:
+        assert device.serial_port is not None
+        return acquire_serial_connection(
+            device.serial_port,
+            baudrate=device.baudrate or DEFAULT_BAUDRATE,
+            parity=device.parity or "N",
+            stopbits=device.stopbits or 1,
+        )
+    assert device.host is not None
+    return acquire_connection(device.host, device.port or DEFAULT_PORT)
+
+
 async def _async_sunspec_layout(device: DeviceConfig) -> dict[str, Any]:
     """Scan a SunSpec device; the layout of the model asked for (default: the inverter)."""
-    assert device.host is not None and device.unit is not None
-    connection = acquire_connection(device.host, device.port or DEFAULT_PORT)
+    assert device.unit is not None
+    connection = acquire_for(device)
     try:
         info = await detect_sunspec(connection, device.unit)
     finally:
