@@ -9,8 +9,8 @@ CACHE_DIR="${CER_CACHE_DIR:-$REPO_ROOT/.cache}"
 mkdir -p "$CACHE_DIR"
 
 # Pinned test environments (see README, "Development").
-HA_FLOOR_REQUIREMENTS="pytest-homeassistant-custom-component==0.13.109 pymodbus==3.6.6 mypy==1.15.0"
-HA_CURRENT_REQUIREMENTS="pytest-homeassistant-custom-component==0.13.375 pymodbus"
+HA_FLOOR_REQUIREMENTS="pytest-homeassistant-custom-component==0.13.109 pymodbus==3.6.6 mypy==1.15.0 pyserial"
+HA_CURRENT_REQUIREMENTS="pytest-homeassistant-custom-component==0.13.375 pymodbus pyserial"
 BACKEND_VENV="$CACHE_DIR/venv-backend"
 HA_FLOOR_VENV="$CACHE_DIR/ha-floor"
 HA_CURRENT_DIR="$CACHE_DIR/ha-current"
