@@ -11,6 +11,7 @@ from . import __version__
 from .api.cycle_handlers import ROUTES as CYCLE_ROUTES
 from .api.handlers import ROUTES as CORE_ROUTES
 from .api.keys import COMMITTER_KEY, ENGINE_KEY, LIVE_KEY, REGISTRY_KEY
+from .api.link_handlers import ROUTES as LINK_ROUTES
 from .api.readings_handlers import ROUTES as READINGS_ROUTES
 from .api.routing import (
     API_PREFIX,
@@ -30,6 +31,7 @@ from .service.groupcommit import GroupCommitter
 from .service.live import LiveStore
 from .service.registry import RegistryCache
 from .service.tokens import TokenStore
+from .web import setup as setup_web
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -86,6 +88,7 @@ def all_routes() -> list[Route]:
         *SETTLEMENT_ROUTES,
         *READINGS_ROUTES,
         *CYCLE_ROUTES,
+        *LINK_ROUTES,
     ]
 
 
@@ -121,4 +124,5 @@ def create_app(database_url: str, *, migrate: bool = False) -> web.Application:
     app.on_startup.append(_startup)
     app.on_cleanup.append(_dispose)
     add_routes(app, all_routes())
+    setup_web(app)  # the pages of issue #17 (web/): console, member page, public page
     return app

@@ -8,12 +8,12 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .commands import admin, cycle, data, serve, settlement
+from .commands import admin, cycle, data, member, serve, settlement
 from .commands import readings as readings_commands
 from .commands.errors import CheckFailed, UsageError
 from .logs import TEXT_FORMAT, RedactingFormatter
 
-COMMAND_MODULES = (serve, admin, data, settlement, readings_commands, cycle)
+COMMAND_MODULES = (serve, admin, data, settlement, readings_commands, cycle, member)
 
 
 def build_parser() -> argparse.ArgumentParser:
