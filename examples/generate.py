@@ -2,7 +2,7 @@
 
 Usage (from the repository root, with the backend installed)::
 
-    python examples/generate.py                 # writes examples/comune/
+    python examples/generate.py                 # writes examples/comune/ (and comune/dso/)
     python examples/generate.py --seed 7 --year 2025 --out /tmp/cer-demo
 
 Deterministic: the same seed and year give byte-identical files. The generator lives in the
@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("--year", type=int, default=DEFAULT_YEAR)
     args = parser.parse_args()
     files = generate_example(args.out, seed=args.seed, year=args.year)
-    for path in (files.community, files.readings, files.prices, files.study):
+    for path in (files.community, files.readings, files.prices, files.study, *files.dso):
         print(path)
 
 

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from typing import Final
 
 from aiohttp import web
 
 from . import __version__
+from .api.alerts_handlers import ALERTS_KEY, poke_after_import
+from .api.alerts_handlers import ROUTES as ALERT_ROUTES
 from .api.cycle_handlers import ROUTES as CYCLE_ROUTES
 from .api.handlers import ROUTES as CORE_ROUTES
 from .api.keys import COMMITTER_KEY, ENGINE_KEY, LIVE_KEY, REGISTRY_KEY
 from .api.link_handlers import ROUTES as LINK_ROUTES
+from .api.metrics import install_metrics
 from .api.readings_handlers import ROUTES as READINGS_ROUTES
+from .api.report_handlers import ROUTES as REPORT_ROUTES
 from .api.routing import (
     API_PREFIX,
     MAX_FILE_BODY,
@@ -26,7 +31,9 @@ from .api.routing import (
 from .api.settlement_handlers import ROUTES as SETTLEMENT_ROUTES
 from .database import backend_name, create_engine
 from .migrate import upgrade
+from .service.alerts.scheduler import AFTER_IMPORT_DELAY, AlertScheduler
 from .service.availability import RETRY_AFTER_SECONDS, check_writable, describe
+from .service.delivery_schedule import delivery_context
 from .service.groupcommit import GroupCommitter
 from .service.live import LiveStore
 from .service.registry import RegistryCache
@@ -89,13 +96,19 @@ def all_routes() -> list[Route]:
         *READINGS_ROUTES,
         *CYCLE_ROUTES,
         *LINK_ROUTES,
+        *REPORT_ROUTES,
+        *ALERT_ROUTES,
     ]
 
 
-def create_app(database_url: str, *, migrate: bool = False) -> web.Application:
+def create_app(
+    database_url: str, *, migrate: bool = False, alerts_interval: float | None = None
+) -> web.Application:
     """Build the application for a database URL; the engine is disposed on cleanup.
 
-    With ``migrate``, the schema is brought to the newest revision at start-up.
+    With ``migrate``, the schema is brought to the newest revision at start-up. With
+    ``alerts_interval`` (seconds; ``serve`` gives 15 minutes), the alert rules of every
+    community are evaluated in a background task that lives as long as the application.
     """
     app = web.Application(middlewares=[problem_middleware], client_max_size=MAX_FILE_BODY)
     engine = create_engine(database_url)
@@ -123,6 +136,23 @@ def create_app(database_url: str, *, migrate: bool = False) -> web.Application:
 
     app.on_startup.append(_startup)
     app.on_cleanup.append(_dispose)
+    app.cleanup_ctx.append(delivery_context(lambda app: app[ENGINE_KEY]))
+    if alerts_interval is not None:
+
+        async def _alerts(app: web.Application) -> AsyncIterator[None]:
+            scheduler = AlertScheduler(
+                engine,
+                interval=alerts_interval,
+                after_import=min(AFTER_IMPORT_DELAY, alerts_interval),
+            )
+            app[ALERTS_KEY] = scheduler
+            scheduler.start()
+            yield
+            await scheduler.stop()  # cancels an evaluation under way (it rolls back)
+
+        app.cleanup_ctx.append(_alerts)
+        app.on_response_prepare.append(poke_after_import)
     add_routes(app, all_routes())
     setup_web(app)  # the pages of issue #17 (web/): console, member page, public page
+    install_metrics(app)
     return app

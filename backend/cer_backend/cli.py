@@ -8,12 +8,23 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .commands import admin, cycle, data, member, serve, settlement
+from .commands import admin, alerts, cycle, data, member, operations, reports, serve, settlement
 from .commands import readings as readings_commands
 from .commands.errors import CheckFailed, UsageError
 from .logs import TEXT_FORMAT, RedactingFormatter
 
-COMMAND_MODULES = (serve, admin, data, settlement, readings_commands, cycle, member)
+COMMAND_MODULES = (
+    serve,
+    admin,
+    data,
+    settlement,
+    readings_commands,
+    cycle,
+    reports,
+    operations,
+    alerts,
+    member,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

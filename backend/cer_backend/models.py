@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     false,
     text,
 )
@@ -366,7 +367,12 @@ class SettlementMemberResult(Base):
 
 
 class Alert(Base):
-    """Something staff should look at: implausible data, missing hours of a run."""
+    """Something staff should look at (``service/alerts``): one row per occurrence of a cause.
+
+    ``cause_key`` names the cause (``site_silent:IT001E…``); while an alert is open
+    (``resolved_at`` NULL) no second one with the same cause can exist (a partial unique
+    index). Acknowledging keeps it open; it resolves when its cause is gone.
+    """
 
     __tablename__ = "alerts"
 
@@ -379,6 +385,40 @@ class Alert(Base):
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # --- alerts the referent acts on (issue #15, migration 0009) ---
+    cause_key: Mapped[str | None] = mapped_column(String(200))
+    subject: Mapped[str | None] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16), default="warning", server_default="warning")
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    acknowledged_by: Mapped[int | None] = mapped_column(Integer)
+    ack_note: Mapped[str | None] = mapped_column(Text)
+    webhook_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    mailed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+#: one open alert per cause: a second evaluation at the same moment cannot open a duplicate
+Index(
+    "uq_alerts_open_cause",
+    Alert.community_id,
+    Alert.cause_key,
+    unique=True,
+    sqlite_where=text("resolved_at IS NULL"),
+    postgresql_where=text("resolved_at IS NULL"),
+)
+
+
+class AlertDigest(Base):
+    """When a recipient last got an alert digest of a community (at most one an hour)."""
+
+    __tablename__ = "alert_digests"
+
+    community_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(320), primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    #: the newest alert the recipient got: the next digest starts after it
+    last_alert_id: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 def table(model: type[Base]) -> Table:
@@ -478,6 +518,39 @@ Index(
     GseFigure.paid_on,
     unique=True,
 )
+
+
+class Delivery(Base):
+    """A report or statement e-mailed (or skipped, or failed) for a run: one row a message.
+
+    ``member_key`` is the member's id for a statement and ``""`` for the community report;
+    one row per (run, kind, member, recipient), so a retry updates the row instead of sending
+    twice.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("run_id", "kind", "member_key", "recipient"),
+        Index("ix_deliveries_community_run", "community_id", "run_id"),
+    )
+
+    delivery_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    community_id: Mapped[str] = mapped_column(String(64))
+    run_id: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(32))
+    member_key: Mapped[str] = mapped_column(String(64))
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(Text)
+    attachments: Mapped[list[str]] = mapped_column(JSON, default=list)
+    language: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 # --- the web pages (issue #17) ------------------------------------------------------------------

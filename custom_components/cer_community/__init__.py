@@ -19,6 +19,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
 
+from .alerts import AlertsCoordinator
 from .api import CerApiClient, CommunityLive
 from .compat import get_runtime_data, set_runtime_data
 from .const import (
@@ -129,7 +130,10 @@ async def _async_setup_community(hass: HomeAssistant, entry: ConfigEntry) -> Non
     )
     coordinator = CommunityCoordinator(hass, entry, client.get_community_live, source="backend")
     await coordinator.async_config_entry_first_refresh()
-    set_runtime_data(entry, CommunityRuntimeData(community=coordinator))
+    alerts = AlertsCoordinator(hass, entry, client)
+    set_runtime_data(entry, CommunityRuntimeData(community=coordinator, alerts=alerts))
+    entry.async_on_unload(alerts.remove_issues)
+    await alerts.async_refresh()  # a backend without alerts does not stop the entry
 
 
 async def _async_setup_site(hass: HomeAssistant, entry: ConfigEntry) -> None:

@@ -7,6 +7,7 @@ One :class:`CerApiClient` per config entry, on Home Assistant's shared aiohttp s
     result = await client.post_readings(pod, readings)   # closed hours, <= 744 per call
     community = await client.post_live(live)         # every minute, answers community live
     community = await client.get_community_live()
+    alerts = await client.get_alerts()                # open alerts of the community
 
 Errors (every one is a :class:`CerApiError`):
 
@@ -217,9 +218,26 @@ class CerApiClient:
         except (KeyError, TypeError, ValueError) as err:
             raise CerApiConnectionError(f"unexpected community live answer: {body!r}") from err
 
+    async def get_alerts(self) -> list[dict[str, Any]]:
+        """The community's open alerts (``GET /api/v1/alerts``), newest first."""
+        body = await self._request("GET", "/alerts", None, expect=list)
+        return [item for item in body if isinstance(item, dict)]
+
+    async def ack_alert(self, alert_id: int, note: str) -> dict[str, Any]:
+        """Acknowledge an open alert with a note (``POST /api/v1/alerts/{id}/ack``, admin)."""
+        body: dict[str, Any] = await self._request(
+            "POST", f"/alerts/{int(alert_id)}/ack", {"note": note}
+        )
+        return body
+
     async def _request(
-        self, method: str, path: str, payload: Mapping[str, Any] | None
-    ) -> dict[str, Any]:
+        self,
+        method: str,
+        path: str,
+        payload: Mapping[str, Any] | None,
+        *,
+        expect: type[Any] = dict,
+    ) -> Any:
         url = f"{self._base}{API_PREFIX}{path}"
         headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
         try:
@@ -237,8 +255,9 @@ class CerApiClient:
 
         body = _json_or_none(text)
         if status < 300:
-            if not isinstance(body, dict):
-                raise CerApiConnectionError(f"{method} {url}: answer is not a JSON object")
+            if not isinstance(body, expect):
+                kind = "a JSON array" if expect is list else "a JSON object"
+                raise CerApiConnectionError(f"{method} {url}: answer is not {kind}")
             return body
         problem = body if isinstance(body, dict) else {}
         title = _str_or_none(problem.get("title"))

@@ -31,6 +31,7 @@ from .const import (
 )
 
 if TYPE_CHECKING:
+    from .alerts import AlertsCoordinator
     from .coordinator import CommunityCoordinator, DeviceCoordinator, SiteCoordinator
     from .uploader import SiteUploader
 
@@ -146,3 +147,5 @@ class CommunityRuntimeData:
     """What a loaded community entry holds (``entry.runtime_data``)."""
 
     community: CommunityCoordinator
+    alerts: AlertsCoordinator | None = None
+    """The backend's open alerts (``alerts.py``)."""

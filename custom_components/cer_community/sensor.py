@@ -27,6 +27,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
+from .alerts import OpenAlertsSensor
 from .api import CommunityLive
 from .compat import get_runtime_data
 from .coordinator import Reading
@@ -305,6 +306,8 @@ async def async_setup_entry(
         entities.extend(
             CerCommunitySensor(runtime.community, description) for description in COMMUNITY_SENSORS
         )
+        if runtime.alerts is not None:
+            entities.append(OpenAlertsSensor(runtime.alerts))
         async_add_entities(entities)
         return
     assert isinstance(runtime, SiteRuntimeData)

@@ -65,6 +65,9 @@ class BackendStub:
         self.live: dict[str, dict[str, Any]] = {}
         self.settled: set[datetime] = set()
         self.refused: set[datetime] = set()
+        #: open alerts as ``GET /api/v1/alerts`` lists them; acknowledgements received
+        self.alerts: list[dict[str, Any]] = []
+        self.acks: list[tuple[int, str]] = []
         self.fail_status: int | None = None
         self.delay_s = 0.0
         self.arrived = asyncio.Event()
@@ -85,6 +88,8 @@ class BackendStub:
         app.router.add_post("/api/v1/live", self._post_live)
         app.router.add_get("/api/v1/community/live", self._community_live)
         app.router.add_get("/api/v1/health", self._health)
+        app.router.add_get("/api/v1/alerts", self._alerts)
+        app.router.add_post("/api/v1/alerts/{alert_id}/ack", self._ack)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         self._site = web.TCPSite(self._runner, "127.0.0.1", self.port)
@@ -260,6 +265,29 @@ class BackendStub:
         if isinstance(token, web.Response):
             return token
         return web.json_response(self.community())
+
+    async def _alerts(self, request: web.Request) -> web.Response:
+        token = self._token(request)
+        if isinstance(token, web.Response):
+            return token
+        if token.role not in ("viewer", "admin"):
+            return _problem(403, "Forbidden", f"a {token.role} token may not read alerts")
+        return web.json_response(self.alerts)
+
+    async def _ack(self, request: web.Request) -> web.Response:
+        token = self._token(request)
+        if isinstance(token, web.Response):
+            return token
+        if token.role != "admin":
+            return _problem(403, "Forbidden", f"a {token.role} token may not acknowledge")
+        alert_id = int(request.match_info["alert_id"])
+        alert = next((a for a in self.alerts if a["id"] == alert_id), None)
+        if alert is None:
+            return _problem(404, "Not Found", f"no alert {alert_id}")
+        note = (await request.json()).get("note", "")
+        self.acks.append((alert_id, note))
+        alert.update(acknowledged=True, ack_note=note)
+        return web.json_response(alert)
 
     def community(self) -> dict[str, Any]:
         """The community live object computed from the live data received."""

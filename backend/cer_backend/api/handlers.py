@@ -21,7 +21,12 @@ from ..service.registry import (
     community_document,
     jsonable,
 )
-from ..service.registry_changes import apply_import, enforce_valid_registry, record_change
+from ..service.registry_changes import (
+    apply_import,
+    enforce_valid_registry,
+    record_change,
+    record_dated_change,
+)
 from ..service.tokens import TokenError, create_token, revoke_token
 from . import schemas as s
 from .guards import check_live_figures, wire_time
@@ -581,6 +586,15 @@ def _patch_handler(kind: str) -> Any:
             view = _entity_view(kind, row)
             await strict_registry(context, session, community_id)
             after = jsonable(view)
+            effective = _query_date(context.request.query.get("effective"), "effective")
+            if effective is not None and kind == "members" and before["type"] != after["type"]:
+                # a member's type changes from that day: earlier periods keep the old one
+                await record_dated_change(
+                    session,
+                    community_id,
+                    ("member", row.member_id, "type", before["type"], after["type"]),
+                    effective,
+                )
             await record_change(
                 session,
                 community_id,
@@ -598,6 +612,7 @@ def _patch_handler(kind: str) -> Any:
                     }
                 },
                 actor_of(context.require_principal()),
+                effective=effective,
             )
         context.app[REGISTRY_KEY].forget(community_id)
         await _check_document(context, community_id)
@@ -605,7 +620,10 @@ def _patch_handler(kind: str) -> Any:
             view["warnings"] = context.request[WARNINGS_KEY]
         return json_response(view)
 
-    handler.__doc__ = f"``PATCH /communities/{{community}}/{kind}/{{key}}``."
+    handler.__doc__ = (
+        f"``PATCH /communities/{{community}}/{kind}/{{key}}[?effective=DATE]``: a member's type"
+        " changed with ``effective`` holds from that day (earlier periods keep the old one)."
+    )
     return handler
 
 

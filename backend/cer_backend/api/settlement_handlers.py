@@ -1,14 +1,14 @@
-"""Handlers of settlement runs, statements, reports, prices, summaries and alerts."""
+"""Handlers of settlement runs, statements, reports, prices and summaries (alerts:
+``alerts_handlers``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
 
-from ..models import Alert, as_utc, table
 from ..service import reports
+from ..service.gse import GseError, reconciliation
 from ..service.prices import PriceError, parse_price_file, store_prices
 from ..service.settlements import (
     SettlementError,
@@ -18,6 +18,7 @@ from ..service.settlements import (
     list_runs,
     summary,
 )
+from . import report_handlers
 from . import schemas as s
 from .handlers import json_response, scoped_community
 from .keys import ENGINE_KEY, REGISTRY_KEY
@@ -109,22 +110,33 @@ def _filename(run: dict[str, Any], suffix: str) -> dict[str, str]:
     }
 
 
+async def _report_run(context: Context) -> dict[str, Any]:
+    """A run for its report; a year run with the GSE's payments received and the balance due."""
+    run = await _run(context)
+    if run.get("kind") == "year":
+        try:
+            answer = await reconciliation(context.app[ENGINE_KEY], run["community"], run["period"])
+        except GseError as err:
+            raise ApiError(err.status, str(err)) from err
+        run["gse"] = {
+            "payments": answer["payments"],
+            "received_eur": answer["year"]["received_eur"],
+            "balance_due_eur": answer["year"]["balance_due_eur"],
+        }
+    return run
+
+
 async def report_csv(context: Context) -> web.StreamResponse:
     """``GET /settlements/{run}/report.csv``."""
-    run = await _run(context)
+    run = await _report_run(context)
     return web.Response(
         text=reports.run_csv(run), content_type="text/csv", headers=_filename(run, "report.csv")
     )
 
 
 async def report_pdf(context: Context) -> web.StreamResponse:
-    """``GET /settlements/{run}/report.pdf``."""
-    run = await _run(context)
-    return web.Response(
-        body=reports.run_pdf(run),
-        content_type="application/pdf",
-        headers=_filename(run, "report.pdf"),
-    )
+    """``GET /settlements/{run}/report.pdf?lang=``: the community report (report_handlers)."""
+    return await report_handlers.report_pdf(context)
 
 
 def _member(run: dict[str, Any], member_id: str) -> dict[str, Any]:
@@ -150,27 +162,13 @@ async def statement(context: Context) -> web.StreamResponse:
 
 
 async def statement_pdf(context: Context) -> web.StreamResponse:
-    """``GET /settlements/{run}/members/{member}/statement.pdf``."""
-    run = await _run(context)
-    member_id = context.request.match_info["member"]
-    _member(run, member_id)
-    return web.Response(
-        body=reports.member_pdf(run, member_id),
-        content_type="application/pdf",
-        headers=_filename(run, f"{member_id}.pdf"),
-    )
+    """``GET /settlements/{run}/members/{member}/statement.pdf?lang=`` (report_handlers)."""
+    return await report_handlers.statement_pdf_handler(context)
 
 
 async def statement_csv(context: Context) -> web.StreamResponse:
-    """``GET /settlements/{run}/members/{member}/statement.csv``."""
-    run = await _run(context)
-    member_id = context.request.match_info["member"]
-    _member(run, member_id)
-    return web.Response(
-        text=reports.member_csv(run, member_id),
-        content_type="text/csv",
-        headers=_filename(run, f"{member_id}.csv"),
-    )
+    """``GET /settlements/{run}/members/{member}/statement.csv?lang=`` (report_handlers)."""
+    return await report_handlers.statement_csv_handler(context)
 
 
 async def post_prices(context: Context) -> web.StreamResponse:
@@ -222,32 +220,6 @@ async def get_summary(context: Context) -> web.StreamResponse:
         raise _error(err) from err
 
 
-async def get_alerts(context: Context) -> web.StreamResponse:
-    """``GET /alerts``: the community's open alerts, newest first."""
-    community_id = await scoped_community(context, context.request.query.get("community"))
-    async with context.app[ENGINE_KEY].connect() as connection:
-        rows = (
-            await connection.execute(
-                select(table(Alert))
-                .where(Alert.community_id == community_id, Alert.resolved_at.is_(None))
-                .order_by(Alert.created_at.desc())
-                .limit(200)
-            )
-        ).all()
-    return json_response(
-        [
-            {
-                "id": r.alert_id,
-                "pod": r.pod,
-                "kind": r.kind,
-                "message": r.message,
-                "created_at": as_utc(r.created_at).isoformat(),
-            }
-            for r in rows
-        ]
-    )
-
-
 COMMUNITY_QUERY = {"community": {"type": "string", "description": "for an admin of all"}}
 
 ROUTES: list[Route] = [
@@ -262,9 +234,6 @@ ROUTES: list[Route] = [
             **COMMUNITY_QUERY,
         },
         tag="community",
-    ),
-    Route(
-        "GET", "/alerts", get_alerts, "Open alerts", READERS, query=COMMUNITY_QUERY, tag="community"
     ),
     Route(
         "POST",

@@ -20,6 +20,7 @@ from ..service.registry_changes import RegistryRefused, apply_import
 from ..service.tokens import TokenError, create_token
 from ..settings import resolve_database_url
 from .errors import CheckFailed, UsageError
+from .operations import check_migrations
 from .serve import add_database_option
 
 
@@ -45,6 +46,8 @@ def _safe(url: str) -> str:
 
 def _migrate_command(args: argparse.Namespace) -> int:
     url = resolve_database_url(args.database)
+    if args.check:
+        return check_migrations(url)
     before, after = migrate_database(url)
     if before == after:
         print(f"database {_safe(url)} is at revision {after} (up to date)")
@@ -182,6 +185,9 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     """Add ``migrate``, ``token create`` and ``community import``."""
     migrate = commands.add_parser("migrate", help="create or upgrade the database schema")
     add_database_option(migrate)
+    migrate.add_argument(
+        "--check", action="store_true", help="only list pending migrations (exit 1 if any)"
+    )
     migrate.set_defaults(handler=_migrate_command)
 
     token = commands.add_parser("token", help="API tokens")

@@ -6,11 +6,16 @@ import argparse
 import asyncio
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
 
 from ..database import create_engine
 from ..domain.errors import InvalidInput
-from ..files import load_community, load_prices, load_readings
-from ..service.bulk import store_energy
+from ..files import load_prices
+from ..files.layouts import builtin_layout
+from ..models import Reading, as_utc
+from ..service.metered import ImportOutcome, import_file
 from ..service.prices import store_prices
 from ..service.settlements import create_run
 from ..service.tokens import create_token
@@ -54,9 +59,16 @@ def _prices_import(args: argparse.Namespace) -> int:
 
 def find_example(root: Path) -> tuple[Path, list[Path], list[Path]]:
     """The community file, readings CSVs and price files of an example folder."""
+    community, readings, prices, _ = find_example_files(root)
+    return community, readings, prices
+
+
+def find_example_files(root: Path) -> tuple[Path, list[Path], list[Path], list[Path]]:
+    """The community file, readings CSVs, price files and dso-wide files of an example."""
     community = None
     readings: list[Path] = []
     prices: list[Path] = []
+    metered: list[Path] = []
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         suffix = path.suffix.lower()
         if suffix in (".yaml", ".yml") and community is None:
@@ -68,13 +80,15 @@ def find_example(root: Path) -> tuple[Path, list[Path], list[Path]]:
                 header = handle.readline().lstrip("\ufeff").strip().replace(" ", "")
             if header.startswith("pod,"):
                 readings.append(path)
+            elif header.lower().startswith("pod;data;grandezza;"):
+                metered.append(path)
             elif set(header.split(",")) == {"hour_start", "zone", "eur_mwh"}:
                 prices.append(path)
         elif suffix in (".xml", ".xlsx"):
             prices.append(path)
     if community is None or not readings:
         raise UsageError(f"{root} has no example community (a community YAML and readings CSV)")
-    return community, readings, prices
+    return community, readings, prices, metered
 
 
 def _default_examples() -> Path:
@@ -85,43 +99,63 @@ def _default_examples() -> Path:
 
 
 def _demo(args: argparse.Namespace) -> int:
-
+    """Load the example through the import: the distributor's files, then Home Assistant's."""
     url = resolve_database_url(args.database)
     root = Path(args.example) if args.example else _default_examples()
-    community_file, readings_files, price_files = find_example(root)
+    community_file, readings_files, price_files, metered_files = find_example_files(root)
     community_id, _ = import_community_file(url, community_file)
     print(f"community {community_id} from {community_file}")
-    try:
-        community = load_community(community_file)
-        energies = [load_readings(path, community) for path in readings_files]
-    except InvalidInput as err:
-        raise UsageError(str(err).replace("\n", "; ")) from err
     for path in price_files:
         answer = _import_prices(url, path, community_id)
         print(f"{answer['rows']} prices from {path}")
+    wide, cer = builtin_layout("dso-wide"), builtin_layout("cer")
 
-    year = str(energies[0].period.first_day.year)
-
-    async def load() -> tuple[int, str, str, dict[str, Any]]:
+    async def load() -> tuple[list[ImportOutcome], str, str, str, dict[str, Any]]:
         engine = create_engine(url)
         try:
-            written = 0
-            for energy in energies:
-                written += await store_energy(engine, community_id, energy)
+            outcomes = [
+                await import_file(engine, community_id, path.read_bytes(), str(path), wide)
+                for path in metered_files
+            ]
+            from_meter = {pod for outcome in outcomes for pod in outcome.pod_names}
+            for path in readings_files:
+                data = path.read_bytes()
+                every = await import_file(
+                    engine, community_id, data, str(path), cer, source="ha", dry_run=True
+                )
+                outcomes.append(
+                    await import_file(
+                        engine,
+                        community_id,
+                        data,
+                        str(path),
+                        cer,
+                        source="ha",
+                        only_pods=set(every.pod_names) - from_meter,
+                    )
+                )
+            bad = [error for outcome in outcomes for error in outcome.errors]
+            if bad:
+                raise UsageError("; ".join(bad[:5]))
+            year = await _first_year(engine)
             admin, _ = await create_token(engine, "admin", community_id, label="demo")
             viewer, _ = await create_token(engine, "viewer", community_id, label="demo")
             run = await create_run(engine, community_id, year)
-            return written, admin, viewer, run
+            return outcomes, admin, viewer, run["period"], run
         finally:
             await engine.dispose()
 
-    written, admin, viewer, run = asyncio.run(load())
+    outcomes, admin, viewer, year, run = asyncio.run(load())
+    for outcome in outcomes:
+        print(f"{outcome.file}: {outcome.pods} PODs, {outcome.new} hours ({outcome.source})")
+    written = sum(outcome.new for outcome in outcomes)
     result = run["result"]
     print(f"{written} hourly readings stored")
+    used = ", ".join(f"{k} {v}" for k, v in result.get("readings_by_source", {}).items() if v)
     print(
         f"draft settlement {run['id']} of {year}: shared {result['shared_wh'] / 1e6:,.1f} MWh,"
         f" TIP {result['tip_eur']} €, valorisation {result['valorisation_eur']} €,"
-        f" {len(result['members'])} members"
+        f" {len(result['members'])} members; POD-hours by source: {used}"
     )
     print(f"viewer token: {viewer}")
     print("try: cer-backend serve, then")
@@ -132,6 +166,15 @@ def _demo(args: argparse.Namespace) -> int:
     print("admin token (ADMIN):")
     print(admin)
     return 0
+
+
+async def _first_year(engine: Any) -> str:
+    """The year of the example's readings (the first stored hour's, local time)."""
+    async with engine.connect() as connection:
+        first = await connection.scalar(select(func.min(Reading.hour_start)))
+    if first is None:
+        raise UsageError("the example has no readings")
+    return str(as_utc(first).astimezone(ZoneInfo("Europe/Rome")).year)
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:

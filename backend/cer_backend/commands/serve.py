@@ -12,6 +12,7 @@ from aiohttp import web
 from .. import __version__
 from ..app import create_app
 from ..logs import configure_logging
+from ..service.alerts.scheduler import EVALUATION_INTERVAL
 from ..settings import DEFAULT_HOST, DEFAULT_PORT, resolve_database_url
 from .errors import UsageError
 
@@ -44,7 +45,7 @@ def _serve(args: argparse.Namespace) -> int:
     logger = logging.getLogger(__name__)
     if before != after:
         logger.info("Database schema migrated from %s to %s", before or "empty", after)
-    app = create_app(database_url)
+    app = create_app(database_url, alerts_interval=EVALUATION_INTERVAL)
     logger.info(
         "cer-backend %s on http://%s:%d (database: %s)",
         __version__,

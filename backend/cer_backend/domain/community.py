@@ -17,6 +17,7 @@ from functools import cached_property
 from typing import Any, Final, Literal, TypeVar
 
 from . import rules
+from .alert_thresholds import alert_settings_problems
 from .errors import InvalidInput, Problem
 from .period import DEFAULT_TIMEZONE, add_years, zone
 from .tariff import fc_zonale
@@ -84,6 +85,13 @@ class Settings:
     language: Language = "it"
     report_recipients: tuple[str, ...] = ()
     alert_webhook_url: str | None = None
+    #: g CO₂/kWh of the electricity the plants replace (council report), and who says so
+    emission_factor_g_kwh: Decimal | None = None
+    emission_factor_source: str | None = None
+    #: when reports are e-mailed: ``manual`` (``reports send``) or ``after_finalise`` (serve)
+    report_delivery: str = "manual"
+    #: ``settings.alerts``: thresholds of the alert rules over their defaults (alert_thresholds)
+    alerts: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -519,6 +527,10 @@ def _settings(reader: _Reader, value: Any, path: str) -> Settings | None:
             "language",
             "report_recipients",
             "alert_webhook_url",
+            "emission_factor_g_kwh",
+            "emission_factor_source",
+            "report_delivery",
+            "alerts",
         ),
     )
     if data is None:
@@ -547,6 +559,24 @@ def _settings(reader: _Reader, value: Any, path: str) -> Settings | None:
     webhook = reader.field(
         data, path, "alert_webhook_url", _pattern(reader, _URL, "an http(s) URL"), None
     )
+    emission_factor = reader.field(
+        data,
+        path,
+        "emission_factor_g_kwh",
+        lambda v, p: reader.number(v, p, Decimal(0), maximum=Decimal(2000), exclusive_minimum=True),
+        None,
+    )
+    emission_source = reader.field(data, path, "emission_factor_source", reader.text, None)
+    delivery = reader.field(
+        data,
+        path,
+        "report_delivery",
+        lambda v, p: reader.choice(v, p, rules.REPORT_DELIVERY),
+        defaults.report_delivery,
+    )
+    alerts = data.get("alerts")
+    for where, message in alert_settings_problems(alerts, f"{path}.alerts"):
+        reader.problem(where, message)
     if len(reader.problems) > before:
         return None
     assert persons_from is not None and coverage is not None
@@ -557,6 +587,10 @@ def _settings(reader: _Reader, value: Any, path: str) -> Settings | None:
         language=language,  # type: ignore[arg-type]
         report_recipients=tuple(recipients),
         alert_webhook_url=webhook,
+        emission_factor_g_kwh=emission_factor,
+        emission_factor_source=emission_source,
+        report_delivery=str(delivery),
+        alerts=dict(alerts or {}),
     )
 
 

@@ -260,6 +260,8 @@ ATECO_PATTERN: Final[str] = r"\d{2}(\.\d{1,2}){0,2}"
 F_EXEMPTION_PERSONS_FROM: Final[dt.date] = dt.date(2025, 5, 16)  # DM MASE 127 of 16 May 2025
 FINALISE_MIN_COVERAGE_PCT: Final[Decimal] = Decimal(99)
 LANGUAGES: Final[tuple[str, ...]] = ("it", "en")
+#: ``settings.report_delivery``: reports e-mailed by hand, or by ``serve`` once a month is final
+REPORT_DELIVERY: Final[tuple[str, ...]] = ("manual", "after_finalise")
 DEFAULT_LANGUAGE: Final[str] = "it"
 
 # GSE-RULES §2: a plant commissioned in this window (before the CACER decree) and before the

@@ -6,8 +6,13 @@
   schools, the town hall, the gym (with a 20 % capital grant, in service in April 2025) and a
   pre-existing plant on the depot (2020: valorisation only), public lighting, the library, a
   parish with its own plant, households (one with rooftop PV), shops and two associations;
-- ``readings.csv``: one year of hourly readings (``pod,hour_start,injected_wh,withdrawn_wh``),
-  with a three-day gap on one household meter to show missing hours;
+- ``readings.csv``: one year of hourly readings of every POD
+  (``pod,hour_start,injected_wh,withdrawn_wh``), only on the days each member belonged to the
+  community, with a three-day gap on one household meter to show missing hours;
+- ``dso/YYYY-MM.csv``: the same hours of the 24 points without Home Assistant (households,
+  shops, associations, the parish) as the distributor gives them: ``dso-wide`` quarter-hours
+  in kWh that add up exactly to the hourly Wh (``cer-backend demo`` imports these, and
+  ``readings.csv`` only for the municipality's points, which upload through Home Assistant);
 - ``prices.csv``: hourly CNOR zonal prices for the year (``hour_start,zone,eur_mwh``), a few
   negative around spring middays;
 - ``study.yaml``: a feasibility study of the same plants for ``cer-backend project``.
@@ -43,6 +48,8 @@ class ExampleFiles:
     readings: Path
     prices: Path
     study: Path
+    #: the distributor's quarter-hour files (dso-wide) of the members without Home Assistant
+    dso: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -115,6 +122,69 @@ def _points() -> list[_Point]:
     return comune + others + homes
 
 
+#: members whose points upload through Home Assistant; the others' data come from the
+#: distributor's files (dso-wide, one per month), as for most members of a real community
+_WITH_HOME_ASSISTANT: Final = frozenset({"comune"})
+
+
+def _membership(period: Period, member: str) -> npt.NDArray[np.bool_]:
+    """The hours the member belonged to the community (no readings outside them)."""
+    entry = next(m for m in _MEMBERS if m[0] == member)
+    joined = entry[3] or _JOINING.get(member)
+    left = entry[4] or _LEAVING.get(member)
+    inside = np.ones(period.hours, dtype=np.bool_)
+    if joined:
+        inside[: period.hour_index(dt.date.fromisoformat(joined))] = False
+    if left:
+        inside[period.hour_index(dt.date.fromisoformat(left)) :] = False
+    return inside
+
+
+_QUARTER_LABELS: Final = [
+    f"{q // 4:02d}:{q % 4 * 15:02d}-{(q + 1) // 4:02d}:{(q + 1) % 4 * 15:02d}" for q in range(96)
+]
+
+
+def _kwh(wh: int) -> str:
+    """Wh as the distributor writes kWh: three decimals after a comma."""
+    return f"{wh // 1000},{wh % 1000:03d}"
+
+
+def _quarters(wh: int) -> list[str]:
+    """An hour's Wh as four quarter-hours that add up to it exactly."""
+    base, rest = divmod(wh, 4)
+    return [_kwh(base + (1 if k < rest else 0)) for k in range(4)]
+
+
+def _write_dso_wide(
+    folder: Path,
+    period: Period,
+    metered: list[tuple[str, npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.bool_]]],
+) -> list[Path]:
+    """One dso-wide file per month: a row per POD, day and direction, 92/96/100 values."""
+    folder.mkdir(parents=True, exist_ok=True)
+    header = "POD;Data;Grandezza;" + ";".join(_QUARTER_LABELS) + "\n"
+    starts = period.day_starts.tolist()
+    paths: list[Path] = []
+    for month in period.months:
+        path = folder / f"{month}.csv"
+        lines = [header]
+        for pod, injected, withdrawn, keep in metered:
+            for index, day in enumerate(period.days):
+                if f"{day.year:04d}-{day.month:02d}" != month:
+                    continue
+                first, end = starts[index], starts[index + 1]
+                if not keep[first:end].all():
+                    continue
+                label = day.strftime("%d/%m/%Y")
+                for word, values in (("Prelievo", withdrawn), ("Immissione", injected)):
+                    cells = [q for wh in values[first:end].tolist() for q in _quarters(wh)]
+                    lines.append(f"{pod};{label};{word};{';'.join(cells)}\n")
+        path.write_text("".join(lines), encoding="utf-8", newline="")
+        paths.append(path)
+    return paths
+
+
 def _community_yaml(points: list[_Point]) -> str:
     lines = [
         "# CER Borgo Sole: the example community of cer_community (synthetic data).",
@@ -169,32 +239,62 @@ def _community_yaml(points: list[_Point]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _calendar(period: Period) -> tuple[F64, F64, npt.NDArray[np.bool_], list[str]]:
-    """Local hour of day, day of year, working day, and the ISO start of each hour."""
+def _calendar(period: Period) -> tuple[F64, F64, npt.NDArray[np.bool_], list[str], F64]:
+    """Local hour of day, day of year, working day, ISO start and UTC offset of each hour."""
     hour_of_day = np.zeros(period.hours)
     day_of_year = np.zeros(period.hours)
     working = np.zeros(period.hours, dtype=np.bool_)
+    offset = np.zeros(period.hours)
     stamps: list[str] = []
     for h in range(period.hours):
         start = period.hour_start(h)
         hour_of_day[h] = start.hour
         day_of_year[h] = start.timetuple().tm_yday
         working[h] = start.weekday() < 5
+        delta = start.utcoffset()
+        offset[h] = 0 if delta is None else delta.total_seconds() / 3600
         stamps.append(start.isoformat())
-    return hour_of_day, day_of_year, working, stamps
+    return hour_of_day, day_of_year, working, stamps, offset
 
 
-def _solar(hour: F64, day: F64, rng: np.random.Generator) -> F64:
-    """kW per kWp: clear-sky bell by season × daily cloudiness (≈ 1,300 kWh/kWp a year)."""
-    declination = 23.44 * np.sin(2 * math.pi * (day - 81) / 365)
-    half_day = 6 + 2.6 * declination / 23.44  # ~ 8.6 h in winter … 15.2 h in summer
-    noon = 13.0 - 0.25  # solar noon in local time, roughly
-    x = (hour + 0.5 - noon) / half_day
-    bell = np.clip(np.cos(x * math.pi / 2 * 2), 0, None) * (np.abs(x) < 0.5)
-    peak = 0.55 + 0.35 * (declination + 23.44) / 46.88
+#: the example's place (Tuscany): latitude and longitude in degrees
+_LATITUDE, _LONGITUDE = 43.3, 11.3
+#: the yearly yield the PV aims at, kWh per kWp (PVGIS gives about 1,300 in Tuscany)
+_YIELD_KWH_PER_KWP = 1300.0
+#: mean of the daily cloudiness factor (beta(4, 1.6))
+_MEAN_CLOUDS = 4.0 / 5.6
+
+
+def _sun_height(solar_hour: F64, day: F64) -> F64:
+    """Sine of the sun's elevation at a solar time and day of the year (Cooper's declination).
+
+    Positive from sunrise to sunset: the day lasts about 9 h in December and 15 h in June
+    at the example's latitude.
+    """
+    declination = np.radians(23.44 * np.sin(2 * math.pi * (day + 284) / 365))
+    latitude = math.radians(_LATITUDE)
+    hour_angle = np.radians(15.0 * (solar_hour - 12.0))
+    return np.asarray(
+        math.sin(latitude) * np.sin(declination)
+        + math.cos(latitude) * np.cos(declination) * np.cos(hour_angle),
+        dtype=np.float64,
+    )
+
+
+def _solar(hour: F64, day: F64, utc_offset: F64, rng: np.random.Generator) -> F64:
+    """kW per kWp: clear sky from sunrise to sunset × daily cloudiness (≈ 1,300 kWh/kWp a year).
+
+    The clear-sky output follows the sun's elevation at the middle of each hour (local mean
+    solar time from the clock, its UTC offset and the longitude); it is scaled so that the
+    year yields :data:`_YIELD_KWH_PER_KWP` on average over the cloudiness.
+    """
+    solar_hour = hour + 0.5 - utc_offset + _LONGITUDE / 15.0
+    height = np.clip(_sun_height(solar_hour, day), 0, None)
+    clear = height**1.15
+    scale = _YIELD_KWH_PER_KWP / (float(clear.sum()) * _MEAN_CLOUDS)
     days = int(day.max())
     clouds = rng.beta(4.0, 1.6, size=days + 1)
-    return np.asarray(bell * peak * clouds[day.astype(int)] * 0.95, dtype=np.float64)
+    return np.asarray(clear * scale * clouds[day.astype(int)], dtype=np.float64)
 
 
 def _load(
@@ -238,8 +338,8 @@ def generate_example(
     dest.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     period = Period.parse(str(year))
-    hour, day, working, stamps = _calendar(period)
-    sun = _solar(hour, day, rng)
+    hour, day, working, stamps, utc_offset = _calendar(period)
+    sun = _solar(hour, day, utc_offset, rng)
     dark = sun <= 0
     points = _points()
 
@@ -249,6 +349,8 @@ def generate_example(
     gap_pod = "IT001E00000407"
     gap = (day >= 310) & (day < 313)  # a meter silent for three days in November
     readings_path = dest / "readings.csv"
+    metered: list[tuple[str, npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.bool_]]]
+    metered = []
     with readings_path.open("w", encoding="utf-8", newline="") as out:
         out.write("pod,hour_start,injected_wh,withdrawn_wh\n")
         for point in points:
@@ -262,11 +364,15 @@ def generate_example(
             injected = np.maximum(pv_wh - load_wh, 0).round().astype(np.int64)
             withdrawn = np.maximum(load_wh - pv_wh, 0).round().astype(np.int64)
             keep = ~gap if point.pod == gap_pod else np.ones(period.hours, dtype=np.bool_)
+            keep &= _membership(period, point.member)
             inj_list, wdr_list = injected.tolist(), withdrawn.tolist()
             out.writelines(
                 f"{point.pod},{stamps[h]},{inj_list[h]},{wdr_list[h]}\n"
                 for h in np.flatnonzero(keep).tolist()
             )
+            if point.member not in _WITH_HOME_ASSISTANT:
+                metered.append((point.pod, injected, withdrawn, keep))
+    dso_paths = _write_dso_wide(dest / "dso", period, metered)
 
     prices_path = dest / "prices.csv"
     season = np.sin(2 * math.pi * (day - 81) / 365)
@@ -312,4 +418,4 @@ def generate_example(
         if grant:
             study_lines.append(f"    capital_grant_pct: {grant}")
     study_path.write_text("\n".join(study_lines) + "\n", encoding="utf-8")
-    return ExampleFiles(community_path, readings_path, prices_path, study_path)
+    return ExampleFiles(community_path, readings_path, prices_path, study_path, tuple(dso_paths))

@@ -12,7 +12,7 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
@@ -46,11 +46,34 @@ class MeteredHours:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     error_count: int = 0
+    #: read by the columnar fast path (lines unknown: 0)
+    fast: bool = False
 
     @property
     def pods(self) -> int:
         """How many PODs the file holds."""
         return len(self.pod_names)
+
+    def only(self, pods: Collection[str]) -> MeteredHours:
+        """The hours of these PODs only (the PODs keep their names and order)."""
+        wanted = sorted(i for i, name in enumerate(self.pod_names) if name in set(pods))
+        keep = np.isin(self.pod, wanted)
+        renumber = np.zeros(max(len(self.pod_names), 1), dtype=np.int64)
+        renumber[wanted] = np.arange(len(wanted))
+        return MeteredHours(
+            self.name,
+            [self.pod_names[i] for i in wanted],
+            renumber[self.pod[keep]],
+            self.hour[keep],
+            self.injected[keep],
+            self.withdrawn[keep],
+            self.line[keep],
+            values=self.values,
+            errors=list(self.errors),
+            warnings=list(self.warnings),
+            error_count=self.error_count,
+            fast=self.fast,
+        )
 
     def error(self, line: int | None, message: str) -> None:
         """Record an error (listed up to :data:`MAX_ERRORS`)."""
@@ -449,40 +472,54 @@ def _to_hours(result: MeteredHours, records: _Records, *, auto: bool) -> None:
         quarterly = np.zeros(len(result.pod_names) * span, dtype=np.bool_)
         quarterly[cell[length == QUARTER]] = True
         length = np.where(quarterly[cell], QUARTER, length)
-    # duplicates: the same POD, direction and interval start twice
-    key = (cell * 2 + direction) * 4 + (start % SECONDS_PER_HOUR) // QUARTER
-    order = np.lexsort((line, key))
-    same = np.flatnonzero(np.diff(key[order]) == 0)
-    drop = np.zeros(len(key), dtype=np.bool_)
-    conflicts: dict[tuple[int, int], list[int]] = {}  # (line, earlier line) → [start, count]
-    for d in same.tolist():
-        first, second = int(order[d]), int(order[d + 1])
-        if wh[first] != wh[second] or length[first] != length[second]:
-            where = (int(line[second]), int(line[first]))
-            seen = conflicts.setdefault(where, [int(start[second]), 0])
-            seen[0] = min(seen[0], int(start[second]))
-            seen[1] += 1
-        drop[second] = True
-    for (at, earlier), (moment, count) in sorted(conflicts.items()):
-        more = f" and {count - 1} more intervals are" if count > 1 else " is"
-        result.error(
-            at,
-            f"{_pod_at(result, pod, line, at)}"
-            f" {_iso(moment)}{more} also on line {earlier} with other values",
+    # duplicates: the same POD, interval start and direction twice; a file in POD and time
+    # order needs no sort (its keys only grow)
+    key = (cell * 4 + (start % SECONDS_PER_HOUR) // QUARTER) * 2 + direction
+    if len(key) > 1 and not bool((key[1:] > key[:-1]).all()):
+        order = np.argsort(key, kind="stable")  # equal keys keep the order of the lines
+        key, cell, direction, length, wh, line, start, pod = (
+            a[order] for a in (key, cell, direction, length, wh, line, start, pod)
         )
-    if drop.any():
-        keep = ~drop
-        cell, direction, length, wh, line = (
-            cell[keep], direction[keep], length[keep], wh[keep], line[keep]
-        )  # fmt: skip
-    cells, inverse = np.unique(cell, return_inverse=True)
-    size = len(cells)
-    sums = np.zeros((2, size), dtype=np.int64)
-    covered = np.zeros((2, size), dtype=np.int64)
-    np.add.at(sums, (direction, inverse), wh)
-    np.add.at(covered, (direction, inverse), length)
-    first_line = np.full(size, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(first_line, inverse, line)
+        same = np.flatnonzero(key[1:] == key[:-1])
+        conflicts: dict[tuple[int, int], list[int]] = {}  # (line, earlier) → [start, count]
+        for d in same.tolist():
+            if wh[d] != wh[d + 1] or length[d] != length[d + 1]:
+                where = (int(line[d + 1]), int(line[d]))
+                seen = conflicts.setdefault(where, [int(start[d + 1]), 0])
+                seen[0] = min(seen[0], int(start[d + 1]))
+                seen[1] += 1
+        for (at, earlier), (moment, count) in sorted(conflicts.items()):
+            more = f" and {count - 1} more intervals are" if count > 1 else " is"
+            result.error(
+                at,
+                f"{_pod_at(result, pod, line, at)}"
+                f" {_iso(moment)}{more} also on line {earlier} with other values",
+            )
+        if same.size:
+            keep = np.ones(len(key), dtype=np.bool_)
+            keep[same + 1] = False
+            cell, direction, length, wh, line = (
+                cell[keep], direction[keep], length[keep], wh[keep], line[keep]
+            )  # fmt: skip
+    # cells are in order now: one group per POD-hour
+    boundary = np.ones(len(cell), dtype=np.bool_)
+    boundary[1:] = cell[1:] != cell[:-1]
+    group_start = np.flatnonzero(boundary)
+    cells = cell[group_start]
+    withdrawn_rows = direction == WITHDRAWN
+    sums = np.stack(
+        [
+            np.add.reduceat(np.where(withdrawn_rows, wh, 0), group_start),
+            np.add.reduceat(np.where(withdrawn_rows, 0, wh), group_start),
+        ]
+    )
+    covered = np.stack(
+        [
+            np.add.reduceat(np.where(withdrawn_rows, length, 0), group_start),
+            np.add.reduceat(np.where(withdrawn_rows, 0, length), group_start),
+        ]
+    )
+    first_line = np.minimum.reduceat(line, group_start)
     over = np.flatnonzero((covered > SECONDS_PER_HOUR).any(axis=0))
     for i in over[:MAX_ERRORS].tolist():
         result.error(int(first_line[i]), "overlapping intervals (quarter-hours and hours mixed)")

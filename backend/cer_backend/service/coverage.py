@@ -21,7 +21,7 @@ from ..domain.errors import InvalidInput
 from ..domain.period import Period
 from ..models import READING_SOURCES, Pod, Reading, as_utc
 from .registry import CommunityRules, RegistryError, community_document, load_rules
-from .settlements import SettlementError, load_ranked
+from .settlements import SettlementError, late_readings_of, load_ranked
 from .sources import source_ranking
 
 #: HA against the meter: an hour differs when |HA − DSO| is over both bounds
@@ -144,6 +144,7 @@ async def coverage(
     counts = np.bincount(used.astype(np.int64), minlength=len(READING_SOURCES))
     total_expected = int(expected.sum())
     total_present = int(present.sum())
+    late = await late_readings_of(engine, community_id, period)
     return {
         "community": community_id,
         "period": str(period),
@@ -155,6 +156,8 @@ async def coverage(
         "ranking": list(source_ranking(document)),
         "readings_by_source": {name: int(counts[i]) for i, name in enumerate(READING_SOURCES)},
         "pods": items,
+        # readings of a finalised period stored after it was finalised (#10: for a correction)
+        "late": late,
     }
 
 

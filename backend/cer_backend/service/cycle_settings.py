@@ -1,7 +1,7 @@
 """The community's operating settings (FORMATS.md ``settings:``), each with its default.
 
-The one place they are read: a key absent from the community's document (or a document from
-before the key existed) gives the default here.
+The one place the operating cycle reads them: a key absent from the community's document (or
+a document from before the key existed) gives the default of the domain's ``Settings``.
 """
 
 from __future__ import annotations
@@ -10,10 +10,13 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from ..domain.community import Settings
+
+_DEFAULTS = Settings()
 #: FORMATS.md ``settings:`` keys the operating cycle reads, with their defaults
 DEFAULTS: dict[str, Any] = {
     # a run under this coverage of POD-hours is finalised only when forced (with a reason)
-    "finalise_min_coverage_pct": Decimal(99),
+    "finalise_min_coverage_pct": Decimal(_DEFAULTS.finalise_min_coverage_pct),
 }
 
 

@@ -24,7 +24,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from ..domain.advance import monthly_advance
 from ..domain.errors import InvalidInput, Problem
-from ..domain.money import eur
 from ..domain.period import Period
 from ..models import GseFigure, SettlementRun, table, utcnow
 from .registry import check_community_file, community_document
@@ -171,12 +170,7 @@ def _problem(text: str) -> Problem:
 
 def configurations(document: Mapping[str, Any]) -> list[str]:
     """The community's configurations: one per cabina primaria (GSE-RULES §1)."""
-    cabine = {str(document["community"]["cabina_primaria"])}
-    for member in document.get("members", []):
-        for pod in member.get("pods", []):
-            if isinstance(pod, Mapping) and pod.get("cabina_primaria"):
-                cabine.add(str(pod["cabina_primaria"]))
-    return sorted(cabine)
+    return list(check_community_file(document).configurations)
 
 
 async def import_gse_figures(
@@ -324,10 +318,15 @@ async def reconciliation(
         community = check_community_file(document)
         try:
             advance = monthly_advance(community, month)
-            expected = Decimal(eur(advance.tip + advance.valorisation))
         except InvalidInput:
-            expected = None
-        for configuration in configurations(document):
+            advance = None
+        # the GSE pays each configuration one amount a month (GSE-RULES §5): its rounded parts
+        paid_as = {
+            c.cabina_primaria: Decimal(c.tip_cents + c.valorisation_cents) / 100
+            for c in (advance.configurations if advance is not None else [])
+        }
+        for configuration in community.configurations:
+            expected = None if advance is None else paid_as.get(configuration, Decimal(0))
             paid_rows = [
                 f
                 for f in figures

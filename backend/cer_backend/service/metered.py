@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import and_, bindparam, insert, select, text, update
+from sqlalchemy import DateTime, and_, bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from ..files.columnar import read_fast
 from ..files.layouts import Layout
 from ..files.metered import SECONDS_PER_HOUR, MeteredHours, read_metered
 from ..models import (
@@ -31,6 +33,7 @@ from ..models import (
     table,
     utcnow,
 )
+from .ingest import UPLOAD_SOURCE
 from .registry import CommunityRules, RegistryError, load_rules
 
 DEFAULT_SOURCE = "dso"
@@ -63,6 +66,8 @@ class ImportOutcome:
     warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
     import_id: int | None = None
+    #: the PODs of the file (not in the JSON: ``pods`` counts them)
+    pod_names: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON of FORMATS.md (plus ``dry_run`` and ``import``)."""
@@ -100,8 +105,12 @@ async def import_file(
     dry_run: bool = False,
     token_id: int | None = None,
     now: dt.datetime | None = None,
+    only_pods: Collection[str] | None = None,
 ) -> ImportOutcome:
-    """Check one file against the community and store its hours (unless a dry run)."""
+    """Check one file against the community and store its hours (unless a dry run).
+
+    With ``only_pods``, the rows of other PODs are left out (neither checked nor stored).
+    """
     check_source(source)
     now = now or utcnow()
     async with engine.connect() as connection:
@@ -109,11 +118,25 @@ async def import_file(
             rules = await load_rules(connection, community_id)
         except RegistryError as err:
             raise MeteredImportError(err.status, str(err)) from err
-    hours = read_metered(data, layout, name, pod=pod, timezone=rules.timezone.key)
-    outcome = ImportOutcome(name, layout.name, source, pods=hours.pods, dry_run=dry_run)
+    hours = _read(
+        data, layout, name, pod=pod, timezone=rules.timezone.key, only_pods=only_pods, fast=True
+    )
     if not hours.error_count:
-        check_membership(hours, rules, now)
+        if not check_membership(hours, rules, now) and hours.fast:
+            # the exact reader names the lines
+            hours = _read(
+                data,
+                layout,
+                name,
+                pod=pod,
+                timezone=rules.timezone.key,
+                only_pods=only_pods,
+                fast=False,
+            )
+            check_membership(hours, rules, now)
         hours.finish_errors()
+    outcome = ImportOutcome(name, layout.name, source, pods=hours.pods, dry_run=dry_run)
+    outcome.pod_names = sorted(hours.pod_names)
     outcome.errors = hours.errors
     outcome.warnings = hours.warnings
     if outcome.errors:
@@ -140,8 +163,31 @@ async def import_file(
     return outcome
 
 
-def check_membership(hours: MeteredHours, rules: CommunityRules, now: dt.datetime) -> None:
-    """Every POD of the file in the community, each hour in its membership days and ended."""
+def _read(
+    data: bytes,
+    layout: Layout,
+    name: str,
+    *,
+    pod: str | None,
+    timezone: str,
+    only_pods: Collection[str] | None,
+    fast: bool,
+) -> MeteredHours:
+    """The file's hours: the columnar fast path when the file is clean, else the exact one."""
+    hours = read_fast(data, layout, name, pod=pod, timezone=timezone) if fast else None
+    if hours is None:
+        hours = read_metered(data, layout, name, pod=pod, timezone=timezone)
+    if only_pods is not None and not hours.error_count:
+        hours = hours.only(only_pods)
+    return hours
+
+
+def check_membership(hours: MeteredHours, rules: CommunityRules, now: dt.datetime) -> bool:
+    """Every POD of the file in the community, each hour in its membership days and ended.
+
+    False when a problem was recorded in ``hours``.
+    """
+    before = hours.error_count
     end_of_now = int(now.timestamp())
     for index, code in enumerate(hours.pod_names):
         mine = hours.pod == index
@@ -169,6 +215,7 @@ def check_membership(hours: MeteredHours, rules: CommunityRules, now: dt.datetim
         if future.any():
             first = int(np.flatnonzero(future)[0])
             hours.error(int(lines[first]), f"POD {code}: an hour that has not ended yet")
+    return hours.error_count == before
 
 
 class _Raced(Exception):
@@ -416,34 +463,33 @@ async def _insert_new(
             import_id=import_id,
             now=now,
         )
+    # SQLite: the driver's executemany with the times as SQLAlchemy stores them (its
+    # per-row parameter processing would cost more than the insert itself)
+    stamp = DateTime(timezone=True).dialect_impl(connection.dialect)
+    to_text = stamp.bind_processor(connection.dialect) or str
     names = hours.pod_names
-    readings = table(Reading)
-    written = 0
     pods, starts = hours.pod[rows].tolist(), hours.hour[rows].tolist()
     injected, withdrawn = hours.injected[rows].tolist(), hours.withdrawn[rows].tolist()
-    for chunk in range(0, len(pods), BATCH):
-        values = [
-            {
-                "community_id": community_id,
-                "pod": names[p],
-                "hour_start": _utc(h),
-                "source": source,
-                "import_id": import_id,
-                "injected_wh": i,
-                "withdrawn_wh": w,
-                "quality": "measured",
-                "received_at": now,
-            }
-            for p, h, i, w in zip(
-                pods[chunk : chunk + BATCH],
-                starts[chunk : chunk + BATCH],
-                injected[chunk : chunk + BATCH],
-                withdrawn[chunk : chunk + BATCH],
-                strict=True,
-            )
-        ]
-        result = await connection.execute(insert(readings).prefix_with("OR IGNORE"), values)
-        written += max(result.rowcount, 0)
+    texts = {h: to_text(_utc(h)) for h in set(starts)}
+    received = to_text(now)
+    raw = await connection.get_raw_connection()
+    driver: Any = raw.driver_connection
+    written = 0
+    for chunk in range(0, len(pods), BATCH * 10):
+        part = slice(chunk, chunk + BATCH * 10)
+        cursor = await driver.executemany(
+            "INSERT OR IGNORE INTO readings (community_id, pod, hour_start, source, import_id,"
+            " injected_wh, withdrawn_wh, quality, received_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, 'measured', ?)",
+            [
+                (community_id, names[p], texts[h], source, import_id, i, w, received)
+                for p, h, i, w in zip(
+                    pods[part], starts[part], injected[part], withdrawn[part], strict=True
+                )
+            ],
+        )
+        written += max(cursor.rowcount, 0)
+        await cursor.close()
     return written
 
 
@@ -457,28 +503,45 @@ async def _copy_new(
     import_id: int,
     now: dt.datetime,
 ) -> int:
-    """PostgreSQL: COPY the new hours into a temporary table, then insert what is not there."""
+    """PostgreSQL: COPY the new hours in; returns how many went in.
+
+    Only imports write the sources other than ``ha``, one at a time per community (the
+    advisory lock), so their new hours are copied straight into ``readings``; ``ha`` hours
+    may race with uploads, so they go through a temporary table and ``ON CONFLICT``.
+    """
     raw = await connection.get_raw_connection()
     driver: Any = raw.driver_connection
     cursor = driver.cursor()
-    await cursor.execute(
-        "CREATE TEMPORARY TABLE IF NOT EXISTS import_readings (pod text, hour_start"
-        " timestamptz, injected_wh bigint, withdrawn_wh bigint) ON COMMIT DROP"
-    )
     names = hours.pod_names
     pods, starts = hours.pod[rows].tolist(), hours.hour[rows].tolist()
     injected, withdrawn = hours.injected[rows].tolist(), hours.withdrawn[rows].tolist()
-    async with cursor.copy(
-        "COPY import_readings (pod, hour_start, injected_wh, withdrawn_wh) FROM STDIN"
-    ) as copy:
-        buffer: list[str] = []
+    times = {h: _utc(h) for h in set(starts)}
+    direct = source != UPLOAD_SOURCE
+    if direct:
+        target = (
+            "COPY readings (pod, hour_start, injected_wh, withdrawn_wh, community_id, source,"
+            " import_id, quality, received_at) FROM STDIN (FORMAT BINARY)"
+        )
+        types = ["text", "timestamptz", "int8", "int8", "text", "text", "int8", "text"]
+        types.append("timestamptz")
+        extra: tuple[Any, ...] = (community_id, source, import_id, "measured", now)
+    else:
+        await cursor.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS import_readings (pod text, hour_start"
+            " timestamptz, injected_wh bigint, withdrawn_wh bigint) ON COMMIT DROP"
+        )
+        target = (
+            "COPY import_readings (pod, hour_start, injected_wh, withdrawn_wh)"
+            " FROM STDIN (FORMAT BINARY)"
+        )
+        types = ["text", "timestamptz", "int8", "int8"]
+        extra = ()
+    async with cursor.copy(target) as copy:
+        copy.set_types(types)
         for p, h, i, w in zip(pods, starts, injected, withdrawn, strict=True):
-            buffer.append(f"{names[p]}\t{_pg_time(h)}\t{i}\t{w}\n")
-            if len(buffer) >= 50_000:
-                await copy.write("".join(buffer))
-                buffer.clear()
-        if buffer:
-            await copy.write("".join(buffer))
+            await copy.write_row((names[p], times[h], i, w, *extra))
+    if direct:
+        return len(pods)
     await cursor.execute(
         "INSERT INTO readings (community_id, pod, hour_start, source, import_id, injected_wh,"
         " withdrawn_wh, quality, received_at)"
@@ -490,10 +553,6 @@ async def _copy_new(
     written = int(cursor.rowcount)
     await cursor.execute("DROP TABLE import_readings")
     return written
-
-
-def _pg_time(epoch: int) -> str:
-    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%d %H:%M:%S+00")
 
 
 async def _mark_dirty(

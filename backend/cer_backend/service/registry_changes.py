@@ -45,8 +45,17 @@ from .registry import RegistryError, community_document, import_community, jsona
 ITALIAN_TIMEZONE = "Europe/Rome"
 _POD = re.compile(rules.POD_PATTERN)
 #: plant fields compared by the diff (the registry keeps them as columns)
-PLANT_FIELDS = ("pod", "owner", "power_kw", "source", "commissioned", "capital_grant_pct")
-MEMBER_FIELDS = ("name", "type", "joined", "left")
+PLANT_FIELDS = (
+    "pod",
+    "owner",
+    "power_kw",
+    "source",
+    "commissioned",
+    "capital_grant_pct",
+    "voltage",
+    "built_for_cer",
+)
+MEMBER_FIELDS = ("name", "type", "joined", "left", "ateco", "tax_code", "email", "public")
 
 
 class RegistryRefused(RegistryError):
@@ -75,6 +84,11 @@ class Validation:
     warnings: list[dict[str, str]] = field(default_factory=list)
 
 
+def pod_code(entry: Any) -> str:
+    """The code of a POD of ``members[].pods``: a string, or ``{pod, cabina_primaria, …}``."""
+    return str(entry["pod"]) if isinstance(entry, Mapping) else str(entry)
+
+
 def _raw_pod_problems(data: Any) -> list[dict[str, str]]:
     """POD codes of a file that failed to parse, checked as ``check`` checks them (§8).
 
@@ -86,7 +100,8 @@ def _raw_pod_problems(data: Any) -> list[dict[str, str]]:
     members = data.get("members")
     for i, member in enumerate(members if isinstance(members, list) else []):
         pods = member.get("pods") if isinstance(member, Mapping) else None
-        for j, pod in enumerate(pods if isinstance(pods, list) else []):
+        for j, entry in enumerate(pods if isinstance(pods, list) else []):
+            pod = entry.get("pod") if isinstance(entry, Mapping) else entry
             if isinstance(pod, str) and not _POD.fullmatch(pod.strip()):
                 problems.append(
                     {"field": f"members[{i}].pods[{j}]", "message": f"{pod!r} is not a POD code"}
@@ -208,21 +223,28 @@ def file_diff(
                 diff["community"]["changed"][name] = [old, new]
     file_members = {str(m["id"]): m for m in data.get("members") or []}
     file_pods: dict[str, str] = {}
+    file_pod_details: dict[str, Mapping[str, Any]] = {}
     for member_id, member in file_members.items():
-        for pod in member.get("pods") or []:
-            file_pods[str(pod)] = member_id
+        for entry in member.get("pods") or []:
+            file_pods[pod_code(entry)] = member_id
+            if isinstance(entry, Mapping):
+                file_pod_details[pod_code(entry)] = entry
     for member_id, member in file_members.items():
         row = members.get(member_id)
         if row is None:
             diff["members"]["added"].append(member_id)
             continue
-        fields = {}
+        member_fields: dict[str, list[Any]] = {}
         for name in MEMBER_FIELDS:
+            if not hasattr(row, name):
+                continue
             old, new = _iso(getattr(row, name)), _iso(member.get(name))
+            if name == "public":
+                old, new = bool(old), bool(new)
             if str(old) != str(new) and not (old is None and new is None):
-                fields[name] = [old, new]
-        if fields:
-            diff["members"]["changed"].append({"id": member_id, "fields": fields})
+                member_fields[name] = [old, new]
+        if member_fields:
+            diff["members"]["changed"].append({"id": member_id, "fields": member_fields})
     for member_id, row in members.items():
         if member_id not in file_members and row.left is None:
             diff["members"]["ended"].append(member_id)
@@ -230,10 +252,17 @@ def file_diff(
         row = pods.get(pod)
         if row is None or row.ended is not None:
             diff["pods"]["added"].append({"pod": pod, "member": member_id})
-        elif row.member_id != member_id:
-            diff["pods"]["changed"].append(
-                {"pod": pod, "fields": {"member": [row.member_id, member_id]}}
-            )
+        else:
+            pod_fields: dict[str, list[Any]] = {}
+            if row.member_id != member_id:
+                pod_fields["member"] = [row.member_id, member_id]
+            details = file_pod_details.get(pod, {})
+            for name in ("cabina_primaria", "role", "label"):
+                old, new = getattr(row, name, None), details.get(name)
+                if name in details and old != new:
+                    pod_fields[name] = [old, new]
+            if pod_fields:
+                diff["pods"]["changed"].append({"pod": pod, "fields": pod_fields})
     for pod, row in pods.items():
         if pod not in file_pods and row.ended is None:
             diff["pods"]["ended"].append(pod)
@@ -245,9 +274,13 @@ def file_diff(
             continue
         fields = {}
         for name in PLANT_FIELDS:
+            if not hasattr(row, name):
+                continue
             old, new = getattr(row, name), plant.get(name)
             if name in ("power_kw", "capital_grant_pct"):
                 old, new = _num(old or 0), _num(new or 0)
+            elif name == "voltage":
+                old, new = old or "lv", new or "lv"
             else:
                 old, new = _iso(old), _iso(new)
             if str(old) != str(new):
@@ -340,7 +373,7 @@ async def apply_import(
     validation = validate_community_file(data)
     name = str(data["community"]["name"]).strip()
     file_pods = sorted(
-        {str(p) for m in data.get("members") or [] for p in m.get("pods") or []}
+        {pod_code(p) for m in data.get("members") or [] for p in m.get("pods") or []}
         | {str(p["pod"]) for p in data.get("plants") or []}
     )
     async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
@@ -378,9 +411,11 @@ async def apply_import(
             if effective is not None and state is not None:
                 await _timeline(session, community_id, diff, state, effective)
             await session.flush()
-        except IntegrityError as err:  # a concurrent import took one of the PODs
+        except IntegrityError as err:  # a concurrent change: a POD taken, the same name created
             raise RegistryRefused(
-                409, "a POD of the file became active in another community meanwhile"
+                409,
+                "the registry changed meanwhile (a POD of the file became active elsewhere, or"
+                " the community was created by another import): try again",
             ) from err
         await record_change(
             session,
@@ -435,7 +470,7 @@ async def _end_and_reactivate(
                 )
                 .values(ended=effective)
             )
-    listed_pods = [str(p) for m in data.get("members") or [] for p in m.get("pods") or []]
+    listed_pods = [pod_code(p) for m in data.get("members") or [] for p in m.get("pods") or []]
     if listed_pods:
         await session.execute(
             update(Pod)
@@ -473,23 +508,35 @@ async def _timeline(
             old, new = change["fields"]["type"]
             entries.append(("member", change["id"], "type", old, new))
     for change in diff["pods"]["changed"]:
-        old, new = change["fields"]["member"]
-        entries.append(("pod", change["pod"], "member_id", old, new))
+        if "member" in change["fields"]:
+            old, new = change["fields"]["member"]
+            entries.append(("pod", change["pod"], "member_id", old, new))
     for added in diff["pods"]["added"]:
         if added["member"] not in diff["members"]["added"]:
             entries.append(("pod", added["pod"], "member_id", None, added["member"]))
-    for entity, key, attribute, old, new in entries:
-        session.add(
-            RegistryTimeline(
-                community_id=community_id,
-                entity=entity,
-                key=key,
-                attribute=attribute,
-                old_value=old,
-                new_value=new,
-                effective=effective,
-            )
+    for entry in entries:
+        await record_dated_change(session, community_id, entry, effective)
+
+
+async def record_dated_change(
+    session: AsyncSession,
+    community_id: str,
+    entry: tuple[str, str, str, str | None, str | None],
+    effective: date,
+) -> None:
+    """Keep (entity, key, attribute, old value, new value) as changing on ``effective``."""
+    entity, key, attribute, old, new = entry
+    session.add(
+        RegistryTimeline(
+            community_id=community_id,
+            entity=entity,
+            key=key,
+            attribute=attribute,
+            old_value=old,
+            new_value=new,
+            effective=effective,
         )
+    )
 
 
 # --- the registry as it was ------------------------------------------------------------------
@@ -517,11 +564,14 @@ async def document_in_force(
         if entry.entity == "member" and entry.attribute == "type" and entry.key in members:
             members[entry.key]["type"] = entry.old_value
         elif entry.entity == "pod" and entry.attribute == "member_id":
+            moved: Any = entry.key
             for member in members.values():
-                if entry.key in member["pods"]:
-                    member["pods"] = [p for p in member["pods"] if p != entry.key]
+                kept = [p for p in member["pods"] if pod_code(p) != entry.key]
+                if len(kept) != len(member["pods"]):
+                    moved = next(p for p in member["pods"] if pod_code(p) == entry.key)
+                    member["pods"] = kept
             if entry.old_value is not None and entry.old_value in members:
-                members[entry.old_value]["pods"].append(entry.key)
+                members[entry.old_value]["pods"].append(moved)
     return document
 
 

@@ -43,7 +43,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from ..domain.errors import InvalidInput
 from ..domain.period import Period
 from ..models import (
-    Alert,
     Price,
     Reading,
     ReadingAudit,
@@ -54,6 +53,7 @@ from ..models import (
     table,
     utcnow,
 )
+from .alerts.store import record_run_incomplete
 from .cycle_settings import community_setting
 from .registry import RegistryError, community_document, jsonable
 from .registry_changes import document_in_force
@@ -498,16 +498,15 @@ async def _store_run(
                 ],
             )
         if missing_readings or data["missing_prices"]["hours"]:
-            await connection.execute(
-                insert(Alert).values(
-                    community_id=community_id,
-                    kind="settlement_incomplete",
-                    message=(
-                        f"run {run_id} ({period}): {missing_readings} POD-hours without readings,"
-                        f" {data['missing_prices']['hours']} hours without a price"
-                    ),
-                    created_at=now,
-                )
+            await record_run_incomplete(
+                connection,
+                community_id,
+                str(period),
+                run_id,
+                missing_readings,
+                data["missing_prices"]["hours"],
+                now,
+                str((inputs.document.get("settings") or {}).get("language") or "it"),
             )
 
 

@@ -36,6 +36,7 @@ from ..models import (
 from .registry import RegistryError, check_community_file, community_document
 from .registry_changes import document_in_force
 from .sources import DEFAULT_RANKING, RankedHours, rank_rows, source_index, source_ranking
+from .statement_figures import add_report_figures
 
 SECONDS_PER_HOUR = 3600
 
@@ -461,6 +462,7 @@ def settle_inputs(inputs: Inputs) -> tuple[dict[str, Any], dict[str, Any], Any]:
         .tolist(),
         "shared_wh_by_month": {m["month"]: m["shared_wh"] for m in data.get("months", [])},
     }
+    add_report_figures(data, profile, inputs, result)
     return data, profile, result
 
 
@@ -540,6 +542,35 @@ async def get_run(engine: AsyncEngine, run_id: str, community_id: str | None) ->
                 as_utc(row.finalised_at),
             )
     return view
+
+
+async def late_readings_of(engine: AsyncEngine, community_id: str, period: Any) -> int:
+    """Readings of the period stored after the current final run of their hour was finalised
+    (late data: kept for a correction, never changing the final run)."""
+    final = (
+        select(SettlementRun.run_id)
+        .where(
+            SettlementRun.community_id == community_id,
+            SettlementRun.status == "final",
+            SettlementRun.superseded_by.is_(None),
+            SettlementRun.period_start <= Reading.hour_start,
+            SettlementRun.period_end > Reading.hour_start,
+            SettlementRun.finalised_at < Reading.received_at,
+        )
+        .exists()
+    )
+    async with engine.connect() as connection:
+        count = await connection.scalar(
+            select(func.count())
+            .select_from(Reading)
+            .where(
+                Reading.community_id == community_id,
+                Reading.hour_start >= period.start_utc,
+                Reading.hour_start < period.end_utc,
+                final,
+            )
+        )
+    return int(count or 0)
 
 
 async def late_readings(

@@ -6,7 +6,9 @@ reconciliation, the registry's diff and history, the metered-data import.
 
 from __future__ import annotations
 
-import importlib.util
+import asyncio
+import os
+from collections.abc import Callable
 from datetime import date
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -14,18 +16,25 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from sqlalchemy import select
 
+from .. import i18n
 from ..api.keys import ENGINE_KEY, REGISTRY_KEY
 from ..api.routing import MAX_FILE_BODY, TOKENS_KEY
 from ..domain.errors import InvalidInput
 from ..files import load_yaml
 from ..files.layouts import BUILTIN_LAYOUTS, builtin_layout
-from ..models import Alert, Community, Token, as_utc, table, utcnow
+from ..models import Community, Token, as_utc, table, utcnow
 from ..service import reports
+from ..service.alerts.store import AlertError, acknowledge, list_alerts
+from ..service.community_report import community_report_pdf
+from ..service.council import council_report_pdf
 from ..service.coverage import coverage
+from ..service.delivery import DeliveryError, SmtpConfig, send_run
+from ..service.export import export_csv, export_xlsx
 from ..service.gse import GseError, import_gse_figures, reconciliation
 from ..service.metered import DEFAULT_SOURCE, MeteredImportError, import_file
 from ..service.registry import RegistryError, community_document
 from ..service.registry_changes import apply_import, history
+from ..service.report_model import ReportError, RunFacts, load_facts
 from ..service.runs import guards
 from ..service.settlements import (
     SettlementError,
@@ -35,6 +44,7 @@ from ..service.settlements import (
     get_run_row,
     list_runs,
 )
+from ..service.statements import statement_csv, statement_pdf
 from ..service.tokens import TokenError, create_token, revoke_token
 from ..service.web_access import (
     LinkError,
@@ -50,6 +60,7 @@ from .pages import (
     PageError,
     check_csrf,
     clear_session_cookie,
+    file_response,
     language_of,
     page,
     redirect,
@@ -60,18 +71,6 @@ from .pages import (
 from .texts import translate
 
 BASE: Final = "/console"
-#: the alerts service of issue #15; the console shows acknowledgement once it is merged
-ALERTS_MODULE: Final = "cer_backend.service.alerts"
-
-
-def alerts_service_available() -> bool:
-    """Whether the alerts service (issue #15) is part of this backend."""
-    return importlib.util.find_spec(ALERTS_MODULE) is not None
-
-
-def reports_i18n_available() -> bool:
-    """Whether the Italian reports and e-mail delivery (issue #13) are part of this backend."""
-    return importlib.util.find_spec("cer_backend.i18n") is not None
 
 
 def _(request: web.Request, text: str) -> str:
@@ -118,7 +117,6 @@ async def _context(request: web.Request) -> tuple[WebSessionView, str, dict[str,
             "csrf": session.csrf,
             "community_id": community_id,
             "community_name": name,
-            "alerts_enabled": alerts_service_available(),
         },
     )
 
@@ -219,21 +217,6 @@ async def _coverage_or_none(request: web.Request, community_id: str, period: str
         return None
 
 
-async def _open_alerts(request: web.Request, community_id: str) -> list[Any]:
-    """The community's open alerts, as ``GET /api/v1/alerts`` lists them."""
-    async with request.app[ENGINE_KEY].connect() as connection:
-        return list(
-            (
-                await connection.execute(
-                    select(table(Alert))
-                    .where(Alert.community_id == community_id, Alert.resolved_at.is_(None))
-                    .order_by(Alert.created_at.desc())
-                    .limit(50)
-                )
-            ).all()
-        )
-
-
 @page
 async def overview(request: web.Request) -> web.StreamResponse:
     """The community at a glance."""
@@ -258,7 +241,7 @@ async def overview(request: web.Request) -> web.StreamResponse:
         last_run=runs[0] if runs else None,
         balance=balance,
         year=year,
-        alerts=await _open_alerts(request, community_id),
+        alerts=await list_alerts(request.app[ENGINE_KEY], community_id, limit=50),
         members=len(document["members"]),
         plants=len(document["plants"]),
         pods=sum(len(m["pods"]) for m in document["members"]),
@@ -496,56 +479,108 @@ async def settlement_finalise(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"{BASE}/liquidazioni/{request.match_info['run']}")
 
 
-async def _download_run(request: web.Request) -> dict[str, Any]:
-    session = await _session(request)
-    community_id = await _community(request, session)
-    try:
-        return await get_run(request.app[ENGINE_KEY], request.match_info["run"], community_id)
-    except SettlementError as err:
-        raise PageError(err.status, _(request, "Liquidazione non trovata.")) from err
+def _document_language(request: web.Request) -> i18n.Language:
+    return i18n.language(request.get(LANGUAGE_KEY) or "it")
 
 
-def _attachment(run: dict[str, Any], suffix: str) -> dict[str, str]:
-    return {
-        "Content-Disposition": f'attachment; filename="cer-{run["community"]}-'
-        f'{run["period"]}-{suffix}"'
-    }
+#: the run's documents: name → (content type, renderer of the facts in a language)
+DOCUMENTS: Final[dict[str, tuple[str, Callable[[RunFacts, i18n.Language], str | bytes]]]] = {
+    "report.pdf": ("application/pdf", community_report_pdf),
+    "export.csv": ("text/csv", export_csv),
+    "export.xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        export_xlsx,
+    ),
+    "council.pdf": ("application/pdf", council_report_pdf),
+}
+#: a member's statement: name → (content type, renderer)
+STATEMENTS: Final[dict[str, tuple[str, Callable[[RunFacts, str, i18n.Language], str | bytes]]]] = {
+    "statement.pdf": ("application/pdf", statement_pdf),
+    "statement.csv": ("text/csv", statement_csv),
+}
 
 
 @page
 async def download(request: web.Request) -> web.StreamResponse:
-    """The run's report (CSV, PDF) or a member's statement, as the API serves them."""
-    run = await _download_run(request)
+    """The run's documents, made by the report services the API uses (issue #13)."""
+    session = await _session(request)
+    community_id = await _community(request, session)
+    try:
+        facts = await load_facts(request.app[ENGINE_KEY], request.match_info["run"], community_id)
+    except ReportError as err:
+        raise PageError(err.status, _(request, "Liquidazione non trovata.")) from err
+    lang = _document_language(request)
     what = request.match_info["what"]
-    member = request.query.get("member")
-    if member is not None:
-        try:
-            reports.member_of(run, member)
-        except KeyError as err:
-            raise PageError(404, _(request, "Socio non trovato.")) from err
-        if what == "statement.csv":
-            return web.Response(
-                text=reports.member_csv(run, member),
-                content_type="text/csv",
-                headers=_attachment(run, f"{member}.csv"),
-            )
-        if what == "statement.pdf":
-            return web.Response(
-                body=reports.member_pdf(run, member),
-                content_type="application/pdf",
-                headers=_attachment(run, f"{member}.pdf"),
-            )
-    if what == "report.csv":
-        return web.Response(
-            text=reports.run_csv(run), content_type="text/csv", headers=_attachment(run, what)
+    stem = f"cer-{facts.community_id}-{facts.period}"
+    if what == "report.csv":  # the run's figures as the API's report.csv
+        run = await get_run(request.app[ENGINE_KEY], facts.id, community_id)
+        return file_response(reports.run_csv(run), "text/csv", f"{stem}-report.csv")
+    if what in STATEMENTS:
+        member = request.query.get("member", "")
+        if not any(m["id"] == member for m in facts.result.get("members") or []):
+            raise PageError(404, _(request, "Socio non trovato."))
+        content_type, statement_renderer = STATEMENTS[what]
+        body = statement_renderer(facts, member, lang)
+        return file_response(body, content_type, f"{stem}-{member}.{what.rsplit('.', 1)[1]}")
+    if what not in DOCUMENTS:
+        raise PageError(404, _(request, "Pagina non trovata."))
+    content_type, renderer = DOCUMENTS[what]
+    try:
+        body = await asyncio.to_thread(renderer, facts, lang)
+    except ReportError as err:
+        raise PageError(err.status, str(err)) from err
+    return file_response(body, content_type, f"{stem}-{what}")
+
+
+@page
+async def settlement_send(request: web.Request) -> web.StreamResponse:
+    """E-mail the community report and the statements of a run (or only list them)."""
+    session, community_id, context = await _context(request)
+    form = await check_csrf(request, session)
+    dry_run = form.get("dry_run") == "1"
+    try:
+        facts = await load_facts(request.app[ENGINE_KEY], request.match_info["run"], community_id)
+        config = None if dry_run else SmtpConfig.from_environment(os.environ)
+        outcome = await send_run(
+            request.app[ENGINE_KEY],
+            facts,
+            _document_language(request),
+            config=config,
+            dry_run=dry_run,
         )
-    if what == "report.pdf":
-        return web.Response(
-            body=reports.run_pdf(run),
-            content_type="application/pdf",
-            headers=_attachment(run, what),
-        )
-    raise PageError(404, _(request, "Pagina non trovata."))
+    except (ReportError, DeliveryError) as err:
+        context.update(error=str(err))
+        return await _run_page(request, community_id, context, status=getattr(err, "status", 409))
+    context.update(sent=outcome.to_json())
+    return await _run_page(request, community_id, context)
+
+
+# --- alerts --------------------------------------------------------------------------------------
+
+
+@page
+async def alerts(request: web.Request) -> web.StreamResponse:
+    """The community's open alerts, each with its acknowledgement form."""
+    _session_view, community_id, context = await _context(request)
+    context.update(alerts=await list_alerts(request.app[ENGINE_KEY], community_id))
+    return render(request, "console/alerts.html", context)
+
+
+@page
+async def alert_ack(request: web.Request) -> web.StreamResponse:
+    """Acknowledge an alert with a note (it stays open until its cause is gone)."""
+    session, community_id, _context_data = await _context(request)
+    form = await check_csrf(request, session)
+    try:
+        alert_id = int(request.match_info["alert"])
+    except ValueError as err:
+        raise PageError(404, _(request, "Avviso non trovato.")) from err
+    note = str(form.get("note") or "").strip()[:500]
+    try:
+        await acknowledge(request.app[ENGINE_KEY], alert_id, note, session.token_id, community_id)
+    except AlertError as err:
+        raise PageError(err.status, str(err)) from err
+    return redirect(f"{BASE}/avvisi")
 
 
 # --- GSE -----------------------------------------------------------------------------------------
@@ -705,6 +740,9 @@ def routes() -> list[web.RouteDef]:
         web.get(f"{BASE}/liquidazioni/{{run}}", settlement),
         web.post(f"{BASE}/liquidazioni/{{run}}/finalizza", settlement_finalise),
         web.get(f"{BASE}/liquidazioni/{{run}}/{{what}}", download),
+        web.post(f"{BASE}/liquidazioni/{{run}}/invia", settlement_send),
+        web.get(f"{BASE}/avvisi", alerts),
+        web.post(f"{BASE}/avvisi/{{alert}}/conferma", alert_ack),
         web.get(f"{BASE}/gse", gse),
         web.post(f"{BASE}/gse", gse_import),
         web.get(f"{BASE}/token", tokens),

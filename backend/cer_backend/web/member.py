@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from .. import i18n
 from ..api.keys import ENGINE_KEY
 from ..models import utcnow
 from ..service import reports
 from ..service.coverage import coverage
 from ..service.registry import community_document
-from ..service.settlements import SettlementError, get_run
+from ..service.report_model import ReportError, load_facts
+from ..service.settlements import SettlementError
+from ..service.statements import statement_csv, statement_pdf
 from ..service.web_access import (
     WebSessionView,
     end_session,
@@ -25,6 +29,7 @@ from .pages import (
     PageError,
     check_csrf,
     clear_session_cookie,
+    file_response,
     language_of,
     page,
     redirect,
@@ -149,26 +154,22 @@ async def member_page(request: web.Request) -> web.StreamResponse:
 
 @page
 async def statement(request: web.Request) -> web.StreamResponse:
-    """The member's statement of a run (CSV or PDF), as the API's statement routes."""
+    """The member's statement of a run (CSV or PDF), made as the API's statement routes."""
     session = await _session(request)
     community_id, member_id = _own(request, session)
     try:
-        run = await get_run(request.app[ENGINE_KEY], request.match_info["run"], community_id)
-        reports.member_of(run, member_id)
-    except (SettlementError, KeyError) as err:
+        facts = await load_facts(request.app[ENGINE_KEY], request.match_info["run"], community_id)
+    except ReportError as err:
         raise PageError(404, _(request, "Liquidazione non trovata.")) from err
-    name = f'attachment; filename="cer-{community_id}-{run["period"]}-{member_id}'
-    if request.match_info["kind"] == "csv":
-        return web.Response(
-            text=reports.member_csv(run, member_id),
-            content_type="text/csv",
-            headers={"Content-Disposition": name + '.csv"'},
-        )
-    return web.Response(
-        body=reports.member_pdf(run, member_id),
-        content_type="application/pdf",
-        headers={"Content-Disposition": name + '.pdf"'},
-    )
+    if not any(m["id"] == member_id for m in facts.result.get("members") or []):
+        raise PageError(404, _(request, "Liquidazione non trovata."))
+    lang = i18n.language(request.get(LANGUAGE_KEY) or "it")
+    kind = request.match_info["kind"]
+    name = f"cer-{community_id}-{facts.period}-{member_id}.{kind}"
+    if kind == "csv":
+        return file_response(statement_csv(facts, member_id, lang), "text/csv", name)
+    body = await asyncio.to_thread(statement_pdf, facts, member_id, lang)
+    return file_response(body, "application/pdf", name)
 
 
 @page

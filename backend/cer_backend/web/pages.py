@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any, Final
 
 from aiohttp import web
-from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from multidict import MultiDictProxy
 
+from .. import i18n
 from ..api.keys import ENGINE_KEY
 from ..service.availability import is_unavailable
 from ..service.web_access import IDLE_HOURS, WebSessionView, load_session, update_session
@@ -30,8 +30,6 @@ HERE: Final = Path(__file__).resolve().parent
 COOKIES: Final = {"console": ("cer_console", "/console"), "member": ("cer_socio", "/socio")}
 SESSION_KEY: Final = web.RequestKey("web_session", WebSessionView)
 LANGUAGE_KEY: Final = web.RequestKey("web_language", str)
-#: Babel locales of the page languages
-LOCALES: Final = {"it": "it_IT", "en": "en_GB"}
 
 ENVIRONMENT: Final = Environment(
     loader=FileSystemLoader(HERE / "templates"),
@@ -67,29 +65,36 @@ def language_of(request: web.Request, session: WebSessionView | None = None) -> 
 
 
 def number(value: Any, language: str, digits: int = 0) -> str:
-    """A number in the language's format (Babel): ``1.234,5`` in Italian."""
+    """A number in the language's format, as the reports write it: ``1.234,5`` in Italian."""
     if value is None or value == "":
         return "—"
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
         return str(value)
-    pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    return str(format_decimal(amount, format=pattern, locale=LOCALES[language]))
+    return i18n.language(language).number(amount, digits)
 
 
 def kwh(wh: Any, language: str) -> str:
-    """Integer Wh shown as kWh with one decimal."""
+    """Integer Wh shown as kWh with one decimal (the unit is in the column's heading)."""
     if wh is None:
         return "—"
     return number(Decimal(int(wh)) / 1000, language, 1)
 
 
 def euro(value: Any, language: str) -> str:
-    """An exact euro string (the engine's) shown to the cent."""
+    """An exact euro string (the engine's) shown to the cent, as the reports write it."""
     if value is None or value == "":
         return "—"
-    return number(value, language, 2) + " €"
+    return i18n.language(language).eur(str(value))
+
+
+def period_label(period: str, language: str) -> str:
+    """``giugno 2025`` / ``June 2025``; other periods as they are."""
+    try:
+        return i18n.language(language).period(period)
+    except (ValueError, KeyError):
+        return period
 
 
 async def session_of(request: web.Request, kind: str) -> WebSessionView | None:
@@ -140,6 +145,14 @@ async def check_csrf(request: web.Request, session: WebSessionView) -> MultiDict
     return form
 
 
+def file_response(body: str | bytes, content_type: str, filename: str) -> web.Response:
+    """A download (an attachment with its name)."""
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if isinstance(body, str):
+        return web.Response(text=body, content_type=content_type, headers=headers)
+    return web.Response(body=body, content_type=content_type, headers=headers)
+
+
 def redirect(location: str) -> web.Response:
     """303 See Other (after a form, the browser GETs the next page)."""
     return web.Response(status=303, headers={"Location": location})
@@ -163,6 +176,7 @@ def render(
         num=lambda value, digits=0: number(value, lang, digits),
         kwh=lambda wh: kwh(wh, lang),
         euro=lambda value: euro(value, lang),
+        period=lambda value: period_label(str(value), lang),
     )
     response = web.Response(text=page, content_type="text/html", charset="utf-8", status=status)
     response.headers["Content-Language"] = lang

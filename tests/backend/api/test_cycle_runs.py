@@ -183,6 +183,11 @@ async def test_an_incomplete_month_is_refused_then_forced_with_a_reason(api: Api
     assert "96.67 %" in problem["errors"][0]["message"]
     status, problem = await finalise(api, draft["id"], {"force": True})
     assert status == 422 and problem["errors"][0]["field"] == "reason"
+    # the run's figures agree with the completeness report of the readings
+    status, report, _ = await api.call(
+        "GET", f"/communities/{api.community_a}/readings/status?period=2025-06", "admin_a"
+    )
+    assert (report["expected"], report["missing"]) == (3 * 720, 72)
     status, final = await finalise(api, draft["id"], FORCE)
     assert status == 200 and final["forced_reason"] == FORCE["reason"]
     status, csv_body, _ = await api.call("GET", f"/settlements/{draft['id']}/report.csv", "admin_a")
@@ -225,6 +230,11 @@ async def test_late_readings_of_a_final_month_are_kept_and_a_correction_supersed
     assert answer["rejected"] == []
     status, again, _ = await api.call("GET", f"/settlements/{final['id']}", "admin_a")
     assert again["result"] == final["result"] and again["late_readings"] == 6
+    # the completeness report counts them too
+    status, report, _ = await api.call(
+        "GET", f"/communities/{api.community_a}/readings/status?period=2025-06", "admin_a"
+    )
+    assert status == 200 and report["late"] == 6 and report["missing"] == 0
     # a month run of a final month is refused: a correction is asked for explicitly
     status, problem, _ = await api.call(
         "POST", "/settlements", "admin_a", json={"period": "2025-06"}

@@ -9,7 +9,6 @@ import pytest
 
 from cer_backend.domain.advance import monthly_advance
 from cer_backend.domain.community import parse_community
-from cer_backend.domain.money import eur
 
 from .conftest import COMMUNITY_A, Api
 from .test_cycle_runs import FORCE, finalise, run, upload_month
@@ -23,8 +22,10 @@ HEADER = (
 
 
 def expected_acconto(month: str) -> Decimal:
+    """What the GSE pays the one configuration for the month (GSE-RULES §5)."""
     advance = monthly_advance(parse_community(COMMUNITY_A), month)
-    return Decimal(eur(advance.tip + advance.valorisation))
+    (configuration,) = advance.configurations
+    return Decimal(configuration.tip_cents + configuration.valorisation_cents) / 100
 
 
 def comma(value: Decimal) -> str:
@@ -82,6 +83,14 @@ async def test_gse_figures_are_recorded_and_a_divergence_is_flagged(api: Api) ->
     assert report["received_eur"] == f"{received:.2f}"
     money = Decimal(yearly["ours"]["money_eur"]) - Decimal(year["result"]["gse_fees_eur"])
     assert yearly["balance_due_eur"] == f"{money - received:.2f}"
+    # the yearly report shows the GSE's payments received and the balance still due
+    status, csv_body, _ = await api.call("GET", f"/settlements/{year['id']}/report.csv", "admin_a")
+    lines = csv_body.decode().splitlines()
+    assert f"gse_received,2025,,,,,,{received:.2f}" in lines
+    assert f"gse_balance_due,2025,,,,,,{money - received:.2f}" in lines
+    assert sum(line.startswith("gse_payment,") for line in lines) == 4
+    status, pdf, _ = await api.call("GET", f"/settlements/{year['id']}/report.pdf", "admin_a")
+    assert status == 200 and pdf.startswith(b"%PDF")
 
 
 async def test_a_gse_file_with_errors_stores_nothing(api: Api) -> None:

@@ -187,3 +187,60 @@ async def test_a_type_change_and_a_pod_move_take_effect_from_their_day(api: Api)
     row = await get_run_row(api.server.app[ENGINE_KEY], run["id"], a)
     used = {m["id"]: m for m in row.community_document["members"]}
     assert used["famiglia"]["type"] == "person" and POD_HOME in used["comune"]["pods"]
+
+
+async def test_pods_given_as_objects_are_diffed_and_moved_with_their_details(api: Api) -> None:
+    a = api.community_a
+    data = file_a()
+    data["members"][1]["pods"] = [
+        {"pod": POD_FAMILY, "cabina_primaria": "AC001E01726", "label": "Casa"}
+    ]
+    status, answer, _ = await api.call("POST", "/communities", "admin_a", json=data)
+    assert status == 200, answer
+    assert answer["diff"]["pods"]["changed"] == [
+        {
+            "pod": POD_FAMILY,
+            "fields": {"cabina_primaria": [None, "AC001E01726"], "label": [None, "Casa"]},
+        }
+    ]
+    moved = copy.deepcopy(data)
+    moved["members"][0]["pods"].append(moved["members"][1]["pods"].pop())
+    moved["members"][1]["pods"] = ["IT001E00000045"]
+    status, answer, _ = await api.call(
+        "POST", "/communities?effective=2025-10-01", "admin_a", json=moved
+    )
+    assert status == 200, answer
+    assert answer["diff"]["pods"]["changed"][0]["fields"]["member"] == ["famiglia", "comune"]
+    async with api.server.app[ENGINE_KEY].connect() as connection:
+        before = await document_in_force(connection, a, date(2025, 9, 1))
+        after = await document_in_force(connection, a, date(2025, 10, 1))
+    entry = {"pod": POD_FAMILY, "cabina_primaria": "AC001E01726", "label": "Casa"}
+    members_before = {m["id"]: m["pods"] for m in before["members"]}
+    members_after = {m["id"]: m["pods"] for m in after["members"]}
+    assert entry in members_before["famiglia"] and entry not in members_before["comune"]
+    assert "IT001E00000045" not in members_before["famiglia"]  # it joined on 2025-10-01
+    assert entry in members_after["comune"] and members_after["famiglia"] == ["IT001E00000045"]
+
+
+async def test_a_member_type_patched_from_a_day_keeps_the_old_type_before_it(api: Api) -> None:
+    a = api.community_a
+    status, member, _ = await api.call(
+        "PATCH",
+        f"/communities/{a}/members/famiglia?effective=2025-11-01",
+        "admin_a",
+        json={"type": "sme"},
+    )
+    assert status == 200 and member["type"] == "sme"
+    async with api.server.app[ENGINE_KEY].connect() as connection:
+        october = await document_in_force(connection, a, date(2025, 10, 1))
+        november = await document_in_force(connection, a, date(2025, 11, 1))
+    assert {m["id"]: m["type"] for m in october["members"]}["famiglia"] == "person"
+    assert {m["id"]: m["type"] for m in november["members"]}["famiglia"] == "sme"
+    status, changes, _ = await api.call("GET", f"/communities/{a}/history", "admin_a")
+    assert changes[-1]["action"] == "update member" and changes[-1]["effective"] == "2025-11-01"
+    assert changes[-1]["diff"]["members"]["changed"][0]["fields"]["type"] == ["person", "sme"]
+    # a type the rules do not know is refused, and nothing changes
+    status, problem, _ = await api.call(
+        "PATCH", f"/communities/{a}/members/famiglia", "admin_a", json={"type": "alien"}
+    )
+    assert status == 422 and problem["errors"][0]["field"] == "members[1].type"

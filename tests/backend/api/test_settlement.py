@@ -112,7 +112,7 @@ async def test_missing_prices_are_reported_not_zero(api: Api) -> None:
     assert run["missing_prices"] == HOURS
     assert run["result"]["errors"], "the engine says the prices are missing"
     status, alerts, _ = await api.call("GET", "/alerts", "viewer_a")
-    assert status == 200 and alerts[0]["kind"] == "settlement_incomplete"
+    assert status == 200 and alerts[0]["kind"] == "run_incomplete"
 
 
 async def test_finalised_runs_are_immutable_and_late_readings_are_kept(api: Api) -> None:

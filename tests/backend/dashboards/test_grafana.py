@@ -371,4 +371,4 @@ def test_the_silent_site_is_on_top_of_the_not_reporting_table(
     assert all(row["Ore mancanti"] == 0 for row in rows[1:])
 
     alerts = example_db.table(_query("Avvisi aperti"))
-    assert any(row["Tipo"] == "settlement_incomplete" for row in alerts)
+    assert any(row["Tipo"] == "run_incomplete" for row in alerts)

@@ -67,6 +67,12 @@ def test_demo_run_equals_cer_backend_settle(database_url: str, tmp_path: Path) -
 
     run = asyncio.run(fetch())
     result = run["result"]
+    # the households, shops and the parish come from the distributor's files, the
+    # municipality's eight points from Home Assistant (the import, no private path)
+    by_source = result["readings_by_source"]
+    assert by_source["ha"] == 8 * 8760
+    assert by_source["dso"] > 20 * 8760 and by_source["manual"] == by_source["estimate"] == 0
+    assert "dso" in demo.stdout and "(ha)" in demo.stdout
     for key in (
         "period",
         "hours",

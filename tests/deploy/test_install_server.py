@@ -1,0 +1,332 @@
+"""``scripts/install-server`` in a Debian 12 root filesystem (run by ``scripts/test-deploy``).
+
+``CER_DEPLOY_ROOT`` names a fresh copy of the cached bookworm root with the checkout at
+/work/repo and PostgreSQL started in it (``pg_ctlcluster``); without it these tests are
+skipped. The script runs with ``--no-start`` (no systemd in a chroot): first a dry run that
+must change nothing, then the install, then checks of what it made, then a second run that
+must change nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shlex
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = os.environ.get("CER_DEPLOY_ROOT", "")
+#: a folder of wheels in the root: the installer's pip runs offline from it
+WHEELS = os.environ.get("CER_DEPLOY_WHEELS", "")
+pytestmark = pytest.mark.skipif(not ROOT, reason="run by scripts/test-deploy (needs root)")
+
+INSTALL = [
+    "/work/repo/scripts/install-server",
+    "--no-start",
+    "--host",
+    "cer.example.org",
+    "--email",
+    "tecnico@example.org",
+]
+#: what the installer owns (the state a second run must leave byte for byte as it was)
+WATCHED = [
+    "/etc/cer-backend",
+    "/etc/systemd/system",
+    "/etc/caddy",
+    "/opt/cer-backend",
+    "/usr/local/sbin",
+    "/var/lib/cer-backend",
+]
+UNITS = [
+    "cer-backend.service",
+    "cer-backend-backup.service",
+    "cer-backend-backup.timer",
+    "cer-backend-prices.service",
+    "cer-backend-prices.timer",
+    "cer-backend-alerts.service",
+    "cer-backend-alerts.timer",
+    "cer-backend-reports.service",
+    "cer-backend-reports.timer",
+]
+TABLES = {
+    "alembic_version",
+    "alerts",
+    "communities",
+    "live_snapshots",
+    "members",
+    "plants",
+    "pods",
+    "prices",
+    "reading_audit",
+    "reading_dirty",
+    "reading_packs",
+    "readings",
+    "settlement_member_results",
+    "settlement_plant_results",
+    "settlement_runs",
+    "tokens",
+}
+
+
+def chroot(
+    *command: str, check: bool = True, user: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a command in the root with a clean environment."""
+    if user is not None:
+        command = ("runuser", "-u", user, "--", *command)
+    done = subprocess.run(
+        [
+            "chroot",
+            ROOT,
+            "/usr/bin/env",
+            "-i",
+            "HOME=/root",
+            "LANG=C.UTF-8",
+            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "PIP_CERT=/etc/ssl/certs/ca-certificates.crt",
+            "PIP_DISABLE_PIP_VERSION_CHECK=1",
+            "PIP_DEFAULT_TIMEOUT=180",
+            *([f"PIP_FIND_LINKS={WHEELS}", "PIP_NO_INDEX=1"] if WHEELS else []),
+            *command,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if check:
+        assert done.returncode == 0, f"{shlex.join(command)}:\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+def psql(sql: str, database: str = "cer") -> str:
+    port = os.environ["CER_DEPLOY_PG_PORT"]
+    done = chroot(
+        "psql",
+        "-X",
+        "-tA",
+        "-h",
+        "/var/run/postgresql",
+        "-p",
+        port,
+        "-d",
+        database,
+        "-c",
+        sql,
+        user="postgres",
+    )
+    return done.stdout.strip()
+
+
+def snapshot() -> dict[str, str]:
+    """Path → mode, owner and content hash of every watched file, and the database's rights."""
+    state: dict[str, str] = {}
+    for top in WATCHED:
+        base = Path(ROOT + top)
+        for path in sorted([base, *base.rglob("*")]) if base.exists() else []:
+            if "__pycache__" in path.parts:
+                continue
+            stat = path.lstat()
+            digest = ""
+            if path.is_symlink():
+                digest = str(path.readlink())
+            elif path.is_file():
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            state[str(path)[len(ROOT) :]] = f"{stat.st_mode:o} {stat.st_uid}:{stat.st_gid} {digest}"
+    state["pg:roles"] = psql(
+        "SELECT rolname, rolsuper, rolcreatedb, rolcreaterole, rolcanlogin, rolreplication,"
+        " rolbypassrls, rolpassword IS NOT NULL FROM pg_authid WHERE rolname NOT LIKE 'pg_%'"
+        " ORDER BY 1",
+        "postgres",
+    )
+    state["pg:database"] = psql("SELECT datacl FROM pg_database WHERE datname = 'cer'", "postgres")
+    if psql("SELECT count(*) FROM pg_database WHERE datname = 'cer'", "postgres") == "0":
+        return state
+    state["pg:acl"] = psql(
+        "SELECT relname, relacl FROM pg_class WHERE relnamespace = 'public'::regnamespace"
+        " ORDER BY 1"
+    )
+    state["pg:schema"] = psql("SELECT nspacl FROM pg_namespace WHERE nspname = 'public'")
+    state["pg:default"] = psql("SELECT defaclacl::text FROM pg_default_acl ORDER BY 1")
+    return state
+
+
+@dataclass
+class Runs:
+    """The outputs and timings of the runs of the installer."""
+
+    dry_run: subprocess.CompletedProcess[str]
+    first: subprocess.CompletedProcess[str]
+    first_seconds: float
+    before_dry_run: dict[str, str]
+    after_dry_run: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def runs() -> Iterator[Runs]:
+    before = snapshot()
+    dry = chroot(*INSTALL, "--dry-run")
+    after = snapshot()
+    started = time.monotonic()
+    first = chroot(*INSTALL, check=False)
+    seconds = time.monotonic() - started
+    print(f"\nfirst run of install-server: {seconds:.1f} s")
+    yield Runs(dry, first, seconds, before, after)
+
+
+def test_a_dry_run_prints_every_action_and_changes_nothing(runs: Runs) -> None:
+    assert runs.after_dry_run == runs.before_dry_run
+    out = runs.dry_run.stdout
+    for action in (
+        "would: create system user cer-backend",
+        "would: create the virtual environment /opt/cer-backend/venv",
+        "would: create role cer-backend",
+        "would: create role cer_grafana",
+        "would: create database cer",
+        "would: write /etc/cer-backend/env (mode 0600, root:root)",
+        "would: write /etc/systemd/system/cer-backend.service",
+        "would: write /etc/caddy/Caddyfile",
+        "would: enable cer-backend.service",
+    ):
+        assert action in out, action
+
+
+def test_the_install_completes(runs: Runs) -> None:
+    assert runs.first.returncode == 0, runs.first.stdout + runs.first.stderr
+    assert "Done: " in runs.first.stdout
+
+
+def test_the_units_pass_systemd_analyze_verify(runs: Runs) -> None:
+    paths = [f"/etc/systemd/system/{unit}" for unit in UNITS]
+    done = chroot("systemd-analyze", "verify", *paths, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "cer-backend" not in done.stderr, done.stderr  # no warning about our units
+    unit = Path(ROOT + "/etc/systemd/system/cer-backend.service").read_text()
+    assert "serve --host 127.0.0.1 " in unit  # the backend never listens outside
+    assert "User=cer-backend" in unit
+    enabled = Path(ROOT + "/etc/systemd/system/multi-user.target.wants/cer-backend.service")
+    assert enabled.is_symlink()
+    timers = Path(ROOT + "/etc/systemd/system/timers.target.wants")
+    assert (timers / "cer-backend-backup.timer").is_symlink()
+
+
+def test_the_caddyfile_is_valid(runs: Runs) -> None:
+    done = chroot(
+        "caddy",
+        "validate",
+        "--config",
+        "/etc/caddy/Caddyfile",
+        "--adapter",
+        "caddyfile",
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    caddyfile = Path(ROOT + "/etc/caddy/Caddyfile").read_text()
+    assert "cer.example.org {" in caddyfile
+    assert "email tecnico@example.org" in caddyfile
+    assert "reverse_proxy 127.0.0.1:8080" in caddyfile
+    assert Path(ROOT + "/etc/caddy/Caddyfile.before-cer-backend").exists()
+
+
+def test_the_settings_are_private(runs: Runs) -> None:
+    env = Path(ROOT + "/etc/cer-backend/env")
+    assert env.stat().st_mode & 0o777 == 0o600
+    assert (env.stat().st_uid, env.stat().st_gid) == (0, 0)
+    text = env.read_text()
+    assert "CER_DATABASE_URL=postgresql:///cer?host=/var/run/postgresql" in text
+    token = next(line for line in text.splitlines() if line.startswith("CER_METRICS_TOKEN="))
+    assert len(token.split("=", 1)[1]) == 64
+    assert Path(ROOT + "/etc/cer-backend/grafana-password").stat().st_mode & 0o777 == 0o600
+
+
+def test_the_roles_have_exactly_the_documented_rights(runs: Runs) -> None:
+    # the owner: logs in by peer authentication, no superuser or other power
+    assert psql(
+        "SELECT rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls, rolcanlogin"
+        " FROM pg_roles WHERE rolname IN ('cer-backend', 'cer_grafana') ORDER BY rolname",
+        "postgres",
+    ).splitlines() == ["f|f|f|f|f|t", "f|f|f|f|f|t"]
+    assert psql("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'cer'") == (
+        "cer-backend"
+    )
+    tables = psql(
+        "SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
+    ).splitlines()
+    assert {line.split("|")[0] for line in tables} == TABLES
+    assert {line.split("|")[1] for line in tables} == {"cer-backend"}
+    # the reader: SELECT on every table but tokens, nothing else
+    rights = psql(
+        "SELECT tablename, has_table_privilege('cer_grafana', 'public.' || tablename, 'SELECT'),"
+        " has_table_privilege('cer_grafana', 'public.' || tablename,"
+        " 'INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')"
+        " FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
+    ).splitlines()
+    for line in rights:
+        name, select, write = line.split("|")
+        assert (select, write) == ("f" if name == "tokens" else "t", "f"), line
+    assert psql("SELECT has_schema_privilege('cer_grafana', 'public', 'CREATE')") == "f"
+    assert psql("SELECT has_database_privilege('cer_grafana', 'cer', 'CREATE, TEMP')") == "f"
+    assert psql("SELECT has_database_privilege('public', 'cer', 'CONNECT')") == "f"
+    # the reader really logs in over TCP with its password, reads, and may not write
+    password = Path(ROOT + "/etc/cer-backend/grafana-password").read_text().strip()
+    port = os.environ["CER_DEPLOY_PG_PORT"]
+    url = f"postgresql://cer_grafana:{password}@127.0.0.1:{port}/cer"
+    counted = chroot("psql", "-X", "-tA", url, "-c", "SELECT count(*) FROM readings")
+    assert counted.stdout.strip() == "0"
+    for sql in (
+        "INSERT INTO alerts (community_id, kind, message) VALUES ('x', 'y', 'z')",
+        "SELECT * FROM tokens",
+        "CREATE TABLE mine (x int)",
+    ):
+        denied = chroot("psql", "-X", "-tA", url, "-c", sql, check=False)
+        assert denied.returncode != 0 and "permission denied" in denied.stderr, sql
+
+
+def test_the_service_user_runs_the_backend_and_its_backup(runs: Runs) -> None:
+    assert "up to date" in chroot("cer-backend", "migrate", "--check").stdout
+    token = chroot("cer-backend", "token", "create", "--role", "admin").stdout.splitlines()[-1]
+    assert token.startswith("cer_")
+    # the backup timer's command, as the unit runs it
+    unit = Path(ROOT + "/etc/systemd/system/cer-backend-backup.service").read_text()
+    command = next(line for line in unit.splitlines() if line.startswith("ExecStart="))
+    done = chroot("cer-backend", *shlex.split(command.split("/bin/cer-backend ", 1)[1]))
+    path = Path(ROOT + done.stdout.splitlines()[-1])
+    assert path.name.endswith(".pgdump")
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_second_run_changes_nothing(runs: Runs) -> None:
+    assert runs.first.returncode == 0
+    before = snapshot()
+    started = time.monotonic()
+    second = chroot(*INSTALL)
+    print(f"\nsecond run of install-server: {time.monotonic() - started:.1f} s")
+    assert "Done: 0 changes" in second.stdout, second.stdout
+    after = snapshot()
+    assert after == before
+
+
+def test_nginx_with_the_administrations_certificate(runs: Runs) -> None:
+    assert runs.first.returncode == 0
+    chroot("install", "-d", "-m", "0750", "/etc/cer-backend/tls")
+    chroot(
+        "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        "-subj", "/CN=cer.example.org",
+        "-keyout", "/etc/cer-backend/tls/privkey.pem",
+        "-out", "/etc/cer-backend/tls/fullchain.pem",
+    )  # fmt: skip
+    chroot(*INSTALL, "--proxy", "nginx")
+    tested = chroot("nginx", "-t", check=False)
+    assert tested.returncode == 0, tested.stderr
+    site = Path(ROOT + "/etc/nginx/sites-available/cer-backend").read_text()
+    assert "server_name cer.example.org;" in site
+    assert "proxy_pass http://127.0.0.1:8080;" in site
+    assert "location = /metrics { return 404; }" in site
+    assert Path(ROOT + "/etc/nginx/sites-enabled/cer-backend").is_symlink()
+    assert not Path(ROOT + "/etc/nginx/sites-enabled/default").exists()
+    again = chroot(*INSTALL, "--proxy", "nginx")
+    assert "Done: 0 changes" in again.stdout, again.stdout
