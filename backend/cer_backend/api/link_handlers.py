@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..service.web_access import LinkError, create_member_link
-from ..web.member import link_url
+from ..service.web_access import LinkError, create_member_link, link_url
 from .handlers import json_response, scoped_community
 from .keys import ENGINE_KEY
 from .problems import ApiError

@@ -11,9 +11,8 @@ import os
 from typing import Any
 
 from ..database import create_engine
-from ..service.web_access import LINK_DAYS, LinkError, create_member_link
+from ..service.web_access import LINK_DAYS, LinkError, create_member_link, link_url
 from ..settings import resolve_database_url
-from ..web.member import link_url
 from .admin import migrate_database
 from .errors import UsageError
 from .serve import add_database_option

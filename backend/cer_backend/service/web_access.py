@@ -31,6 +31,11 @@ TOUCH_SECONDS: Final = 60
 KINDS: Final = ("console", "member")
 
 
+def link_url(base_url: str, secret: str) -> str:
+    """The personal link a member opens (the web page ``/socio/accesso/{secret}``)."""
+    return f"{base_url.rstrip('/')}/socio/accesso/{secret}"
+
+
 class LinkError(ValueError):
     """A member link cannot be made (no such community or member)."""
 

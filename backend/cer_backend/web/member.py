@@ -48,11 +48,6 @@ def _(request: web.Request, text: str) -> str:
     return translate(text, request.get(LANGUAGE_KEY) or "it")
 
 
-def link_url(base_url: str, secret: str) -> str:
-    """The personal link a member opens."""
-    return f"{base_url.rstrip('/')}{BASE}/accesso/{secret}"
-
-
 @page
 async def landing(request: web.Request) -> web.StreamResponse:
     """The link's page: a button starts the session (a mail scanner's GET uses nothing)."""

@@ -176,7 +176,7 @@ def render(
         num=lambda value, digits=0: number(value, lang, digits),
         kwh=lambda wh: kwh(wh, lang),
         euro=lambda value: euro(value, lang),
-        period=lambda value: period_label(str(value), lang),
+        period_name=lambda value: period_label(str(value), lang),
     )
     response = web.Response(text=page, content_type="text/html", charset="utf-8", status=status)
     response.headers["Content-Language"] = lang
