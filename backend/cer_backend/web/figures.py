@@ -7,13 +7,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ..service.settlements import get_run, list_runs
+from ..service.settlements import list_runs
 
 
 async def shown_runs(engine: AsyncEngine, community_id: str) -> list[dict[str, Any]]:
     """Per period, the current final run, else the newest draft; newest period first.
 
-    A draft is provisional (the page says so); a superseded final is never shown.
+    A draft is provisional (the page says so); a superseded final is never shown. The runs
+    come without their result (``list_runs``): each page loads what it shows.
     """
     chosen: dict[str, dict[str, Any]] = {}
     for run in await list_runs(engine, community_id):  # newest first
@@ -23,8 +24,7 @@ async def shown_runs(engine: AsyncEngine, community_id: str) -> list[dict[str, A
         held = chosen.get(period)
         if held is None or (run["current"] and not held["current"]):
             chosen[period] = run
-    ordered = sorted(chosen.values(), key=lambda r: r["period"], reverse=True)
-    return [await get_run(engine, run["id"], community_id) for run in ordered]
+    return sorted(chosen.values(), key=lambda r: r["period"], reverse=True)
 
 
 def recent_periods(today: date) -> list[str]:

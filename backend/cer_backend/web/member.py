@@ -15,7 +15,7 @@ from ..service import reports
 from ..service.coverage import coverage
 from ..service.registry import community_document
 from ..service.report_model import ReportError, load_facts
-from ..service.settlements import SettlementError
+from ..service.settlements import SettlementError, get_run
 from ..service.statements import statement_csv, statement_pdf
 from ..service.web_access import (
     WebSessionView,
@@ -119,7 +119,8 @@ async def member_page(request: web.Request) -> web.StreamResponse:
         raise PageError(404, _(request, "Socio non trovato."))
     pods = [p["pod"] if isinstance(p, dict) else p for p in member["pods"]]
     rows: list[dict[str, Any]] = []
-    for run in await shown_runs(engine, community_id):
+    for shown in await shown_runs(engine, community_id):
+        run = await get_run(engine, shown["id"], community_id)
         try:
             figures = reports.member_of(run, member_id)
         except KeyError:

@@ -90,9 +90,13 @@ def euro(value: Any, language: str) -> str:
 
 
 def period_label(period: str, language: str) -> str:
-    """``giugno 2025`` / ``June 2025``; other periods as they are."""
+    """``giugno 2025`` / ``June 2025``; a range of days ``1 dic 2026 – 5 dic 2026``."""
+    lang = i18n.language(language)
     try:
-        return i18n.language(language).period(period)
+        first, dots, last = period.partition("..")
+        if dots:
+            return f"{lang.date(first)} – {lang.date(last)}"
+        return lang.period(period)
     except (ValueError, KeyError):
         return period
 

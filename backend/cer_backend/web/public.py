@@ -14,15 +14,19 @@ from sqlalchemy import select
 
 from ..api.keys import ENGINE_KEY
 from ..models import Community
+from ..service.council import (
+    DEFAULT_EMISSION_FACTOR_G_KWH,
+    DEFAULT_EMISSION_SOURCE,
+    co2_avoided_kg,
+    emission_factor,
+)
 from ..service.registry import RegistryError, community_document
+from ..service.report_model import RunFacts, load_facts
 from .figures import shown_runs
 from .pages import LANGUAGE_KEY, PageError, language_of, page, render
 from .texts import translate
 
 BASE: Final = "/pubblico"
-#: kg of CO₂ per kWh of grid electricity that shared renewable energy displaces: ISPRA's
-#: factor of Italian electricity consumption (2023, rounded); an assumption (docs/web.md)
-CO2_KG_PER_KWH: Final = Decimal("0.25")
 #: member types that may be named publicly when they agree (not persons, not firms)
 NAMEABLE_TYPES: Final = frozenset(
     {
@@ -52,24 +56,24 @@ def public_names(document: dict[str, Any]) -> list[str]:
     ]
 
 
-def co2_avoided_kg(shared_wh: int) -> Decimal:
-    """CO₂ avoided by shared energy: kWh times :data:`CO2_KG_PER_KWH`, to the kg."""
-    return (Decimal(shared_wh) / 1000 * CO2_KG_PER_KWH).quantize(Decimal(1))
+def month_row(facts: RunFacts) -> dict[str, Any]:
+    """A period's public totals, from its run (no POD, no member).
 
-
-def month_row(run: dict[str, Any]) -> dict[str, Any]:
-    """A period's public totals, from its run (no POD, no member)."""
-    result = run.get("result") or {}
-    shared = int(result.get("shared_wh") or 0)
+    CO₂ avoided as the council's report counts it (``service.council``): the energy the
+    plants injected × the community's emission factor (or ISPRA's default).
+    """
+    result = facts.result
     received = Decimal(result.get("tip_eur") or 0) + Decimal(result.get("valorisation_eur") or 0)
     distributed = sum(
         (Decimal(m.get("amount_eur") or 0) for m in result.get("members") or []), Decimal(0)
     )
+    factor, _source = emission_factor(facts)
+    co2 = co2_avoided_kg(int(result.get("injected_wh") or 0), factor)
     return {
-        "period": run["period"],
-        "final": run["status"] == "final",
-        "shared_wh": shared,
-        "co2_kg": co2_avoided_kg(shared),
+        "period": facts.period,
+        "final": facts.final,
+        "shared_wh": int(result.get("shared_wh") or 0),
+        "co2_kg": co2.quantize(Decimal(1)),
         "received_eur": f"{received:.2f}",
         "distributed_eur": f"{distributed:.2f}",
     }
@@ -110,7 +114,16 @@ async def community(request: web.Request) -> web.StreamResponse:
         raise PageError(404, not_found) from err
     if not publishes(document):
         raise PageError(404, not_found)
-    rows = [month_row(run) for run in await shown_runs(engine, community_id)]
+    shown = [
+        await load_facts(engine, run["id"], community_id)
+        for run in await shown_runs(engine, community_id)
+    ]
+    rows = [month_row(facts) for facts in shown]
+    factor, source = (
+        emission_factor(shown[0])
+        if shown
+        else (DEFAULT_EMISSION_FACTOR_G_KWH, DEFAULT_EMISSION_SOURCE)
+    )
     power = sum((Decimal(str(p["power_kw"])) for p in document["plants"]), Decimal(0))
     context = {
         "name": document["community"]["name"],
@@ -119,7 +132,8 @@ async def community(request: web.Request) -> web.StreamResponse:
         "plants": len(document["plants"]),
         "power_kw": power,
         "named": public_names(document),
-        "co2_factor": CO2_KG_PER_KWH,
+        "co2_factor": factor,
+        "co2_source": source,
     }
     return render(request, "public/community.html", context)
 

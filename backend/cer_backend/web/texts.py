@@ -67,7 +67,9 @@ EN: Final[dict[str, str]] = {
     "Azioni": "Actions",
     "Benvenuto nella tua pagina di socio": "Welcome to your member page",
     "CO₂ evitata": "CO₂ avoided",
-    "CO₂ evitata: energia condivisa per": "CO₂ avoided: shared energy times",
+    "CO₂ evitata: energia immessa dagli impianti per": "CO₂ avoided: energy the plants "
+    "injected times",
+    "g di CO₂ per kWh": "g of CO₂ per kWh",
     "Calcola": "Run",
     "Calcola la bozza": "Run the draft",
     "Calcolata": "Computed",
@@ -280,9 +282,6 @@ EN: Final[dict[str, str]] = {
     "errori: non è stato salvato nulla.": "errors: nothing was stored.",
     "impianti": "plants",
     "invariate": "unchanged",
-    "kg di CO₂ per kWh (fattore ISPRA del consumo elettrico nazionale, arrotondato).": (
-        "kg of CO₂ per kWh (ISPRA's factor of national electricity consumption, rounded)."
-    ),
     "mancano": "missing",
     "ore nuove": "new hours",
     "ore-POD": "POD-hours",

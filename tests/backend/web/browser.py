@@ -7,6 +7,7 @@ script in its own process on 127.0.0.1, its SQLite database in a temporary folde
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 import socket
@@ -106,6 +107,19 @@ class LiveBackend:
         )
         assert result.returncode == 0, f"cer-backend {' '.join(args)}: {result.stderr}"
         return result.stdout.strip().splitlines()[-1]
+
+    def command_json(self, *args: str) -> Any:
+        """Run ``cer-backend`` and read its JSON output."""
+        result = subprocess.run(
+            [sys.executable, "-m", "cer_backend", *args],
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert result.returncode == 0, f"cer-backend {' '.join(args)}: {result.stderr}"
+        return json.loads(result.stdout)
 
     def prepare(self) -> None:
         """The example community, its prices and an admin token of it."""

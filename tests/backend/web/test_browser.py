@@ -68,8 +68,21 @@ def text(driver: Any) -> str:
     return str(find(driver, "main").text)
 
 
+def click_and_wait(driver: Any, element: Any) -> None:
+    """Click what leaves the page, and wait for the next page to be there."""
+    from selenium.webdriver.support import expected_conditions  # noqa: PLC0415
+    from selenium.webdriver.support.wait import WebDriverWait  # noqa: PLC0415
+
+    old = find(driver, "html")
+    element.click()
+    WebDriverWait(driver, 60).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 60).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )
+
+
 def submit(driver: Any, form_css: str) -> None:
-    find(driver, f"{form_css} button[type=submit]").click()
+    click_and_wait(driver, find(driver, f"{form_css} button[type=submit]"))
 
 
 def wait_for_url(driver: Any, url: str, seconds: float = 30) -> None:
@@ -164,7 +177,7 @@ def test_acknowledge_an_alert(backend: LiveBackend, driver: Any) -> None:
     assert forms, text(driver)
     note = forms[0].find_element(_by("CSS_SELECTOR"), "input[name=note]")
     note.send_keys("Ci pensa l'ufficio tecnico")
-    forms[0].find_element(_by("CSS_SELECTOR"), "button").click()
+    click_and_wait(driver, forms[0].find_element(_by("CSS_SELECTOR"), "button"))
     assert "Ci pensa l'ufficio tecnico" in find(driver, "#alerts").text
 
 
@@ -201,12 +214,14 @@ def test_a_member_signs_in_with_a_link_and_sees_only_their_own(
     backend: LiveBackend, driver: Any
 ) -> None:
     driver.get(f"{backend.url}/console/anagrafica")
-    find(driver, "form[action='/console/anagrafica/soci/famiglia_01/link'] button").click()
+    click_and_wait(
+        driver, find(driver, "form[action='/console/anagrafica/soci/famiglia_01/link'] button")
+    )
     link = find(driver, "#link").text
     assert link.startswith(f"{backend.url}/socio/accesso/")
     assert status_of(link) == 200  # a scanner's GET uses nothing up
     driver.get(link)
-    find(driver, "#enter").click()
+    click_and_wait(driver, find(driver, "#enter"))
     wait_for_url(driver, f"{backend.url}/socio/{backend.community_id}/famiglia_01")
     page = text(driver)
     assert "Famiglia 01" in page and "IT001E00000401" in page
@@ -225,7 +240,7 @@ def test_the_public_page_has_no_pod_code_and_no_private_name(
     backend: LiveBackend, driver: Any
 ) -> None:
     driver.get(f"{backend.url}/pubblico")
-    find(driver, f"a[href='/pubblico/{backend.community_id}']").click()
+    click_and_wait(driver, find(driver, f"a[href='/pubblico/{backend.community_id}']"))
     page = driver.page_source
     assert POD_CODE.search(page) is None
     for private in ("Famiglia", "Bar Centrale", "Panificio", "Parrocchia", "Pro Loco"):
