@@ -20,7 +20,7 @@ from multidict import MultiDictProxy
 from .. import i18n
 from ..api.keys import ENGINE_KEY
 from ..service.availability import is_unavailable
-from ..service.web_access import IDLE_HOURS, WebSessionView, load_session, update_session
+from ..service.web_access import WebSessionView, load_session, update_session
 from .texts import LANGUAGES, translate
 
 _LOGGER = logging.getLogger("cer_backend.web")
@@ -119,7 +119,8 @@ async def session_of(request: web.Request, kind: str) -> WebSessionView | None:
 def set_session_cookie(
     request: web.Request, response: web.StreamResponse, kind: str, secret: str
 ) -> None:
-    """HTTP-only, SameSite=Strict, under the area's path; Secure behind HTTPS."""
+    """HTTP-only, SameSite=Strict, under the area's path; Secure behind HTTPS; a browser
+    session cookie (the server ends the session after ``IDLE_HOURS`` idle hours)."""
     name, path = COOKIES[kind]
     secure = request.secure or request.headers.get("X-Forwarded-Proto", "") == "https"
     response.set_cookie(
@@ -129,8 +130,7 @@ def set_session_cookie(
         httponly=True,
         samesite="Strict",
         secure=secure,
-        max_age=IDLE_HOURS * 3600,
-    )
+    )  # no max-age: the server ends the session after IDLE_HOURS without a request
 
 
 def clear_session_cookie(response: web.StreamResponse, kind: str) -> None:
@@ -186,6 +186,7 @@ def render(
     response.headers["Content-Language"] = lang
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"  # personal figures stay out of caches
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self';"
         " frame-ancestors 'none'"
