@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
+import yaml
 from aiohttp import web
 from sqlalchemy import select
 
@@ -32,7 +33,7 @@ from ..service.delivery import DeliveryError, SmtpConfig, send_run
 from ..service.export import export_csv, export_xlsx
 from ..service.gse import GseError, import_gse_figures, reconciliation
 from ..service.metered import DEFAULT_SOURCE, MeteredImportError, import_file
-from ..service.registry import RegistryError, community_document
+from ..service.registry import RegistryError, community_document, jsonable
 from ..service.registry_changes import apply_import, history
 from ..service.report_model import ReportError, RunFacts, load_facts
 from ..service.runs import guards
@@ -270,6 +271,20 @@ async def registry(request: web.Request) -> web.StreamResponse:
         link=None,
     )
     return render(request, "console/registry.html", context)
+
+
+@page
+async def registry_edit(request: web.Request) -> web.StreamResponse:
+    """The registry in force as a community file to edit: add, change or end members, PODs
+    and plants; the import checks it as the API does and shows the diff before applying."""
+    _session_view, community_id, context = await _context(request)
+    async with request.app[ENGINE_KEY].connect() as connection:
+        document = await community_document(connection, community_id)
+    text = yaml.safe_dump(
+        jsonable(document), allow_unicode=True, sort_keys=False, default_flow_style=False
+    )
+    context.update(text=text)
+    return render(request, "console/edit.html", context)
 
 
 async def _community_file(request: web.Request, form: Any) -> tuple[str, Any]:
@@ -732,6 +747,7 @@ def routes() -> list[web.RouteDef]:
         web.get(BASE, overview),
         web.get(f"{BASE}/anagrafica", registry),
         web.post(f"{BASE}/anagrafica/importa", registry_import),
+        web.get(f"{BASE}/anagrafica/modifica", registry_edit),
         web.post(f"{BASE}/anagrafica/soci/{{member}}/link", member_link),
         web.get(f"{BASE}/dati", data),
         web.post(f"{BASE}/dati/importa", data_import),

@@ -49,6 +49,13 @@ CODES: Final[dict[str, tuple[str, str]]] = {
 #: Italian text → English
 EN: Final[dict[str, str]] = {
     "Accedi": "Sign in",
+    "Aggiungi, cambia o termina soci, POD e impianti": "Add, change or end members, PODs and "
+    "plants",
+    "Modifica l'anagrafica": "Edit the registry",
+    "Il file della comunità in vigore: aggiungere, cambiare o togliere soci, POD e impianti, "
+    "poi vedere le differenze. Chi viene tolto termina alla data indicata.": "The community "
+    "file in force: add, change or remove members, PODs and plants, then see the differences. "
+    "What is removed ends on the date given.",
     "Accesso alla console": "Console sign-in",
     "Accesso alla console del referente": "Sign in to the referent's console",
     "Accesso del socio": "Member sign-in",

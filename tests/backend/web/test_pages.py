@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import subprocess
@@ -304,3 +305,50 @@ async def test_read_only_pages_carry_no_script(site: Site) -> None:
         for path in (*CONSOLE_PAGES, f"/pubblico/{site.community_a}", "/pubblico"):
             _, page = await site.get(client, path)
             assert "<script" not in page, path
+
+
+async def test_the_registry_is_edited_as_a_community_file_with_its_diff_first(
+    site: Site,
+) -> None:
+    async with site.browser() as client:
+        await site.sign_in(client)
+        status, page = await site.get(client, "/console/anagrafica/modifica")
+        assert status == 200
+        found = re.search(r'<textarea id="text" name="text"[^>]*>(.*?)</textarea>', page, re.S)
+        assert found is not None
+        text = html.unescape(found.group(1))
+        csrf = csrf_of(page)
+        status, page, _ = await site.post(
+            client, "/console/anagrafica/importa", {"csrf": csrf, "text": text}
+        )
+        assert status == 200 and 'id="dry-run"' in page
+        diff = page[page.index('id="diff"') :]
+        assert "famiglia" not in diff.split("</table>")[0]  # the registry as it is: no change
+        # a broken file is refused with its problems, nothing stored
+        broken = text.replace("type: person", "type: large_enterprise")
+        status, page, _ = await site.post(
+            client, "/console/anagrafica/importa", {"csrf": csrf, "text": broken}
+        )
+        assert status == 422 and 'id="problems"' in page and "members[1].type" in page
+        # add a member, end the household on a day: the diff first, then the import
+        edited = text.replace(
+            "  joined: '2025-01-01'\n",
+            "  joined: '2025-01-01'\n  left: '2025-07-01'\n"
+            "- id: bar\n  name: Bar Sport\n  type: sme\n  pods:\n  - IT001E00000004\n",
+        )
+        assert edited != text
+        status, page, _ = await site.post(
+            client, "/console/anagrafica/importa", {"csrf": csrf, "text": edited}
+        )
+        assert status == 200 and 'id="dry-run"' in page
+        diff = page[page.index('id="diff"') :].split("</table>")[0]
+        assert "bar" in diff and "famiglia (left)" in diff
+        _, registry_page = await site.get(client, "/console/anagrafica")
+        assert "Bar Sport" not in registry_page  # a dry run stored nothing
+        status, page, _ = await site.post(
+            client, "/console/anagrafica/importa", {"csrf": csrf, "text": edited, "apply": "1"}
+        )
+        assert status == 200 and 'id="applied"' in page
+        _, page = await site.get(client, "/console/anagrafica")
+        assert "Bar Sport" in page and "IT001E00000004" in page
+        assert "2025-07-01" in page  # the member's last day is in the table and the history
