@@ -23,6 +23,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import io
+import multiprocessing
 import resource
 import tempfile
 import time
@@ -135,25 +137,30 @@ def _skip(row: Any) -> str:
     return "skip"
 
 
+def _cpu(action: Any, repeat: int = 3) -> float:
+    """The best CPU time of a few runs (the machine is shared: the best is the cost)."""
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.process_time()
+        action()
+        best = min(best, time.process_time() - started)
+    return best
+
+
 def bench_readers(paths: list[Path]) -> None:
-    """The backend's reader against pyarrow.csv on the same bytes."""
+    """The backend's reader against pyarrow.csv on the same bytes (best of 3 per file)."""
     layout = builtin_layout("dso-wide")
+    options = pcsv.ParseOptions(delimiter=";", invalid_row_handler=_skip)
     ours = arrow = 0.0
     for path in paths:
         data = path.read_bytes()
-        started = time.process_time()
-        pcsv.read_csv(  # the clock-change rows are longer or shorter than the header
-            path,
-            parse_options=pcsv.ParseOptions(delimiter=";", invalid_row_handler=_skip),
-        )
-        arrow += time.process_time() - started
-        started = time.process_time()
-        hours = read_fast(data, layout, str(path))
-        ours += time.process_time() - started
-        assert hours is not None, path
+        assert read_fast(data, layout, str(path)) is not None, path
+        # the clock-change rows are longer or shorter than the header: skipped by pyarrow
+        arrow += _cpu(lambda data=data: pcsv.read_csv(io.BytesIO(data), parse_options=options))
+        ours += _cpu(lambda data=data: read_fast(data, layout, "bench"))
     print(
         f"dso-wide into hours: backend {ours:.2f} s CPU, pyarrow.csv.read_csv {arrow:.2f} s"
-        f" -> ratio {ours / arrow:.2f} (goal <= 3)"
+        f" -> ratio {ours / arrow:.2f} (goal <= 3); peak RSS {peak_rss_mb():.0f} MB"
     )
 
 
@@ -181,23 +188,25 @@ async def bench_import(url: str, paths: list[Path], values: int, pods: int, labe
     )
 
 
+def run_import(url: str, paths: list[Path], values: int, pods: int, label: str) -> None:
+    """:func:`bench_import` in its own process."""
+    asyncio.run(bench_import(url, paths, values, pods, label))
+
+
 def bench_settle_reader(csv_path: Path, pods: int) -> None:
     document = community(pods)
     parsed = read_community_text(yaml.safe_dump(document), "bench")
     period = Period.parse("2025")
-    started = time.process_time()
-    pcsv.read_csv(csv_path)
-    arrow = time.process_time() - started
-    started = time.process_time()
+    arrow = _cpu(lambda: pcsv.read_csv(csv_path))
+    columnar = _cpu(lambda: load_readings(csv_path, parsed, period))
     fast = load_readings(csv_path, parsed, period)
-    columnar = time.process_time() - started
     started = time.process_time()
     exact = parse_readings_csv(csv_path.read_text(encoding="utf-8"), parsed, period, "r.csv")
     line_by_line = time.process_time() - started
     assert np.array_equal(fast.withdrawn, exact.withdrawn)
     rows = pods * period.hours
     print(
-        f"settle --readings, {rows:,} rows: columnar {columnar:.2f} s CPU, line by line"
+        f"settle --readings, {rows:,} rows: columnar {columnar:.2f} s CPU (best of 3), line by line"
         f" {line_by_line:.2f} s, pyarrow.csv.read_csv {arrow:.2f} s; for 1,000 PODs the"
         f" columnar reader needs about {columnar * 1000 / pods:.1f} s (goal < 5 s)"
     )
@@ -226,21 +235,27 @@ def main() -> None:
             f" {sum(p.stat().st_size for p in paths) / 1e6:.0f} MB, {values:,} values"
             f" (written in {time.perf_counter() - started:.1f} s)"
         )
-        bench_readers(paths)
-        bench_settle_reader(csv_path, args.pods)
-        if args.readers_only:
-            return
-        asyncio.run(
-            bench_import(
-                f"sqlite+aiosqlite:///{folder / 'bench.sqlite3'}", paths, values, args.pods,
-                "SQLite",
-            )
-        )  # fmt: skip
-        if args.database:
-            url = normalise_database_url(args.database)
-            wipe(url)
-            asyncio.run(bench_import(url, paths, values, args.pods, "PostgreSQL"))
-            wipe(url)
+        # each part in a fresh process: its peak RSS is its own
+        spawn = multiprocessing.get_context("spawn")
+        parts: list[tuple[Any, tuple[Any, ...]]] = [
+            (bench_readers, (paths,)),
+            (bench_settle_reader, (csv_path, args.pods)),
+        ]
+        if not args.readers_only:
+            sqlite = f"sqlite+aiosqlite:///{folder / 'bench.sqlite3'}"
+            parts.append((run_import, (sqlite, paths, values, args.pods, "SQLite")))
+            if args.database:
+                url = normalise_database_url(args.database)
+                wipe(url)
+                parts.append((run_import, (url, paths, values, args.pods, "PostgreSQL")))
+        for target, arguments in parts:
+            process = spawn.Process(target=target, args=arguments)
+            process.start()
+            process.join()
+            if process.exitcode:
+                raise SystemExit(f"{target.__name__} failed")
+        if args.database and not args.readers_only:
+            wipe(normalise_database_url(args.database))
 
 
 if __name__ == "__main__":

@@ -150,9 +150,11 @@ sid_umount() {
 }
 
 # PostgreSQL: start the machine's cluster when it is down (installing the Debian package when
-# absent), make a role for the tests and a throw-away database; prints its URL.
-PG_ROLE=cer_test
-PG_PASSWORD=cer_test
+# absent), make a role for this run and throw-away databases. The role is no superuser (it
+# owns its test databases, nothing else), has a random password made for this run, and is
+# dropped by pg_drop_role (the scripts call it on exit).
+PG_ROLE="cer_test_$(date +%s)_$$"
+PG_PASSWORD="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 ensure_postgres() {
   if ! command -v pg_lsclusters >/dev/null 2>&1; then
     apt_install postgresql
@@ -177,7 +179,13 @@ ensure_postgres() {
     sleep 1
   done
   pg_psql -tAc "SELECT 1 FROM pg_roles WHERE rolname='$PG_ROLE'" | grep -q 1 \
-    || pg_psql -c "CREATE ROLE $PG_ROLE LOGIN SUPERUSER PASSWORD '$PG_PASSWORD'" >/dev/null
+    || pg_psql -c "CREATE ROLE $PG_ROLE LOGIN NOSUPERUSER NOCREATEROLE PASSWORD '$PG_PASSWORD'" \
+      >/dev/null
+}
+
+# pg_drop_role: drop this run's role (after its databases; nothing else is owned by it).
+pg_drop_role() {
+  pg_psql -c "DROP ROLE IF EXISTS $PG_ROLE" >/dev/null 2>&1 || true
 }
 
 pg_psql() {

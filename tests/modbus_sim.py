@@ -265,7 +265,11 @@ class ModbusSimulator:
 # --- SunSpec ---------------------------------------------------------------------------------
 
 U16, S16, U32, S32, F32 = DataType.U16, DataType.S16, DataType.U32, DataType.S32, DataType.F32
-_SENTINEL = {U16: 0xFFFF, S16: 0x8000, U32: 0xFFFFFFFF, S32: 0x80000000}
+U64 = DataType.U64
+_SENTINEL = {
+    U16: 0xFFFF, S16: 0x8000, U32: 0xFFFFFFFF, S32: 0x80000000, U64: 0xFFFFFFFFFFFFFFFF
+}  # fmt: skip
+_UNSIGNED = {U16: U16, S16: U16, U32: U32, S32: U32, U64: U64}
 
 # point → (offset from the model ID register, type, scale-factor point or None)
 # sunspec/models json/model_103.json (101/102 identical), L = 50
@@ -316,13 +320,28 @@ MODEL_213_POINTS: dict[str, tuple[int, DataType, str | None]] = {
     "WphC": (34, F32, None), "TotWhExp": (60, F32, None), "TotWhImp": (68, F32, None),
 }  # fmt: skip
 
+# sunspec/models json/model_701.json (DER AC measurement), integer + SF, L = 153
+MODEL_701_POINTS: dict[str, tuple[int, DataType, str | None]] = {
+    "St": (3, U16, None), "InvSt": (4, U16, None), "W": (10, S16, "W_SF"),
+    "A": (14, S16, "A_SF"), "LNV": (16, U16, "V_SF"), "Hz": (17, U32, "Hz_SF"),
+    "TotWhInj": (19, U64, "TotWh_SF"), "TotWhAbs": (23, U64, "TotWh_SF"),
+    "TmpCab": (36, S16, "Tmp_SF"), "WL1": (41, S16, "W_SF"), "AL1": (45, S16, "A_SF"),
+    "VL1": (47, U16, "V_SF"), "WL2": (64, S16, "W_SF"), "AL2": (68, S16, "A_SF"),
+    "VL2": (70, U16, "V_SF"), "WL3": (87, S16, "W_SF"), "AL3": (91, S16, "A_SF"),
+    "VL3": (93, U16, "V_SF"), "A_SF": (113, S16, None), "V_SF": (114, S16, None),
+    "Hz_SF": (115, S16, None), "W_SF": (116, S16, None), "TotWh_SF": (120, S16, None),
+    "Tmp_SF": (122, S16, None),
+}  # fmt: skip
+
 SUNSPEC_MODEL_POINTS = {
+    701: MODEL_701_POINTS,
     **dict.fromkeys((101, 102, 103), MODEL_103_POINTS),
     **dict.fromkeys((111, 112, 113), MODEL_113_POINTS),
     **dict.fromkeys((201, 202, 203, 204), MODEL_203_POINTS),
     **dict.fromkeys((211, 212, 213, 214), MODEL_213_POINTS),
 }
 SUNSPEC_MODEL_LENGTH = {
+    701: 153,
     **dict.fromkeys((101, 102, 103), 50),
     **dict.fromkeys((111, 112, 113), 60),
     **dict.fromkeys((201, 202, 203, 204), 105),
@@ -357,9 +376,8 @@ class SunSpecModelImage:
             if data_type is F32:
                 self.sim.set_value(self.address + offset, math.nan, F32)
             else:
-                wide = data_type in (U32, S32)
                 self.sim.set_value(
-                    self.address + offset, _SENTINEL[data_type], U32 if wide else U16
+                    self.address + offset, _SENTINEL[data_type], _UNSIGNED[data_type]
                 )
             return
         raw = value
@@ -414,18 +432,36 @@ class SunSpecSimulator(ModbusSimulator):
             if kind == "meter" and meter_identity is not None:
                 self._common(address, 65, manufacturer, *meter_identity, version)
                 address += 65 + 2
-            image = SunSpecModelImage(self, model_id, address)
-            length = image.length
-            self.set_registers(address, [model_id, length, *([0] * length)])
-            for name, (_, data_type, _) in image.points.items():
-                if name.endswith("_SF"):
-                    image.set(name, DEFAULT_SCALE_FACTORS[name])
-                elif data_type is not F32:
-                    image.set(name, None)
-            setattr(self, kind, image)
-            address += length + 2
+            address = self._lay_model(kind, model_id, address)
         self.end_address = address
         self.set_registers(address, [0xFFFF, 0])
+        self._fill_defaults()
+
+    def _lay_model(self, kind: str, model_id: int, address: int) -> int:
+        """Write model ``model_id`` (header, sentinels, scale factors) at ``address`` as the
+        ``kind`` ("inverter" or "meter") image; the address after it."""
+        image = SunSpecModelImage(self, model_id, address)
+        length = image.length
+        self.set_registers(address, [model_id, length, *([0] * length)])
+        for name, (_, data_type, _) in image.points.items():
+            if name.endswith("_SF"):
+                image.set(name, DEFAULT_SCALE_FACTORS[name])
+            elif data_type is not F32:
+                image.set(name, None)
+        setattr(self, kind, image)
+        return address + length + 2
+
+    def replace_model(self, kind: str, model_id: int) -> None:
+        """While running, put ``model_id`` where the ``kind`` model is (a firmware update or
+        a setting switching float and integer models), with the default values and the end
+        marker right after it. The new model must not be longer than the old one."""
+        old: SunSpecModelImage | None = getattr(self, kind)
+        if old is None:
+            raise ValueError(f"no {kind} model to replace")
+        if SUNSPEC_MODEL_LENGTH[model_id] > old.length:
+            raise ValueError("the new model must fit where the old one was")
+        end = self._lay_model(kind, model_id, old.address)
+        self.set_registers(end, [0xFFFF, 0])
         self._fill_defaults()
 
     def _common(  # noqa: PLR0917 - the five strings of model 1
@@ -446,6 +482,9 @@ class SunSpecSimulator(ModbusSimulator):
                 "AphA": 8.5, "AphB": 8.6, "AphC": 8.4, "PhVphA": 230.1, "PhVphB": 229.8,
                 "PhVphC": 231.0, "W": 5800, "Hz": 50.01, "WH": 12_345_678, "DCW": 6000,
                 "TmpCab": 41.5, "St": 4,
+                # model 701's own names (W, Hz, TmpCab as above); InvSt 3 = RUNNING
+                "AL1": 8.5, "AL2": 8.6, "AL3": 8.4, "VL1": 230.1, "VL2": 229.8, "VL3": 231.0,
+                "WL1": 1930, "WL2": 1935, "WL3": 1935, "TotWhInj": 12_345_678, "InvSt": 3,
             }.items():  # fmt: skip
                 if point in inverter.points:
                     inverter.set(point, value)
@@ -548,18 +587,118 @@ class Em24Simulator(ModbusSimulator):
     }  # fmt: skip
 
     def __init__(
-        self, *, serial: str = "BX1234567", model_code: int = 1651, port: int | None = None
+        self,
+        *,
+        serial: str = "BX1234567",
+        model_code: int = 1651,
+        port: int | None = None,
+        with_export: bool = True,
     ) -> None:
-        """Every register of the blocks 0, then the defaults."""
+        """Every register of the blocks 0, then the defaults.
+
+        ``with_export=False``: a variant without the kWh(−) register 0x004E (reads of it get
+        exception 2, "illegal data address", as evcc issue #31143 reports).
+        """
         super().__init__(port=port)
         self.set_registers(0x0000, [0] * 0x36)
-        self.set_registers(0x004E, [0, 0])
+        if with_export:
+            self.set_registers(0x004E, [0, 0])
         self.set_registers(0x000B, [model_code])
         self.set_registers(0x5000, encode_string(serial, 7))
         for name, value in self.DEFAULTS.items():
-            self.set(name, value)
+            if with_export or name != "kwh_export":
+                self.set(name, value)
 
     def set(self, name: str, value: float) -> None:
         """Set a point of ``EM24_POINTS`` in the meter's units (V, A, W, Hz, kWh)."""
         address, data_type, divisor = EM24_POINTS[name]
         self.set_value(address, round(value * divisor), data_type, WordOrder.LITTLE)
+
+
+# --- a hand-written Modbus TCP server, for misbehaviour pymodbus servers cannot play --------
+
+
+class HandWrittenModbusServer:
+    """A minimal Modbus TCP server (FC3/FC4 only) written with ``asyncio`` streams.
+
+    Each unit id has a behaviour, changeable while it runs: ``"answer"`` (registers from
+    ``registers``, 0 where unset), ``"silent"`` (reads the request, never answers: a unit a
+    gateway cannot reach), ``"close"`` (closes the session when it gets a request: a device
+    dropping the connection in the middle of a request), ``"exception:N"`` (exception code
+    N). Units not listed are silent. Counts connections and requests per unit.
+    """
+
+    def __init__(
+        self, behaviour: Mapping[int, str], registers: Mapping[int, int] | None = None
+    ) -> None:
+        """Prepare the server; nothing listens until :meth:`start`."""
+        self.host = HOST
+        self.port = 0
+        self.behaviour = dict(behaviour)
+        self.registers = dict(registers or {})
+        self.connections = 0
+        self.requests: dict[int, int] = {}
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        self._writers.add(writer)
+        try:
+            while True:
+                header = await reader.readexactly(7)
+                tid, _pid, length, unit = (
+                    int.from_bytes(header[0:2], "big"),
+                    header[2:4],
+                    int.from_bytes(header[4:6], "big"),
+                    header[6],
+                )
+                pdu = await reader.readexactly(length - 1)
+                self.requests[unit] = self.requests.get(unit, 0) + 1
+                mode = self.behaviour.get(unit, "silent")
+                if mode == "silent":
+                    continue
+                if mode == "close":
+                    break
+                function = pdu[0]
+                if mode.startswith("exception:"):
+                    answer = bytes([function | 0x80, int(mode.split(":")[1])])
+                else:
+                    address = int.from_bytes(pdu[1:3], "big")
+                    count = int.from_bytes(pdu[3:5], "big")
+                    words = [self.registers.get(address + i, 0) for i in range(count)]
+                    data = b"".join(word.to_bytes(2, "big") for word in words)
+                    answer = bytes([function, len(data)]) + data
+                frame = tid.to_bytes(2, "big") + b"\x00\x00"
+                frame += (len(answer) + 1).to_bytes(2, "big") + bytes([unit]) + answer
+                writer.write(frame)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            self._writers.discard(writer)
+            writer.close()
+
+    async def start(self) -> None:
+        """Listen on 127.0.0.1 (a free port)."""
+        self._server = await asyncio.start_server(self._serve, self.host, self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        """Close the listener and every session."""
+        if self._server is None:
+            return
+        self._server.close()
+        for writer in list(self._writers):
+            writer.close()
+        await self._server.wait_closed()
+        self._server = None
+
+    async def __aenter__(self) -> HandWrittenModbusServer:
+        """Start the server."""
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        """Stop the server."""
+        await self.stop()

@@ -33,9 +33,10 @@ from .const import (
     EntryType,
 )
 from .coordinator import CommunityCoordinator, DeviceCoordinator, SiteCoordinator
-from .data import CommunityRuntimeData, SiteRuntimeData, devices_of
+from .data import devices_of
 from .entity import community_device_info, device_identifier, site_device_info
 from .local_community import async_get_local_community
+from .runtime import CommunityRuntimeData, SiteRuntimeData
 from .uploader import SiteUploader
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
@@ -126,7 +127,7 @@ async def _async_setup_community(hass: HomeAssistant, entry: ConfigEntry) -> Non
     client = _client(hass, entry)
     assert client is not None
     dr.async_get(hass).async_get_or_create(
-        config_entry_id=entry.entry_id, **community_device_info(entry)
+        config_entry_id=entry.entry_id, **community_device_info(entry, hass.config.language)
     )
     coordinator = CommunityCoordinator(hass, entry, client.get_community_live, source="backend")
     await coordinator.async_config_entry_first_refresh()
@@ -200,7 +201,7 @@ def _register_devices(hass: HomeAssistant, entry: ConfigEntry) -> str:
     """Create the site's device (answers its id); remove meters no longer configured."""
     registry = dr.async_get(hass)
     site_device = registry.async_get_or_create(
-        config_entry_id=entry.entry_id, **site_device_info(entry)
+        config_entry_id=entry.entry_id, **site_device_info(entry, hass.config.language)
     )
     wanted = {device_identifier(entry, d.device_id) for d in devices_of(entry.options)}
     wanted.add((DOMAIN, entry.data[CONF_POD]))

@@ -327,6 +327,16 @@ class SiteAccountant:
                 return True
         return False
 
+    def _grid_meter_known(self, now: datetime) -> bool:
+        """Whether the site has a grid meter: its counters or its power were read within
+        ``GRID_MEMORY`` (a meter silent for longer is taken as removed)."""
+        if self._has_grid_meter(now):
+            return True
+        return any(
+            self._roles.get(device_id) is DeviceRole.GRID and now - power.at <= GRID_MEMORY
+            for device_id, power in self._power.items()
+        )
+
     def _plausible(self, delta: float, seconds: float) -> bool:
         limit = max(self.min_plausible_step_wh, self.max_power_w * max(seconds, 0.0) / 3600)
         return 0 <= delta <= limit
@@ -604,12 +614,24 @@ class SiteAccountant:
         )
 
     def _power_now(self, now: datetime) -> dict[str, float | None]:
+        """Injection and withdrawal power now (and production and load).
+
+        Rule (issue #14 item 12): a site **with a grid meter** has its exchange from that
+        meter only, read in the last poll; while the meter does not answer the exchange is
+        unknown, never its last value held for minutes nor production − load of the other
+        devices (594.9 W shown while 3,055 W were exchanged). Sites without a grid meter
+        derive it from production and load powers read within ``max_gap``.
+        """
         fresh = {
             device_id: power
             for device_id, power in self._power.items()
             if now - power.at <= self.max_gap
         }
-        grid = [p.watts for d, p in fresh.items() if self._roles.get(d) is DeviceRole.GRID]
+        grid = [
+            p.watts
+            for d, p in fresh.items()
+            if self._roles.get(d) is DeviceRole.GRID and p.at == self._last_sample
+        ]
         production = [
             p.watts for d, p in fresh.items() if self._roles.get(d) is DeviceRole.PRODUCTION
         ]
@@ -618,6 +640,13 @@ class SiteAccountant:
         load_w = sum(max(w, 0.0) for w in load) if load else None
         if grid:
             exchange = sum(grid)  # withdrawal positive
+        elif self._grid_meter_known(now):
+            return {
+                "injection_w": None,
+                "withdrawal_w": None,
+                "production_w": production_w,
+                "load_w": load_w,
+            }
         elif production_w is not None or load_w is not None:
             exchange = (load_w or 0.0) - (production_w or 0.0)
         else:

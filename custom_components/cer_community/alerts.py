@@ -154,7 +154,7 @@ class OpenAlertsSensor(CoordinatorEntity[AlertsCoordinator], SensorEntity):
         self.entity_description = OPEN_ALERTS
         entry = coordinator.entry
         self._attr_unique_id = f"community_{entry.entry_id}_open_alerts"
-        self._attr_device_info = community_device_info(entry)
+        self._attr_device_info = community_device_info(entry, coordinator.hass.config.language)
 
     @property
     def native_value(self) -> int | None:

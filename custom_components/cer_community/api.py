@@ -180,6 +180,16 @@ class CerApiClient:
         """
         return await self.get_community_live()
 
+    async def async_check_site(self, pod: str) -> None:
+        """Check that the token may upload readings for ``pod``: an empty
+        ``POST /readings`` (nothing stored, the contract's own rights check).
+
+        Raises :class:`CerApiAuthError` (401: unknown token; 403: not a site token of this
+        POD, e.g. a viewer token), :class:`CerApiError` with status 404/422 when the
+        community has no such POD, :class:`CerApiConnectionError` when it does not answer.
+        """
+        await self.post_readings(pod, [])
+
     async def post_readings(
         self, pod: str, readings: Sequence[Mapping[str, Any]]
     ) -> ReadingsResult:
@@ -202,6 +212,14 @@ class CerApiClient:
             )
         except (KeyError, TypeError, ValueError) as err:
             raise CerApiConnectionError(f"unexpected answer to readings: {body!r}") from err
+
+    async def async_healthy(self) -> bool:
+        """Whether the backend says it is healthy (``GET /api/v1/health`` answers 200)."""
+        try:
+            await self._request("GET", "/health", None)
+        except CerApiError:
+            return False
+        return True
 
     async def post_live(self, live: LiveReading) -> CommunityLive:
         """Send the site's live figures; answers the community's live figures."""
@@ -252,6 +270,8 @@ class CerApiClient:
             raise
         except (aiohttp.ClientError, ValueError) as err:
             raise CerApiConnectionError(f"{method} {url}: {err}") from err
+        except TypeError as err:  # the body cannot be encoded (an integer beyond 64 bits)
+            raise CerApiError(f"{method} {path}: the request cannot be encoded: {err}") from err
 
         body = _json_or_none(text)
         if status < 300:

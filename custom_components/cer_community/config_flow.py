@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import replace
+from http import HTTPStatus
 from typing import Any
 
 import voluptuous as vol
@@ -34,6 +35,7 @@ from homeassistant.helpers.selector import (
 )
 from yarl import URL
 
+from .api import CerApiConnectionError, CerApiError
 from .compat import ConfigFlowResult
 from .const import (
     CONF_BACKEND_URL,
@@ -67,7 +69,6 @@ from .const import (
 )
 from .coordinator import (
     BackendAuthError,
-    BackendConnectionError,
     EntitySourceError,
     ModbusProtocolError,
     ModbusUnavailable,
@@ -80,6 +81,9 @@ from .pod import is_valid_pod, normalise_pod
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 _PORT = NumberSelector(NumberSelectorConfig(min=1, max=65535, step=1, mode=NumberSelectorMode.BOX))
+#: Modbus unit id 0 is the broadcast address (Modbus Application Protocol v1.1b3 §4.1):
+#: refused in the forms with its own error rather than stored and never answered.
+MODBUS_BROADCAST_UNIT = 0
 _UNIT = NumberSelector(NumberSelectorConfig(min=0, max=255, step=1, mode=NumberSelectorMode.BOX))
 
 
@@ -135,7 +139,7 @@ MODBUS_SCHEMA = vol.Schema(
         vol.Required(CONF_PORT, default=DEFAULT_PORT): _PORT,
         vol.Required(CONF_UNIT, default=DEFAULT_UNIT): _UNIT,
         vol.Optional(CONF_MODEL_ID): NumberSelector(
-            NumberSelectorConfig(min=101, max=214, step=1, mode=NumberSelectorMode.BOX)
+            NumberSelectorConfig(min=101, max=701, step=1, mode=NumberSelectorMode.BOX)
         ),
         vol.Optional(CONF_INVERT_POWER, default=False): BooleanSelector(),
         vol.Optional(CONF_SWAP_ENERGY, default=False): BooleanSelector(),
@@ -172,9 +176,14 @@ def _normalise_url(value: str) -> str | None:
 
 
 async def _async_validate_backend(
-    hass: HomeAssistant, user_input: Mapping[str, Any], *, required: bool
+    hass: HomeAssistant,
+    user_input: Mapping[str, Any],
+    *,
+    required: bool,
+    pod: str | None = None,
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """Check backend URL and token; return (errors, data to store)."""
+    """Check backend URL and token (a site token of ``pod`` when given); return (errors,
+    data to store)."""
     raw_url = (user_input.get(CONF_BACKEND_URL) or "").strip()
     token = (user_input.get(CONF_TOKEN) or "").strip()
     if not raw_url and not token and not required:
@@ -186,17 +195,30 @@ async def _async_validate_backend(
     url = _normalise_url(raw_url)
     if url is None:
         return {CONF_BACKEND_URL: "invalid_url"}, {}
-    errors = await _async_backend_errors(hass, url, token)
+    errors = await _async_backend_errors(hass, url, token, pod)
     return errors, {} if errors else {CONF_BACKEND_URL: url, CONF_TOKEN: token}
 
 
-async def _async_backend_errors(hass: HomeAssistant, url: str, token: str) -> dict[str, str]:
+async def _async_backend_errors(
+    hass: HomeAssistant, url: str, token: str, pod: str | None = None
+) -> dict[str, str]:
+    """The form errors of a backend check, in the words of the form the user sees: a
+    backend that does not answer is not a Modbus device that does not answer."""
     try:
-        await async_check_backend(hass, url, token)
-    except BackendAuthError:
+        await async_check_backend(hass, url, token, pod)
+    except BackendAuthError as err:
+        if err.status == HTTPStatus.FORBIDDEN and pod is not None:
+            return {"base": "token_not_site"}
         return {"base": "invalid_auth"}
-    except BackendConnectionError:
-        return {"base": "cannot_connect"}
+    except CerApiConnectionError:
+        return {"base": "backend_unreachable"}
+    except CerApiError as err:
+        if pod is not None and err.status in (
+            HTTPStatus.NOT_FOUND,
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+        ):
+            return {"base": "pod_not_in_backend"}
+        return {"base": "backend_unreachable"}
     except Exception:
         LOGGER.exception("Unexpected error while checking the backend")
         return {"base": "unknown"}
@@ -209,6 +231,9 @@ async def _async_test_device(
     """Errors of a device about to be saved (duplicate, failed test read), and the device
     completed with what the test read found (its quantities and identity).
     """
+    if device.source is DeviceSource.MODBUS and device.unit == MODBUS_BROADCAST_UNIT:
+        # unit 0 is the broadcast address: devices execute writes to it and never answer
+        return {CONF_UNIT: "unit_broadcast"}, device
     for entry in hass.config_entries.async_entries(DOMAIN):
         for other in devices_of(entry.options):
             if other.device_id == device.device_id:
@@ -320,7 +345,7 @@ class CerCommunityConfigFlow(ConfigFlow, domain=DOMAIN):
                 await self.async_set_unique_id(pod)
                 self._abort_if_unique_id_configured()
                 errors, backend = await _async_validate_backend(
-                    self.hass, user_input, required=False
+                    self.hass, user_input, required=False, pod=pod
                 )
                 if not errors:
                     data: dict[str, Any] = {
@@ -349,7 +374,11 @@ class CerCommunityConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             errors, backend = await _async_validate_backend(self.hass, user_input, required=True)
             if not errors:
-                self._async_abort_entries_match(backend)
+                # only another dashboard is a duplicate: a site of the same community may
+                # use the same backend (even the same token)
+                self._async_abort_entries_match(
+                    {**backend, CONF_ENTRY_TYPE: EntryType.COMMUNITY.value}
+                )
                 return self.async_create_entry(
                     title=user_input[CONF_NAME].strip(),
                     data={
@@ -383,7 +412,7 @@ class CerCommunityConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             token = user_input[CONF_TOKEN].strip()
             errors = await _async_backend_errors(
-                self.hass, self._entry.data[CONF_BACKEND_URL], token
+                self.hass, self._entry.data[CONF_BACKEND_URL], token, self._entry.data.get(CONF_POD)
             )
             if not errors:
                 _save_and_reload(
@@ -422,7 +451,7 @@ class CerCommunityConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             errors, backend = await _async_validate_backend(
-                self.hass, user_input, required=community
+                self.hass, user_input, required=community, pod=self._entry.data.get(CONF_POD)
             )
             if not errors:
                 data = {

@@ -1,10 +1,14 @@
-"""Types of the integration's configuration and runtime data."""
+"""Types of the integration's configuration: the devices of a site as stored in its options.
+
+The runtime data of a loaded entry is in :mod:`.runtime` (this module imports no
+coordinator: the coordinators import it).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from homeassistant.const import CONF_HOST, CONF_MODEL, CONF_NAME, CONF_PORT
 
@@ -29,11 +33,7 @@ from .const import (
     DeviceRole,
     DeviceSource,
 )
-
-if TYPE_CHECKING:
-    from .alerts import AlertsCoordinator
-    from .coordinator import CommunityCoordinator, DeviceCoordinator, SiteCoordinator
-    from .uploader import SiteUploader
+from .modbus.connection import canonical_host
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,31 +121,11 @@ class DeviceConfig:
         """Host, port, unit (and SunSpec model) of a Modbus device: what makes it the same
         device. An inverter and its meter behind one SunSpec address differ by model."""
         if self.source is DeviceSource.MODBUS and self.host is not None:
-            return (self.host.strip().lower(), self.port or 0, self.unit or 0, self.model_id)
+            host = canonical_host(self.host)  # localhost and 127.0.0.1 are one device
+            return (host, self.port or 0, self.unit or 0, self.model_id)
         return None
 
 
 def devices_of(options: Mapping[str, Any]) -> list[DeviceConfig]:
     """The devices stored in an entry's options."""
     return [DeviceConfig.from_dict(raw) for raw in options.get(CONF_DEVICES, [])]
-
-
-@dataclass(slots=True)
-class SiteRuntimeData:
-    """What a loaded site entry holds (``entry.runtime_data``)."""
-
-    devices: dict[str, DeviceCoordinator]
-    site: SiteCoordinator
-    uploader: SiteUploader
-    community: CommunityCoordinator
-    site_device_id: str
-    """Registry id of the site's device, parent of its meters and inverters."""
-
-
-@dataclass(slots=True)
-class CommunityRuntimeData:
-    """What a loaded community entry holds (``entry.runtime_data``)."""
-
-    community: CommunityCoordinator
-    alerts: AlertsCoordinator | None = None
-    """The backend's open alerts (``alerts.py``)."""

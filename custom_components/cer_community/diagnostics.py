@@ -21,7 +21,7 @@ from .const import (
     CONF_SERIAL_NUMBER,
     CONF_TOKEN,
 )
-from .data import CommunityRuntimeData, SiteRuntimeData
+from .runtime import CommunityRuntimeData, SiteRuntimeData
 
 TO_REDACT = {
     CONF_TOKEN,

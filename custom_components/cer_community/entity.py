@@ -14,25 +14,38 @@ from .coordinator import CommunityCoordinator, DeviceCoordinator, SiteCoordinato
 
 MANUFACTURER = "CER Community"
 
+#: The model shown for the integration's own devices, by language of Home Assistant (the
+#: device registry has no translation for models); English for other languages.
+DEVICE_MODELS: dict[str, dict[str, str]] = {
+    "site": {"en": "Site (POD)", "it": "Sito (POD)"},
+    "community": {"en": "Community dashboard", "it": "Cruscotto della comunità"},
+}
 
-def site_device_info(entry: ConfigEntry) -> DeviceInfo:
+
+def device_model(kind: str, language: str) -> str:
+    """The model name of a site or community device in ``language`` (``it``, ``en-GB``…)."""
+    names = DEVICE_MODELS[kind]
+    return names.get(language.split("-", maxsplit=1)[0].lower(), names["en"])
+
+
+def site_device_info(entry: ConfigEntry, language: str) -> DeviceInfo:
     """The device standing for a site (its POD), parent of the site's meters."""
     return DeviceInfo(
         identifiers={(DOMAIN, entry.data[CONF_POD])},
         name=entry.data.get(CONF_NAME, entry.title),
         manufacturer=MANUFACTURER,
-        model="Site (POD)",
+        model=device_model("site", language),
         entry_type=DeviceEntryType.SERVICE,
     )
 
 
-def community_device_info(entry: ConfigEntry) -> DeviceInfo:
+def community_device_info(entry: ConfigEntry, language: str) -> DeviceInfo:
     """The device standing for the community of a community-dashboard entry."""
     return DeviceInfo(
         identifiers={(DOMAIN, f"community_{entry.entry_id}")},
         name=entry.data.get(CONF_NAME, entry.title),
         manufacturer=MANUFACTURER,
-        model="Community dashboard",
+        model=device_model("community", language),
         entry_type=DeviceEntryType.SERVICE,
     )
 
@@ -82,7 +95,7 @@ class CerSiteEntity(CoordinatorEntity[SiteCoordinator]):
         self.entity_description = description
         entry = coordinator.entry
         self._attr_unique_id = f"{entry.data[CONF_POD]}_{description.key}"
-        self._attr_device_info = site_device_info(entry)
+        self._attr_device_info = site_device_info(entry, coordinator.hass.config.language)
 
 
 class CerCommunityEntity(CoordinatorEntity[CommunityCoordinator]):
@@ -97,7 +110,7 @@ class CerCommunityEntity(CoordinatorEntity[CommunityCoordinator]):
         entry = coordinator.entry
         if entry.data.get(CONF_ENTRY_TYPE) == EntryType.COMMUNITY:
             self._attr_unique_id = f"community_{entry.entry_id}_{description.key}"
-            self._attr_device_info = community_device_info(entry)
+            self._attr_device_info = community_device_info(entry, coordinator.hass.config.language)
         else:
             self._attr_unique_id = f"{entry.data[CONF_POD]}_{description.key}"
-            self._attr_device_info = site_device_info(entry)
+            self._attr_device_info = site_device_info(entry, coordinator.hass.config.language)

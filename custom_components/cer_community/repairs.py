@@ -15,8 +15,8 @@ from .alerts import AlertsCoordinator
 from .api import CerApiAuthError, CerApiError
 from .compat import get_runtime_data
 from .const import LOGGER
-from .data import SiteRuntimeData
 from .modbus.quantities import Quantity
+from .runtime import SiteRuntimeData
 
 
 class CounterResetRepairFlow(RepairsFlow):

@@ -30,10 +30,11 @@ from homeassistant.helpers.typing import StateType
 from .alerts import OpenAlertsSensor
 from .api import CommunityLive
 from .compat import get_runtime_data
+from .const import DeviceRole
 from .coordinator import Reading
-from .data import CommunityRuntimeData, SiteRuntimeData
 from .entity import CerCommunityEntity, CerDeviceEntity, CerSiteEntity
 from .modbus.quantities import Quantity
+from .runtime import CommunityRuntimeData, SiteRuntimeData
 
 # Entities only read coordinator data: no limit on parallel updates.
 PARALLEL_UPDATES = 0
@@ -162,6 +163,13 @@ DEVICE_SENSORS: tuple[CerDeviceSensorDescription, ...] = (
         value_fn=_inverter_state,
     ),
 )
+
+
+#: Quantities that mean nothing for a device in a role: a meter on a load line (lighting, a
+#: building's consumption) never exports, so it has no "exported energy" entity.
+ROLE_HIDDEN_QUANTITIES: dict[DeviceRole, frozenset[str]] = {
+    DeviceRole.LOAD: frozenset({str(Q.ENERGY_EXPORTED)}),
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -313,6 +321,7 @@ async def async_setup_entry(
     assert isinstance(runtime, SiteRuntimeData)
     for coordinator in runtime.devices.values():
         quantities = set(coordinator.device.quantities) or {str(q) for q in coordinator.data or {}}
+        quantities -= ROLE_HIDDEN_QUANTITIES.get(coordinator.device.role, frozenset())
         entities.extend(
             CerDeviceSensor(coordinator, description, runtime.site_device_id)
             for description in DEVICE_SENSORS

@@ -16,6 +16,11 @@ random delay (``jitter``, 30-300 s, so the buildings of a community do not all c
 same second); batches of at most 744 hours go oldest first; on failure the next attempt
 waits exponentially longer (1 min doubling up to 1 h), so after an outage of a week every
 hour arrives once and in order. A 401/403 stops uploads and starts the reauth flow.
+
+A poison batch never stalls the uploads: when the backend refuses a whole batch (a 4xx other
+than 401, 403 and 413, or a 5xx several times for the same batch while its health is ok), the
+batch is halved again and again until the reading(s) at fault are isolated; those are set
+aside (with the buffer's repair issue) and the rest is sent.
 """
 
 from __future__ import annotations
@@ -70,6 +75,16 @@ SETTLEMENT_TIME_ZONE = ZoneInfo("Europe/Rome")
 """The GSE settles Italian hours, whatever time zone Home Assistant runs in."""
 FRESH_REFUSAL = timedelta(hours=2)
 """A reading refused this soon after its hour is retried once, an hour later (clock skew)."""
+POISON_SERVER_ERRORS = 3
+"""After this many 5xx answers to the same batch while the backend's health is ok, the batch
+is taken apart to find the reading(s) the backend cannot take (issue #12)."""
+
+
+def _about_the_request(err: CerApiError) -> bool:
+    """A refusal no reading is at fault for: the body's size (413) or the POD itself (unknown
+    to the community: 404, or a problem naming the ``pod`` field). Taking the batch apart
+    would not help; it is retried with backoff under the upload_refused repair issue."""
+    return err.status in (404, 413) or any(e.get("field") == "pod" for e in err.errors)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +145,8 @@ class SiteUploader:
         self._last_error: str | None = None
         self._auth_failed = False
         self._started = False
+        self._server_error_batch: str | None = None
+        self._server_errors = 0
         self.community: CommunityLive | None = None
         """The community's live figures of the last ``/live`` answer."""
         self.community_updated: datetime | None = None
@@ -343,23 +360,15 @@ class SiteUploader:
             try:
                 while batch := self.buffer.pending(MAX_READINGS_PER_REQUEST):
                     self._last_attempt = dt_util.utcnow()
-                    result = await api.post_readings(self.pod, batch)
-                    rejected = {r.index: r.message for r in result.rejected}
-                    now = dt_util.utcnow()
-                    for index, message in rejected.items():
-                        if 0 <= index < len(batch):
-                            LOGGER.warning(
-                                "The backend refused the reading of %s for %s: %s",
-                                self.pod,
-                                batch[index]["hour_start"],
-                                message,
-                            )
-                            self.buffer.reject(batch[index], message, now)
-                    acknowledged = self.buffer.acknowledge(
-                        raw for i, raw in enumerate(batch) if i not in rejected
-                    )
-                    self.buffer.extra["last_success"] = now.isoformat()
-                    if acknowledged == 0 and not rejected:
+                    before = (self.buffer.pending_count, len(self.buffer.rejected))
+                    isolate_5xx = await self._poison_suspected(api, batch)
+                    try:
+                        await self._send_isolating(api, batch, isolate_5xx=isolate_5xx)
+                    except CerApiConnectionError as err:
+                        self._count_server_error(batch, err)
+                        raise
+                    self._server_error_batch, self._server_errors = None, 0
+                    if (self.buffer.pending_count, len(self.buffer.rejected)) == before:
                         break  # every hour was revised on the way: the next slot sends them
                 self._on_success()
             except CerApiAuthError as err:
@@ -375,6 +384,79 @@ class SiteUploader:
                 self.buffer.async_schedule_save(1.0)
                 self._notify()
             return error
+
+    async def _send_isolating(
+        self, api: CerApiClient, batch: list[dict[str, Any]], *, isolate_5xx: bool
+    ) -> None:
+        """Send a batch; when the backend refuses it whole, halve it until the readings at
+        fault are alone, set those aside and send the rest (issue #12: no poison batch)."""
+        try:
+            result = await api.post_readings(self.pod, batch)
+        except CerApiAuthError:
+            raise
+        except CerApiConnectionError as err:
+            if not (isolate_5xx and err.status is not None and err.status >= 500):
+                raise
+            refusal: CerApiError = err
+        except CerApiError as err:
+            if _about_the_request(err):
+                raise
+            refusal = err
+        else:
+            self._apply_result(batch, result.rejected)
+            return
+        if len(batch) == 1:
+            self._set_aside(batch[0], refusal)
+            return
+        middle = len(batch) // 2
+        for half in (batch[:middle], batch[middle:]):
+            await self._send_isolating(api, half, isolate_5xx=isolate_5xx)
+
+    def _apply_result(self, batch: list[dict[str, Any]], refused: Iterable[Any]) -> None:
+        """Set aside the readings refused one by one, remove the acknowledged ones."""
+        rejected = {r.index: r.message for r in refused}
+        now = dt_util.utcnow()
+        for index, message in rejected.items():
+            if 0 <= index < len(batch):
+                LOGGER.warning(
+                    "The backend refused the reading of %s for %s: %s",
+                    self.pod,
+                    batch[index]["hour_start"],
+                    message,
+                )
+                self.buffer.reject(batch[index], message, now)
+        self.buffer.acknowledge(raw for i, raw in enumerate(batch) if i not in rejected)
+        self.buffer.extra["last_success"] = now.isoformat()
+
+    def _set_aside(self, raw: dict[str, Any], err: CerApiError) -> None:
+        """A reading the backend refuses in any batch: kept aside, with the repair issue."""
+        message = str(err)
+        LOGGER.warning(
+            "The backend refuses every batch with the reading of %s for %s (%s): set aside",
+            self.pod,
+            raw["hour_start"],
+            message,
+        )
+        self.buffer.reject(raw, message, dt_util.utcnow())
+
+    def _count_server_error(self, batch: list[dict[str, Any]], err: CerApiConnectionError) -> None:
+        """Count the 5xx answers to the same batch (a connection error does not count)."""
+        if err.status is None or err.status < 500:
+            return
+        first = str(batch[0]["hour_start"])
+        if self._server_error_batch == first:
+            self._server_errors += 1
+        else:
+            self._server_error_batch, self._server_errors = first, 1
+
+    async def _poison_suspected(self, api: CerApiClient, batch: list[dict[str, Any]]) -> bool:
+        """Whether this batch met 5xx several times while the backend says it is healthy."""
+        if (
+            self._server_error_batch != str(batch[0]["hour_start"])
+            or self._server_errors < POISON_SERVER_ERRORS
+        ):
+            return False
+        return await api.async_healthy()
 
     @callback
     def _on_success(self) -> None:

@@ -10,15 +10,21 @@ must change nothing.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shlex
+import signal
+import socket
 import subprocess
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from cer_backend.models import Base
 
 ROOT = os.environ.get("CER_DEPLOY_ROOT", "")
 #: a folder of wheels in the root: the installer's pip runs offline from it
@@ -48,29 +54,9 @@ UNITS = [
     "cer-backend-backup.timer",
     "cer-backend-prices.service",
     "cer-backend-prices.timer",
-    "cer-backend-alerts.service",
-    "cer-backend-alerts.timer",
-    "cer-backend-reports.service",
-    "cer-backend-reports.timer",
 ]
-TABLES = {
-    "alembic_version",
-    "alerts",
-    "communities",
-    "live_snapshots",
-    "members",
-    "plants",
-    "pods",
-    "prices",
-    "reading_audit",
-    "reading_dirty",
-    "reading_packs",
-    "readings",
-    "settlement_member_results",
-    "settlement_plant_results",
-    "settlement_runs",
-    "tokens",
-}
+#: the tables the schema of this checkout has (the installer migrated to it)
+TABLES = {*Base.metadata.tables, "alembic_version"}
 
 
 def chroot(
@@ -299,6 +285,62 @@ def test_the_service_user_runs_the_backend_and_its_backup(runs: Runs) -> None:
     assert path.stat().st_mode & 0o777 == 0o600
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_the_service_serves_health_and_metrics_on_loopback(runs: Runs) -> None:
+    """``serve`` as the unit runs it (service user, settings file), on a free port."""
+    env = Path(ROOT + "/etc/cer-backend/env").read_text()
+    metrics_token = next(
+        line.split("=", 1)[1] for line in env.splitlines() if line.startswith("CER_METRICS_")
+    )
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            "chroot", ROOT, "/usr/bin/env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+            "/usr/local/sbin/cer-backend", "serve", "--host", "127.0.0.1", "--port", str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        health = None
+        for _ in range(60):
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/api/v1/health", timeout=2
+                ) as answer:
+                    health = json.load(answer)
+                break
+            except OSError:
+                time.sleep(0.5)
+        assert health is not None and health["status"] == "ok", health
+        assert health["database"] == "postgresql"
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/metrics",
+            headers={"Authorization": f"Bearer {metrics_token}"},
+        )
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            text = answer.read().decode()
+        assert "cer_database_up 1.0" in text
+        assert 'cer_http_requests_total{method="GET",route="/api/v1/health",status="200"}' in text
+        listening = Path("/proc/net/tcp").read_text().splitlines()[1:]
+        local = [line.split()[1] for line in listening if line.split()[3] == "0A"]
+        assert f"0100007F:{port:04X}" in local  # 127.0.0.1 only, never 0.0.0.0
+        assert f"00000000:{port:04X}" not in local
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
 def test_a_second_run_changes_nothing(runs: Runs) -> None:
     assert runs.first.returncode == 0
     before = snapshot()
@@ -330,3 +372,13 @@ def test_nginx_with_the_administrations_certificate(runs: Runs) -> None:
     assert not Path(ROOT + "/etc/nginx/sites-enabled/default").exists()
     again = chroot(*INSTALL, "--proxy", "nginx")
     assert "Done: 0 changes" in again.stdout, again.stdout
+
+
+def test_a_new_checkout_is_installed_over_the_old_one(runs: Runs) -> None:
+    """An upgrade: other code with the same version number replaces the installed package."""
+    assert runs.first.returncode == 0
+    Path(ROOT + "/opt/cer-backend/.installed-from").write_text("an older checkout\n")
+    upgraded = chroot(*INSTALL)
+    assert "changed: replace the installed cer-backend" in upgraded.stdout, upgraded.stdout
+    assert "up to date" in chroot("cer-backend", "migrate", "--check").stdout
+    assert "Done: 0 changes" in chroot(*INSTALL).stdout

@@ -49,6 +49,10 @@ class Backend:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def log(self) -> Path:
+        return self.data_dir / "serve.log"
+
+    @property
     def database(self) -> Path:
         return self.data_dir / "cer-backend.sqlite3"
 
@@ -84,17 +88,18 @@ class Backend:
     def start(self) -> None:
         """Start ``cer-backend serve`` and wait until its health endpoint answers."""
         assert self.process is None
-        self.process = subprocess.Popen(
-            [self.executable, "serve", "--port", str(self.port)],
-            env=self._env(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        # the log goes to a file: a pipe nobody reads would block the server once full
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [self.executable, "serve", "--port", str(self.port)],
+                env=self._env(),
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                stderr = self.process.stderr.read().decode() if self.process.stderr else ""
-                raise AssertionError(f"the backend exited: {stderr}")
+                raise AssertionError(f"the backend exited: {self.log.read_text()[-3000:]}")
             try:
                 with urllib.request.urlopen(f"{self.url}/api/v1/health", timeout=2) as reply:
                     if reply.status == 200:
@@ -111,8 +116,6 @@ class Backend:
         try:
             self.process.wait(timeout=20)
         finally:
-            if self.process.stderr:
-                self.process.stderr.close()
             self.process = None
 
 

@@ -69,6 +69,9 @@ class BackendStub:
         self.alerts: list[dict[str, Any]] = []
         self.acks: list[tuple[int, str]] = []
         self.fail_status: int | None = None
+        #: a batch holding a reading with this withdrawal is refused whole (422), as an older
+        #: backend or a proxy could do (issue #12: the uploader isolates it)
+        self.poison_withdrawn_wh: int | None = None
         self.delay_s = 0.0
         self.arrived = asyncio.Event()
         self._hold: asyncio.Event | None = None
@@ -165,6 +168,11 @@ class BackendStub:
         body = await self._json(request)
         if not isinstance(body, dict) or not isinstance(body.get("readings"), list):
             return _problem(422, "Invalid body", "expected {pod, readings: [...]}")
+        if self.poison_withdrawn_wh is not None and any(
+            isinstance(r, dict) and r.get("withdrawn_wh") == self.poison_withdrawn_wh
+            for r in body["readings"]
+        ):
+            return _problem(422, "Invalid body", "the batch cannot be taken")
         pod = body.get("pod")
         if token.role == "site" and pod not in token.pods:
             return _problem(403, "Forbidden", f"this token may not write POD {pod}")

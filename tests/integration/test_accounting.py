@@ -321,6 +321,38 @@ def test_without_a_grid_meter_exchange_is_derived_from_power() -> None:
     assert figures.injection_w == 0.0
 
 
+def test_site_power_is_unknown_while_the_grid_meter_is_down() -> None:
+    """Issue #14 item 12: with the grid meter silent, the site's power kept the meter's last
+    value for 5 minutes and then became production − load of the other devices (594.9 W while
+    3,055 W were exchanged). It is unknown from the first poll without the meter, and the
+    hour's energy is still corrected from the counters when the meter answers again."""
+    accountant = SiteAccountant(ROME)
+    site = Site(withdrawal_w=3055.0, production_w=1200.0)
+    load = DeviceSample("building", DeviceRole.LOAD, {Quantity.ACTIVE_POWER: 1794.9})
+    start = _local(2025, 6, 1, 10, 0)
+    for minute in range(10):
+        moment = start + timedelta(minutes=minute)
+        site.at(moment)
+        accountant.add_sample(moment, [*site.samples(), load])
+    assert accountant.hour_so_far(start + timedelta(minutes=9)).withdrawal_w == 3055.0
+    closed: list[HourReading] = []
+    for minute in range(10, 17):  # a 7-minute meter outage
+        moment = start + timedelta(minutes=minute)
+        site.at(moment)
+        closed += accountant.add_sample(moment, [*site.samples(grid=False), load])
+        figures = accountant.hour_so_far(moment)
+        assert (figures.withdrawal_w, figures.injection_w) == (None, None), minute
+        assert figures.production_w == 1200.0  # what is known is still shown
+        assert figures.load_w == 1794.9
+    for minute in range(17, 62):
+        moment = start + timedelta(minutes=minute)
+        site.at(moment)
+        closed += accountant.add_sample(moment, [*site.samples(), load])
+    assert accountant.hour_so_far(start + timedelta(minutes=61)).withdrawal_w == 3055.0
+    hour = closed[0]
+    assert hour.withdrawn_wh == 3055  # the counters cover the outage
+
+
 def test_hour_so_far_for_live_sensors() -> None:
     accountant = SiteAccountant(ROME)
     site = Site(withdrawal_w=-600.0)

@@ -807,6 +807,10 @@ async def test_repair_issue_of_the_integration_is_notified(
             "upload_refused_01JD0000000000000000000000",
             "CER: Invio delle letture al backend non riuscito",
         ),
+        (
+            "backend_alert_01JD0000000000000000000000_7",
+            "CER: Avviso della comunità dal backend",
+        ),
         ("something_new", "CER: Nuovo avviso dell'integrazione CER"),
     ],
 )

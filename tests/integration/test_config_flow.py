@@ -37,7 +37,7 @@ from custom_components.cer_community.const import (
     CONF_UNIT,
     DOMAIN,
 )
-from tests.integration.backend_stub import BackendStub
+from tests.integration.backend_stub import BackendStub, Token
 from tests.integration.conftest import (
     OTHER_POD,
     POD,
@@ -52,6 +52,7 @@ from tests.integration.conftest import (
 from tests.modbus_sim import Sdm630Simulator, SunSpecSimulator, free_port
 
 FLOW = "custom_components.cer_community.config_flow"
+UNKNOWN_POD = "IT001E00000003"  # a valid POD the backend's community does not have
 SITE_INPUT = {CONF_NAME: "Municipio", CONF_POD: POD, CONF_SITE_ROLE: "prosumer"}
 
 
@@ -144,7 +145,8 @@ async def test_site_with_backend_errors_then_success(
     result = await _configure(
         hass, flow_id, {**SITE_INPUT, CONF_BACKEND_URL: nowhere, CONF_TOKEN: SITE_TOKEN}
     )
-    assert result["errors"] == {"base": "cannot_connect"}
+    # the backend's own error, not the Modbus device's "no answer" (issue #14 item 10)
+    assert result["errors"] == {"base": "backend_unreachable"}
 
     # a URL that answers, but not with the contract (404)
     result = await _configure(
@@ -152,7 +154,30 @@ async def test_site_with_backend_errors_then_success(
         flow_id,
         {**SITE_INPUT, CONF_BACKEND_URL: f"{backend.url}/other", CONF_TOKEN: SITE_TOKEN},
     )
-    assert result["errors"] == {"base": "cannot_connect"}
+    assert result["errors"] == {"base": "backend_unreachable"}
+
+    # a viewer token reads the community but may not upload: refused now, not a minute later
+    result = await _configure(
+        hass, flow_id, {**SITE_INPUT, CONF_BACKEND_URL: backend.url, CONF_TOKEN: VIEWER_TOKEN}
+    )
+    assert result["errors"] == {"base": "token_not_site"}
+    # a site token, but of another POD
+    backend.tokens["site-of-other-pod"] = Token("site", {OTHER_POD})
+    result = await _configure(
+        hass,
+        flow_id,
+        {**SITE_INPUT, CONF_BACKEND_URL: backend.url, CONF_TOKEN: "site-of-other-pod"},
+    )
+    assert result["errors"] == {"base": "token_not_site"}
+    # a POD the backend's community does not have (an admin token may write any POD)
+    backend.tokens["admin"] = Token("admin")
+    result = await _configure(
+        hass,
+        flow_id,
+        {**SITE_INPUT, CONF_POD: UNKNOWN_POD, CONF_BACKEND_URL: backend.url, CONF_TOKEN: "admin"},
+    )
+    assert result["errors"] == {"base": "pod_not_in_backend"}
+    assert not backend.arrivals  # the checks store nothing
 
     with patch(f"{FLOW}.async_check_backend", side_effect=RuntimeError("boom")):
         result = await _configure(
@@ -176,6 +201,18 @@ async def test_site_with_backend_errors_then_success(
 
 
 async def test_community_dashboard(hass: HomeAssistant, backend: BackendStub) -> None:
+    # a site of the same community on the same backend, with the same token: no conflict
+    MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=POD,
+        data={
+            "entry_type": "site",
+            CONF_NAME: "Municipio",
+            CONF_POD: POD,
+            CONF_BACKEND_URL: backend.url,
+            CONF_TOKEN: VIEWER_TOKEN,
+        },
+    ).add_to_hass(hass)
     result = await _start(hass, "community")
     flow_id = result["flow_id"]
     user_input = {CONF_NAME: "CER Comune", CONF_BACKEND_URL: backend.url, CONF_TOKEN: "bad"}
@@ -406,6 +443,15 @@ async def test_add_modbus_device_errors_then_success(
 
     result = await _opt(hass, flow_id, {**good, CONF_UNIT: 7})
     assert result["errors"] == {"base": "device_already_configured"}
+    # the same device spelt "localhost" (no read: the harness only allows 127.0.0.1)
+    result = await _opt(hass, flow_id, {**good, CONF_HOST: "LocalHost", CONF_UNIT: 7})
+    assert result["errors"] == {"base": "device_already_configured"}
+
+    # unit 0 is the broadcast address: refused with its own error, before any request
+    requests = sdm630.requests
+    result = await _opt(hass, flow_id, {**good, CONF_UNIT: 0})
+    assert result["errors"] == {CONF_UNIT: "unit_broadcast"}
+    assert sdm630.requests == requests
 
     with patch(f"{FLOW}.async_probe_device", side_effect=RuntimeError("boom")):
         result = await _opt(hass, flow_id, good)
@@ -623,3 +669,20 @@ async def test_sunspec_inverter_and_its_meter_are_two_devices(
         assert float(inverter_power.state) == 5800
         assert float(meter_power.state) == -1500
         await unload_entry(hass, entry)
+
+
+# --------------------------------------------------------------------------- icons
+
+
+async def test_action_icon_in_the_form_both_ends_read(hass: HomeAssistant) -> None:
+    """Issue #14 item 10: ``icons.json`` gives the action icon as the shorthand string, the
+    form Home Assistant 2024.3's frontend reads and that 2026.10 converts to
+    ``{"service": ...}``; the object form alone shows no icon on 2024.3."""
+    from homeassistant.helpers import icon as icon_helper  # noqa: PLC0415
+
+    icons = await icon_helper.async_get_icons(hass, "services", integrations=[DOMAIN])
+    icon = icons[DOMAIN]["upload_now"]
+    if hasattr(icon_helper, "convert_shorthand_service_icon"):  # newer: normalised
+        assert icon == {"service": "mdi:cloud-upload"}
+    else:  # 2024.3 hands the file's value to its frontend, which reads a string
+        assert icon == "mdi:cloud-upload"

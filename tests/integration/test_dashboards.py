@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import yaml
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.template import Template
+from homeassistant.util import dt as dt_util
 
 from custom_components.cer_community.const import DOMAIN
 from tests.integration.backend_stub import BackendStub, Token
@@ -250,3 +252,121 @@ async def test_statistic_cards_use_entities_with_long_term_statistics(
                 assert state_class is not None, f"{name}: {row['entity']} has no statistics"
                 if "change" in stat_types:
                     assert state_class in {"total", "total_increasing"}, row["entity"]
+
+
+def _markdown(name: str, marker: str) -> str:
+    """The content of the markdown card of ``name`` that contains ``marker``."""
+    (content,) = [
+        card["content"]
+        for card in _cards(_load(name)["views"])
+        if card["type"] == "markdown" and marker in card["content"]
+    ]
+    return str(content)
+
+
+@pytest.mark.parametrize("name", ["municipal_staff.yaml", "en/municipal_staff.yaml"])
+async def test_unknown_tip_estimate_reads_a_dash_not_zero_euro(
+    hass: HomeAssistant, name: str
+) -> None:
+    """Issue #14 item 13: with no TIP estimate the card said "0.0 € … 0.0 €/MWh"."""
+    content = _markdown(name, "Quest'ora")
+    shared_id, tip_id = ENTITY_ID.findall(content)[:2]
+    hass.states.async_set(shared_id, "12000")
+    hass.states.async_set(tip_id, "unknown")
+    rendered = Template(content, hass).async_render(parse_result=False)
+    assert "—" in rendered
+    assert "0.0 €" not in rendered and "€/MWh" not in rendered
+    hass.states.async_set(tip_id, "110.5")
+    rendered = Template(content, hass).async_render(parse_result=False)
+    assert "1.33 € su 12.0 kWh condivisi" in rendered
+    assert "110.5 €/MWh" in rendered
+
+
+@pytest.mark.parametrize("name", ["building.yaml", "en/building.yaml"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        (0, 3, "✅ Invii regolari (ultimo 3 min fa)", "⚠️"),
+        (1, 20, "✅ Invii regolari (ultimo 20 min fa)", "⚠️"),
+        (
+            3,
+            185,
+            "⚠️ **3 ore** non ancora accettate dal backend (ultimo invio riuscito 3 ore fa)",
+            "✅",
+        ),
+        (0, 300, "⚠️ Nessun invio riuscito da 5 ore", "✅"),
+        (6, None, "⚠️ **6 ore**", "✅"),
+    ],
+)
+async def test_upload_health_is_not_green_while_hours_fail(
+    hass: HomeAssistant, name: str, case: tuple[int, int | None, str, str]
+) -> None:
+    """Issue #14 item 13: "✅ Invii regolari" was shown while hours had been failing for up
+    to 6 hours, and its relative time was English inside Italian ("ultimo 3 minutes fa")."""
+    pending, minutes_ago, expected, absent = case
+    content = _markdown(name, "Invii regolari")
+    pending_id, last_id = ENTITY_ID.findall(content)[:2]
+    hass.states.async_set(pending_id, str(pending))
+    last = "unknown"
+    if minutes_ago is not None:
+        last = (dt_util.utcnow() - timedelta(minutes=minutes_ago, seconds=5)).isoformat()
+    hass.states.async_set(last_id, last)
+    rendered = Template(content, hass).async_render(parse_result=False)
+    assert expected in rendered
+    assert absent not in rendered
+    assert "minutes" not in rendered and "hours" not in rendered
+
+
+#: Width for cards on a 412-px phone (16 px margins each side; at 1400 px a masonry column
+#: is narrower still), what a statistic card takes besides its name (padding and icon), and
+#: one character of the name (14 px): longer names are cut ("Municipio · pro…").
+PHONE_WIDTH_PX = 380
+CARD_CHROME_PX = 72
+NAME_CHAR_PX = 8
+
+
+def _statistic_names_with_columns(name: str) -> Iterator[tuple[str, int]]:
+    """(name of each statistic card, how many cards share its row)."""
+
+    def walk(card: dict[str, Any], columns: int) -> Iterator[tuple[str, int]]:
+        if card["type"] == "statistic":
+            yield str(card.get("name", "")), columns
+        children = card.get("cards", [])
+        if card["type"] == "grid":
+            inner = int(card.get("columns", 3))
+        elif card["type"] == "horizontal-stack":
+            inner = max(len(children), 1)
+        else:
+            inner = 1
+        for child in children:
+            yield from walk(child, columns * inner)
+
+    for view in _load(name)["views"]:
+        for card in view.get("cards", []):
+            yield from walk(card, 1)
+
+
+@pytest.mark.parametrize("name", DASHBOARDS)
+def test_statistic_names_fit_their_column_on_a_phone(name: str) -> None:
+    """Issue #14 item 13: statistic labels were cut on a 412-px phone and at 1400 px."""
+    checked = 0
+    for label, columns in _statistic_names_with_columns(name):
+        checked += 1
+        fits = (PHONE_WIDTH_PX // columns - CARD_CHROME_PX) // NAME_CHAR_PX
+        assert label, f"{name}: a statistic card without a name"
+        assert len(label) <= fits, f"{name}: {label!r} is cut in a column of {columns}"
+    assert checked or "building" in name
+
+
+#: What a gauge may measure: its name says which (not only where).
+GAUGE_MEASURES = ("Produzione", "Surplus", "Rete", "Consumo", "Immissione", "Prelievo")
+
+
+@pytest.mark.parametrize("name", DASHBOARDS)
+def test_gauges_say_what_they_measure(name: str) -> None:
+    """Issue #14 item 13: a gauge named "Municipio" did not say it shows production."""
+    gauges = [card for card in _cards(_load(name)["views"]) if card["type"] == "gauge"]
+    assert gauges, name
+    for gauge in gauges:
+        label = str(gauge.get("name", ""))
+        assert any(word in label for word in GAUGE_MEASURES), f"{name}: gauge {label!r}"

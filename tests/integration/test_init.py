@@ -15,7 +15,7 @@ from homeassistant.helpers import device_registry as dr
 
 from custom_components.cer_community.compat import get_runtime_data
 from custom_components.cer_community.const import CONF_DEVICES, DOMAIN, SERVICE_UPLOAD_NOW
-from custom_components.cer_community.data import CommunityRuntimeData, SiteRuntimeData
+from custom_components.cer_community.runtime import CommunityRuntimeData, SiteRuntimeData
 from tests.integration.backend_stub import BackendStub
 from tests.integration.conftest import (
     POD,
@@ -247,3 +247,36 @@ async def test_closed_hour_reaches_the_backend_through_the_action(
     assert last_upload is not None
     assert last_upload.state.startswith("2026-06-01T10:00:10")
     await unload_entry(hass, entry)
+
+
+@pytest.mark.parametrize(
+    ("language", "site_model", "community_model"),
+    [
+        ("it", "Sito (POD)", "Cruscotto della comunità"),
+        ("en", "Site (POD)", "Community dashboard"),
+        ("de", "Site (POD)", "Community dashboard"),
+    ],
+)
+async def test_device_models_follow_the_language(
+    hass: HomeAssistant,
+    backend: BackendStub,
+    language: str,
+    site_model: str,
+    community_model: str,
+) -> None:
+    """Issue #14 item 13: the site and community devices' model names were English in an
+    Italian Home Assistant."""
+    hass.config.language = language
+    site = site_entry()
+    community = community_entry(backend)
+    await setup_entry(hass, site)
+    await setup_entry(hass, community)
+    registry = dr.async_get(hass)
+    models = {
+        device.model
+        for entry in (site, community)
+        for device in dr.async_entries_for_config_entry(registry, entry.entry_id)
+    }
+    assert models == {site_model, community_model}
+    await unload_entry(hass, site)
+    await unload_entry(hass, community)

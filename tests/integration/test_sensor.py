@@ -12,7 +12,7 @@ from homeassistant.helpers import issue_registry as ir
 
 from custom_components.cer_community.compat import get_runtime_data
 from custom_components.cer_community.const import DOMAIN
-from custom_components.cer_community.data import SiteRuntimeData
+from custom_components.cer_community.runtime import SiteRuntimeData
 from tests.integration.conftest import (
     POD,
     modbus_device,
@@ -77,6 +77,9 @@ async def test_three_devices_values_and_units(
 
     # EM24
     assert _value(hass, "sensor.municipio_lighting_energy_imported") == pytest.approx(9876.5)
+    # a meter on a load line has no exported energy (issue #14 item 5)
+    assert hass.states.get("sensor.municipio_lighting_energy_exported") is None
+    assert hass.states.get("sensor.municipio_grid_meter_energy_exported") is not None
 
     # per-phase values are diagnostics, disabled by default
     registry = er.async_get(hass)

@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import Community, Member, Plant, Pod, Token, as_utc, utcnow
@@ -550,6 +551,10 @@ async def _new_pod(
         label=label,
     )
     session.add(row)
+    try:
+        await session.flush()
+    except IntegrityError as err:  # another community took it meanwhile (one active POD)
+        raise ApiError(409, f"POD {pod} became active in another community meanwhile") from err
     return row
 
 
@@ -589,12 +594,15 @@ def _patch_handler(kind: str) -> Any:
             effective = _query_date(context.request.query.get("effective"), "effective")
             if effective is not None and kind == "members" and before["type"] != after["type"]:
                 # a member's type changes from that day: earlier periods keep the old one
-                await record_dated_change(
-                    session,
-                    community_id,
-                    ("member", row.member_id, "type", before["type"], after["type"]),
-                    effective,
-                )
+                try:
+                    await record_dated_change(
+                        session,
+                        community_id,
+                        ("member", row.member_id, "type", before["type"], after["type"]),
+                        effective,
+                    )
+                except RegistryError as err:
+                    raise ApiError(err.status, str(err), errors=err.problems) from err
             await record_change(
                 session,
                 community_id,

@@ -8,9 +8,10 @@ the token in ``CER_METRICS_TOKEN`` (a token for the scraper only, compared in co
   counted by a middleware; ``route`` is the route's pattern, never the raw path.
 - ``cer_readings_received_total{outcome}``: hourly readings of ``POST /api/v1/readings``
   (accepted, duplicate, replaced, rejected); ``rate()`` of it is the ingest rate.
-- ``cer_readings_stored{source}``: readings in the database, per source when the readings
-  have a ``source`` column, else one series with ``source="any"``.
-- ``cer_site_last_upload_age_seconds{community,pod}``: seconds since each POD's newest upload.
+- ``cer_readings_stored{source}``: readings in the database, per source (dso, ha, manual,
+  estimate).
+- ``cer_site_last_upload_age_seconds{community,pod}``: seconds since each POD's newest upload
+  from Home Assistant (imports of the distributor's data do not count).
 - ``cer_alerts_open{community,kind}``: alerts not resolved.
 - ``cer_db_pool_*``: the connection pool; ``cer_database_up``: 1 when the queries answered.
 
@@ -35,7 +36,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import Collector
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -53,6 +54,8 @@ TOKEN_VARIABLE: Final = "CER_METRICS_TOKEN"
 #: seconds between two reads of the database figures
 DATABASE_REFRESH: Final = 30.0
 INGEST_ROUTE: Final = ("POST", API_PREFIX + "/readings")
+#: the source of the readings a building's Home Assistant uploads
+UPLOAD_SOURCE: Final = "ha"
 #: what the answer of ``POST /readings`` counts, by outcome label
 INGEST_OUTCOMES: Final = {
     "accepted": "accepted",
@@ -73,22 +76,17 @@ class DatabaseFigures:
 
 
 def _read_figures(connection: Connection) -> DatabaseFigures:
-    """One consistent read of the figures (readings per source when the column exists)."""
+    """One read of the figures (last upload: readings sent by Home Assistant, source ``ha``)."""
     readings = table(Reading)
-    columns = {column["name"] for column in inspect(connection).get_columns("readings")}
     figures = DatabaseFigures(up=True, read_at=time.monotonic())
-    if "source" in columns:
-        rows = connection.execute(
-            select(readings.c.source, func.count()).group_by(readings.c.source)
-        ).all()
-        figures.readings_by_source = {str(source): int(count) for source, count in rows}
-    else:
-        total = connection.execute(select(func.count()).select_from(readings)).scalar_one()
-        figures.readings_by_source = {"any": int(total)}
+    rows = connection.execute(
+        select(readings.c.source, func.count()).group_by(readings.c.source)
+    ).all()
+    figures.readings_by_source = {str(source): int(count) for source, count in rows}
     for community, pod, newest in connection.execute(
-        select(readings.c.community_id, readings.c.pod, func.max(readings.c.received_at)).group_by(
-            readings.c.community_id, readings.c.pod
-        )
+        select(readings.c.community_id, readings.c.pod, func.max(readings.c.received_at))
+        .where(readings.c.source == UPLOAD_SOURCE)
+        .group_by(readings.c.community_id, readings.c.pod)
     ):
         if newest is not None:
             figures.last_upload[(community, pod)] = as_utc(newest)

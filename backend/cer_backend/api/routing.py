@@ -135,6 +135,12 @@ def _wrap(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]
                     f"{with_article(principal.role)} token may not use {route.method} {route.path}",
                 )
         _check_parameters(route, request)
+        if (
+            route.body_kind == "file"
+            and request.content_type.startswith("multipart/")
+            and "boundary=" not in request.headers.get("Content-Type", "")
+        ):
+            raise ApiError(400, "a multipart body needs a boundary in its Content-Type")
         context = Context(request, principal)
         if route.body is not None and route.body_kind == "json":
             context.body = await read_json_body(request)
@@ -318,9 +324,7 @@ def problem_statuses(route: Route) -> list[int]:
         ):
             statuses.add(404)
     if route.body is not None:
-        statuses |= {413, 422}
-        if route.body_kind == "json":
-            statuses.add(400)
+        statuses |= {400, 413, 422}
     if parameters:
         statuses.add(422)
     return sorted(statuses - set(route.statuses))

@@ -219,6 +219,8 @@ POD = {"type": "string", "pattern": POD_PATTERN, "description": "POD code, e.g. 
 DATE_TIME = {"type": "string", "format": "date-time"}
 DATE = {"type": "string", "format": "date"}
 PERIOD = {"type": "string", "pattern": PERIOD_PATTERN, "format": "period"}
+#: nameplate or available power of a point or plant (kW): up to 1 GW
+POWER_KW = {"type": "number", "minimum": 0, "maximum": MAX_POWER_W / 1000}
 
 READING: Schema = {
     "type": "object",
@@ -385,7 +387,7 @@ POD_CREATE: Schema = {
     "properties": {
         "pod": POD,
         "member": {"type": "string", "minLength": 1, "maxLength": 64},
-        "power_kw": nullable({"type": "number", "minimum": 0}),
+        "power_kw": nullable(POWER_KW),
         "label": nullable({"type": "string", "maxLength": 200}),
     },
 }
@@ -393,7 +395,7 @@ POD_PATCH: Schema = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        "power_kw": nullable({"type": "number", "minimum": 0}),
+        "power_kw": nullable(POWER_KW),
         "label": nullable({"type": "string", "maxLength": 200}),
     },
 }
@@ -405,10 +407,10 @@ PLANT: Schema = {
         "id": {"type": "string", "minLength": 1, "maxLength": 64},
         "pod": POD,
         "owner": {"type": "string", "minLength": 1, "maxLength": 64},
-        "power_kw": {"type": "number", "minimum": 0},
+        "power_kw": POWER_KW,
         "source": {"type": "string", "enum": ["pv", "wind", "hydro", "biogas", "other"]},
         "commissioned": DATE,
-        "capital_grant_pct": {"type": "number", "minimum": 0},
+        "capital_grant_pct": {"type": "number", "minimum": 0, "maximum": 100},
         "voltage": {"type": "string", "enum": ["lv", "mv"]},
     },
 }

@@ -279,9 +279,10 @@ ROUTES: list[Route] = [
         "GET",
         "/settlements/{run}/report.pdf",
         report_pdf,
-        "Community report (PDF, charts by hour of day and month)",
+        "Community report (PDF): money reconciled to the cent, completeness, charts",
         READERS,
         response_type="application/pdf",
+        query=report_handlers.LANG_QUERY,
         tag="settlement",
     ),
     Route(
@@ -299,6 +300,7 @@ ROUTES: list[Route] = [
         "A member's statement (PDF)",
         READERS,
         response_type="application/pdf",
+        query=report_handlers.LANG_QUERY,
         tag="settlement",
     ),
     Route(
@@ -308,6 +310,7 @@ ROUTES: list[Route] = [
         "A member's statement (CSV)",
         READERS,
         response_type="text/csv",
+        query=report_handlers.LANG_QUERY,
         tag="settlement",
     ),
     Route(

@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from ..database import create_engine
 from ..domain.errors import InvalidInput
 from ..files.layouts import Layout, resolve_layout
@@ -31,6 +33,10 @@ from .serve import add_database_option
 def _print_json(data: Any) -> None:
     json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
+
+
+def _first_line(err: Exception) -> str:
+    return str(getattr(err, "orig", None) or err).strip().splitlines()[0]
 
 
 def files_of(path: Path) -> list[Path]:
@@ -88,6 +94,8 @@ def import_paths(
         return asyncio.run(run())
     except MeteredImportError as err:
         raise UsageError(str(err)) from err
+    except SQLAlchemyError as err:  # one line, never a traceback
+        raise UsageError(f"the database refused the import: {_first_line(err)}") from err
 
 
 def total_of(outcomes: list[ImportOutcome]) -> dict[str, Any]:
@@ -174,6 +182,8 @@ def _status(args: argparse.Namespace) -> int:
         status, comparison = asyncio.run(run())
     except SettlementError as err:
         raise UsageError(str(err)) from err
+    except SQLAlchemyError as err:
+        raise UsageError(f"the database cannot answer: {_first_line(err)}") from err
     if args.json:
         _print_json({**status, "compare": comparison["pods"]})
         return 0

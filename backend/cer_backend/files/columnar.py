@@ -49,21 +49,19 @@ def wh_values(column: Any, decimal: str, scale: int) -> tuple[I64, npt.NDArray[n
     strings = pc.cast(column, pa.string())
     if strings.null_count:
         strings = pc.fill_null(strings, "")
-    empty = np.asarray(pc.equal(pc.utf8_length(strings), 0), dtype=np.bool_)
-    other = "." if decimal == "," else ","
-    if pc.any(pc.match_substring(strings, other)).as_py():
-        raise _GiveUp
-    if pc.any(pc.match_substring(strings, "-")).as_py():
-        raise _GiveUp
-    position = np.asarray(pc.find_substring(strings, decimal), dtype=np.int64)
+    # a thousands separator, a sign or any other character makes the integer cast fail
     length = np.asarray(pc.utf8_length(strings), dtype=np.int64)
-    digits = pc.replace_substring(strings, decimal, "")
+    empty = length == 0
+    position = np.asarray(pc.find_substring(strings, decimal), dtype=np.int64)
+    digits = pc.replace_substring(strings, decimal, "", max_replacements=1)
     if empty.any():
         digits = pc.if_else(pa.array(empty), "0", digits)
     try:
         mantissa = np.asarray(pc.cast(digits, pa.int64()), dtype=np.int64)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
         raise _GiveUp from err
+    if (mantissa < 0).any() or pc.any(pc.starts_with(strings, "+")).as_py():
+        raise _GiveUp  # signs: the exact reader names them
     fraction = np.where(position >= 0, length - position - 1, 0)
     exponent = {1000: 3, 1: 0}[scale] - fraction
     if (exponent < 0).any() or (exponent > 12).any():
@@ -71,8 +69,12 @@ def wh_values(column: Any, decimal: str, scale: int) -> tuple[I64, npt.NDArray[n
     return mantissa * _POWERS[exponent], empty
 
 
-def _open(data: bytes, layout: Layout, integers: tuple[str, ...] = ()) -> Any:
-    """A streaming CSV reader whose columns are all texts (``integers``: int64 columns)."""
+def _open(
+    data: bytes, layout: Layout, integers: tuple[str, ...] = (), values_from: int | None = None
+) -> Any:
+    """A streaming CSV reader whose columns are texts, but ``integers`` (int64) and the
+    columns from ``values_from`` on (exact Wh: decimal with 3 digits for kWh, int64 for Wh;
+    a value finer than that fails the conversion and the exact reader takes over)."""
     if layout.encoding == "latin-1":
         encoding = "latin1"
     else:
@@ -92,7 +94,17 @@ def _open(data: bytes, layout: Layout, integers: tuple[str, ...] = ()) -> Any:
     header = next(csv.reader([header_text.strip("\r\n")], delimiter=layout.delimiter), [])
     if len(set(header)) != len(header):
         raise _GiveUp
-    types = {name: (pa.int64() if name.strip() in integers else pa.string()) for name in header}
+    energy = pa.decimal128(18, 3) if layout.wh_per_unit == 1000 else pa.int64()
+    types = {
+        name: (
+            energy
+            if values_from is not None and position >= values_from
+            else pa.int64()
+            if name.strip() in integers
+            else pa.string()
+        )
+        for position, name in enumerate(header)
+    }
     skipped: list[str] = []
 
     def invalid(row: Any) -> str:
@@ -110,6 +122,7 @@ def _open(data: bytes, layout: Layout, integers: tuple[str, ...] = ()) -> Any:
             ),
             convert_options=pcsv.ConvertOptions(
                 column_types=types,
+                decimal_point=layout.decimal,
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
                 auto_dict_encode=False,
@@ -118,6 +131,33 @@ def _open(data: bytes, layout: Layout, integers: tuple[str, ...] = ()) -> Any:
     except (pa.ArrowInvalid, StopIteration) as err:
         raise _GiveUp from err
     return reader, skipped
+
+
+def _energies(column: Any) -> tuple[I64, npt.NDArray[np.bool_]]:
+    """Wh of a column the CSV reader converted (decimal kWh with 3 digits, or int64 Wh)."""
+    empty = np.asarray(column.is_null(), dtype=np.bool_)
+    if pa.types.is_decimal(column.type):
+        words = np.frombuffer(column.buffers()[1], dtype=np.int64)
+        words = words[2 * column.offset : 2 * (column.offset + len(column))]
+        low, high = words[0::2], words[1::2]
+        values = np.where(empty, 0, low)
+        if (np.where(empty, 0, high) != 0).any() or (values < 0).any():
+            raise _GiveUp  # negative, or beyond 64 bits
+    else:
+        values = np.asarray(column.fill_null(0), dtype=np.int64)
+        if (values < 0).any():
+            raise _GiveUp
+    return values, empty
+
+
+def _header(data: bytes, layout: Layout) -> list[str]:
+    lines = _first_lines(data, layout.skip_rows + 1)
+    if len(lines) <= layout.skip_rows:
+        raise _GiveUp
+    text = lines[layout.skip_rows].decode("utf-8", "replace").lstrip("\ufeff")
+    return [
+        c.strip() for c in next(csv.reader([text.strip("\r\n")], delimiter=layout.delimiter), [])
+    ]
 
 
 def _first_lines(data: bytes, count: int) -> list[bytes]:
@@ -188,13 +228,14 @@ class _Pods:
 def _wide(
     data: bytes, layout: Layout, name: str, pod: str | None, zone: ZoneInfo
 ) -> MeteredHours | None:
-    reader, skipped = _open(data, layout)
-    names = _names(reader)
+    header = _header(data, layout)
     first = (
         layout.first_value_column - 1
         if isinstance(layout.first_value_column, int)
-        else names.index(str(layout.first_value_column))
+        else header.index(str(layout.first_value_column))
     )
+    reader, skipped = _open(data, layout, values_from=first)
+    names = _names(reader)
     pods = _Pods()
     fixed = None
     if layout.pod_column is None:
@@ -202,6 +243,7 @@ def _wide(
         pods.names, pods.index, fixed = [pod], {pod: 0}, 0
     days: dict[str, tuple[int, int]] = {}
     parts: list[tuple[I64, I64, I64, I64]] = []
+    day_rows: list[tuple[I64, I64, I64, I64, I64]] = []
     values_read = 0
     for batch in reader:
         rows = batch.num_rows
@@ -226,10 +268,9 @@ def _wide(
         date_i = np.asarray(date_codes.indices, dtype=np.int64)
         direction = _directions(_text_column(batch, names, layout.direction_column), layout)
         width = len(names) - first
-        together = pa.concat_arrays(
-            [pc.cast(batch.column(first + k), pa.string()) for k in range(width)]
+        flat, flat_empty = _energies(
+            pa.concat_arrays([batch.column(first + k) for k in range(width)])
         )
-        flat, flat_empty = wh_values(together, layout.decimal, layout.wh_per_unit)
         matrix = flat.reshape(width, rows).T
         empty = flat_empty.reshape(width, rows).T
         count = (~empty).sum(axis=1)
@@ -247,22 +288,29 @@ def _wide(
             raise _GiveUp
         values_read += int(count.sum())
         start = midnights[date_i]
+        sums = np.zeros((rows, MAX_DAY_HOURS), dtype=np.int64)
         for n in np.unique(count).tolist():
             for quarters, mask in ((True, quarter), (False, hourly)):
                 chosen = np.flatnonzero(mask & (count == n))
                 if not chosen.size:
                     continue
                 block = matrix[chosen, :n]
-                sums = block.reshape(len(chosen), n // 4, 4).sum(axis=2) if quarters else block
-                hours = sums.shape[1]
-                parts.append(
-                    (
-                        np.repeat(pod_i[chosen], hours),
-                        (start[chosen, None] + SECONDS_PER_HOUR * np.arange(hours)).ravel(),
-                        np.repeat(direction[chosen], hours),
-                        sums.ravel(),
-                    )
+                day = block.reshape(len(chosen), n // 4, 4).sum(axis=2) if quarters else block
+                sums[chosen, : day.shape[1]] = day
+        day_rows.append((pod_i, start, direction, hours_of_day, sums))
+    if day_rows:
+        columns = [np.concatenate(c) for c in zip(*day_rows, strict=True)]
+        if not skipped:  # every POD-day with its two rows: the rows are the hours
+            direct = _paired_hours(*columns)
+            if direct is not None:
+                pod_c, hour_c, withdrawn_c, injected_c = direct
+                zeros = np.zeros(len(pod_c), dtype=np.int64)
+                hours_read = MeteredHours(
+                    name, pods.names, pod_c, hour_c, injected_c, withdrawn_c, zeros
                 )
+                hours_read.values, hours_read.fast = values_read, True
+                return hours_read
+        parts.append(_day_hours(*columns))
     records = _Records()
     if skipped:  # rows longer or shorter than the header (the clock-change days)
         extra = csv.reader(io.StringIO("\n".join(skipped)), delimiter=layout.delimiter)
@@ -285,6 +333,73 @@ def _wide(
             return None
         values_read += result.values
     return _finish(name, pods.names, parts, records, values_read, auto=False)
+
+
+MAX_DAY_HOURS = 25
+
+
+def _paired_hours(
+    pod: I64, start: I64, direction: I64, hours: I64, sums: I64
+) -> tuple[I64, I64, I64, I64] | None:
+    """(POD, hour, withdrawn, injected) when each POD-day has exactly its two rows, else None."""
+    order = np.lexsort((direction, start, pod))
+    pod, start, direction, hours, sums = (a[order] for a in (pod, start, direction, hours, sums))
+    if not (
+        len(pod) % 2 == 0
+        and bool((direction[0::2] == WITHDRAWN).all())
+        and bool((direction[1::2] == INJECTED).all())
+        and bool((pod[0::2] == pod[1::2]).all())
+        and bool((start[0::2] == start[1::2]).all())
+        and bool((hours[0::2] == hours[1::2]).all())
+    ):
+        return None
+    inside = np.arange(MAX_DAY_HOURS)[None, :] < hours[0::2, None]
+    offsets = start[0::2, None] + SECONDS_PER_HOUR * np.arange(MAX_DAY_HOURS)[None, :]
+    return (
+        np.broadcast_to(pod[0::2, None], inside.shape)[inside],
+        offsets[inside],
+        sums[0::2][inside],
+        sums[1::2][inside],
+    )
+
+
+def _day_hours(
+    pod: I64, start: I64, direction: I64, hours: I64, sums: I64
+) -> tuple[I64, I64, I64, I64]:
+    """Hour records of day rows; in (POD, hour, direction) order when every POD-day has its
+    two rows (then the hours need no sort), else in the rows' order."""
+    order = np.lexsort((direction, start, pod))
+    pod, start, direction, hours, sums = (a[order] for a in (pod, start, direction, hours, sums))
+    count = len(pod)
+    paired = (
+        count % 2 == 0
+        and bool((direction[0::2] == WITHDRAWN).all())
+        and bool((direction[1::2] == INJECTED).all())
+        and bool((pod[0::2] == pod[1::2]).all())
+        and bool((start[0::2] == start[1::2]).all())
+        and bool((hours[0::2] == hours[1::2]).all())
+    )
+    if paired:  # W and I of each hour side by side
+        inside = np.arange(MAX_DAY_HOURS)[None, :] < hours[0::2, None]
+        both = np.stack([sums[0::2], sums[1::2]], axis=2)  # pairs × hours × 2
+        mask = np.repeat(inside[:, :, None], 2, axis=2)
+        offsets = start[0::2, None] + SECONDS_PER_HOUR * np.arange(MAX_DAY_HOURS)[None, :]
+        return (
+            np.repeat(pod[0::2, None, None], MAX_DAY_HOURS * 2, axis=1).reshape(
+                -1, MAX_DAY_HOURS, 2
+            )[mask],
+            np.repeat(offsets[:, :, None], 2, axis=2)[mask],
+            np.broadcast_to(np.array([WITHDRAWN, INJECTED]), both.shape)[mask],
+            both[mask],
+        )
+    inside = np.arange(MAX_DAY_HOURS)[None, :] < hours[:, None]
+    offsets = start[:, None] + SECONDS_PER_HOUR * np.arange(MAX_DAY_HOURS)[None, :]
+    return (
+        np.broadcast_to(pod[:, None], inside.shape)[inside],
+        offsets[inside],
+        np.broadcast_to(direction[:, None], inside.shape)[inside],
+        sums[inside],
+    )
 
 
 def _directions(column: Any, layout: Layout) -> I64:

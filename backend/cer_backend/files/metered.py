@@ -27,7 +27,8 @@ QUARTER = 900
 #: errors listed per file before the rest are only counted
 MAX_ERRORS = 100
 WITHDRAWN, INJECTED = 0, 1
-_NUMBER = re.compile(r"\d+(?:\.\d*)?|\.\d+")
+#: a number ≥ 0: digits with an optional fraction and exponent (a leading + is harmless)
+_NUMBER = re.compile(r"\+?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 I64 = npt.NDArray[np.int64]
 
 

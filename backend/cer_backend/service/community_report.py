@@ -48,6 +48,13 @@ MEMBER_TYPES: Final = {
     "environmental": N_("environmental body"),
     "research": N_("research body"),
 }
+#: where readings come from (``readings_by_source`` of a run)
+SOURCE_LABELS: Final = {
+    "dso": N_("distributor's meters"),
+    "ha": N_("Home Assistant"),
+    "manual": N_("entered by hand"),
+    "estimate": N_("estimates"),
+}
 #: how many members the chart of shares shows (the largest)
 CHART_MEMBERS: Final = 15
 
@@ -60,6 +67,11 @@ def kind_label(lang: Language, kind: str) -> str:
 def status_label(lang: Language, status: str) -> str:
     """The run status in words."""
     return lang.gettext(STATUS_LABELS[status]) if status in STATUS_LABELS else status
+
+
+def source_label(lang: Language, source: str) -> str:
+    """A source of readings in words."""
+    return lang.gettext(SOURCE_LABELS[source]) if source in SOURCE_LABELS else source
 
 
 def member_type_label(lang: Language, member_type: str) -> str:
@@ -130,9 +142,11 @@ def completeness_box(facts: RunFacts, lang: Language, info: Completeness) -> lis
                 sheet["Warning"],
             ),
         ]
-        if info.sources:
+        if any(info.sources.values()):
             sources = ", ".join(
-                f"{name}: {lang.number(count)}" for name, count in sorted(info.sources.items())
+                f"{source_label(lang, name)}: {lang.number(count)}"
+                for name, count in sorted(info.sources.items())
+                if count
             )
             lines.append(
                 Paragraph(
@@ -450,7 +464,10 @@ def members_table(facts: RunFacts, lang: Language) -> Any:
         [_("members' total"), "", "", lang.kwh(facts.result.get("shared_wh", 0)), lang.eur(total)]
     )
     return pdf.table(
-        rows, widths=[6.2 * cm, 3.4 * cm, 1.4 * cm, 3 * cm, 3 * cm], total_rows=[len(rows) - 1]
+        rows,
+        widths=[6.2 * cm, 3.4 * cm, 1.4 * cm, 3 * cm, 3 * cm],
+        total_rows=[len(rows) - 1],
+        text_columns=2,
     )
 
 
@@ -469,7 +486,9 @@ def plants_table(facts: RunFacts, lang: Language) -> Any:
                 lang.eur(plant.get("valorisation_eur") or "0"),
             ]
         )
-    return pdf.table(rows, widths=[3.2 * cm, 4.4 * cm, 1.4 * cm, 3 * cm, 2.5 * cm, 2.5 * cm])
+    return pdf.table(
+        rows, widths=[3.2 * cm, 4.4 * cm, 1.4 * cm, 3 * cm, 2.5 * cm, 2.5 * cm], text_columns=2
+    )
 
 
 def balances_section(facts: RunFacts, lang: Language) -> list[Any]:
@@ -478,7 +497,9 @@ def balances_section(facts: RunFacts, lang: Language) -> list[Any]:
     _ = lang.gettext
     sheet = pdf.styles()
     out: list[Any] = []
-    balances = (facts.result.get("balances") or {}).get("members") or []
+    given = facts.result.get("balances") or {}
+    # a year with no final month has nothing to balance: the table would repeat the amounts
+    balances = (given.get("members") or []) if given.get("final_months", True) else []
     if balances:
         rows = [[_("member"), _("year"), _("final months"), _("balance")]]
         rows += [
@@ -527,7 +548,7 @@ def missing_table(facts: RunFacts, lang: Language, info: Completeness) -> list[A
     sheet = pdf.styles()
     return [
         Paragraph(text(_("Missing readings")), sheet["Heading2"]),
-        pdf.table(rows, widths=[4 * cm, 6 * cm, 3 * cm, 4 * cm]),
+        pdf.table(rows, widths=[4 * cm, 6 * cm, 3 * cm, 4 * cm], text_columns=2),
     ]
 
 
@@ -554,7 +575,9 @@ def community_report_pdf(facts: RunFacts, lang: Language) -> bytes:
     story += missing_table(facts, lang, info)
     notes = list(facts.result.get("warnings") or []) + list(facts.result.get("errors") or [])
     if notes:
-        story.append(Paragraph(text(_("Notes of the settlement engine")), sheet["Heading2"]))
+        story.append(
+            Paragraph(text(_("Notes of the settlement engine (in English)")), sheet["Heading2"])
+        )
         story += [Paragraph(text(note), sheet["Small"]) for note in notes]
     title = _("Community energy report")
     footer = f"{facts.community_name} · {lang.period(facts.period)} · {title}"

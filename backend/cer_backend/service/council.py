@@ -128,7 +128,10 @@ def council_report_pdf(
             [_("acconto expected for the months of the year"), lang.eur(expected)],
             [_("balance expected at the yearly true-up"), lang.eur(money.income - expected)],
         ]
-    rows += [
+    story.append(pdf.table(rows, widths=[11 * cm, 6 * cm]))
+    story.append(Spacer(1, 0.2 * cm))
+    rows = [
+        [_("how it is distributed"), _("euro")],
         [_("management and running costs"), lang.eur(money.management)],
         [_("social fund"), lang.eur(money.social_fund)],
         [_("investment fund"), lang.eur(money.investment_fund)],
@@ -175,7 +178,9 @@ def council_report_pdf(
                 lang.mwh(plant.get("allocated_wh") or 0),
             ]
         )
-    story.append(pdf.table(rows, widths=[3.5 * cm, 5.5 * cm, 2 * cm, 3 * cm, 3 * cm]))
+    story.append(
+        pdf.table(rows, widths=[3.5 * cm, 5.5 * cm, 2 * cm, 3 * cm, 3 * cm], text_columns=2)
+    )
     story.append(Spacer(1, 0.2 * cm))
     return pdf.build(
         story,

@@ -40,6 +40,9 @@ ATTEMPTS: Final = 3
 RETRY_PAUSES_SECONDS: Final = (2.0, 10.0)
 
 
+NO_ADDRESS: Final = "the member has no e-mail address"
+
+
 class DeliveryError(ValueError):
     """Delivery cannot start (no SMTP configured, a draft without ``--draft``)."""
 
@@ -245,8 +248,11 @@ def smtp_send(config: SmtpConfig, email: EmailMessage) -> None:
 Sender = Callable[[SmtpConfig, EmailMessage], None]
 
 
-async def _claim(engine: AsyncEngine, facts: RunFacts, message: Outgoing, lang: str) -> bool:
-    """Take the message for sending: a new row, or a failed one taken over; False when sent."""
+async def _claim(
+    engine: AsyncEngine, facts: RunFacts, message: Outgoing, lang: str, status: str = "sending"
+) -> bool:
+    """Take the message for sending: a new row, or a failed one taken over in one statement;
+    False when it is sent or being sent. With ``status="skipped"``, only record the row."""
     now = utcnow()
     key = {
         "run_id": facts.id,
@@ -262,7 +268,8 @@ async def _claim(engine: AsyncEngine, facts: RunFacts, message: Outgoing, lang: 
                     subject=message.subject,
                     attachments=message.attachment_names,
                     language=lang,
-                    status="sending",
+                    status=status,
+                    error=NO_ADDRESS if status == "skipped" else None,
                     attempts=0,
                     created_at=now,
                     updated_at=now,
@@ -271,12 +278,13 @@ async def _claim(engine: AsyncEngine, facts: RunFacts, message: Outgoing, lang: 
             )
         return True
     except IntegrityError:
-        pass
+        if status == "skipped":
+            return False
     async with engine.begin() as connection:
         taken = await connection.execute(
             update(Delivery)
             .where(*(getattr(Delivery, k) == v for k, v in key.items()))
-            .where(Delivery.status.in_(("failed", "skipped")))
+            .where(Delivery.status == "failed")
             .values(status="sending", updated_at=now, subject=message.subject, language=lang)
         )
     return bool(taken.rowcount)
@@ -343,15 +351,13 @@ async def send_run(
         if dry_run:
             entry["status"] = "skipped" if not message.recipient else "would_send"
             continue
+        if not message.recipient:  # recorded once, never claimed: nothing to send
+            entry["status"] = "skipped"
+            entry["error"] = NO_ADDRESS
+            await _claim(engine, facts, message, lang.code, status="skipped")
+            continue
         if not await _claim(engine, facts, message, lang.code):
             entry["status"] = "already_sent"
-            continue
-        if not message.recipient:
-            entry["status"] = "skipped"
-            entry["error"] = "the member has no e-mail address"
-            await _record(
-                engine, facts, message, status="skipped", attempts=0, error=entry["error"]
-            )
             continue
         assert config is not None
         email = await asyncio.to_thread(build_email, message, config.sender)

@@ -50,6 +50,7 @@ def styles() -> StyleSheet1:
     sheet["Heading2"].fontSize = 12
     sheet["Heading2"].spaceBefore = 8
     sheet["Heading2"].spaceAfter = 4
+    sheet["Heading2"].keepWithNext = True  # never a heading alone at the foot of a page
     return sheet
 
 
@@ -64,15 +65,17 @@ def table(
     *,
     total_rows: Sequence[int] = (),
     header: bool = True,
+    text_columns: int = 1,
 ) -> Table:
-    """A table with a green header row; numbers right-aligned; ``total_rows`` in bold."""
+    """A table with a green header row; the first ``text_columns`` left-aligned, the figures
+    after them right-aligned; ``total_rows`` in bold."""
     result = Table(
         [list(r) for r in rows], colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT"
     )
     commands: list[tuple[Any, ...]] = [
         ("FONTSIZE", (0, 0), (-1, -1), 8),
         ("GRID", (0, 0), (-1, -1), 0.25, colors.lightgrey),
-        ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+        ("ALIGN", (text_columns, 0), (-1, -1), "RIGHT"),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
     ]
     if header:

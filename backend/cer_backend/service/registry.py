@@ -7,6 +7,7 @@ run rebuilds the same document from the rows.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 import unicodedata
@@ -26,7 +27,7 @@ from ..domain.community import parse_community
 from ..domain.eligibility import excluded_members
 from ..domain.errors import InvalidInput
 from ..models import Community, Member, Plant, Pod, SettlementRun, as_utc, table, utcnow
-from .bounds import DEFAULT_MAX_HOUR_WH
+from .bounds import DEFAULT_MAX_HOUR_WH, INT64_MAX
 
 #: a reading may exceed the nameplate power of its point by this factor (meter and rating
 #: tolerances); above it, it is rejected as implausible.
@@ -383,6 +384,15 @@ class RegistryCache:
         return rules
 
 
+def _hour_bound_wh(power_kw: float) -> int:
+    """The most energy a point of ``power_kw`` can plausibly exchange in one hour (Wh), kept
+    within 64 bits whatever the registry holds (a huge power cannot overflow)."""
+    bound = power_kw * 1000 * PLAUSIBILITY_MARGIN
+    if not math.isfinite(bound) or bound >= INT64_MAX:
+        return INT64_MAX
+    return max(0, int(bound))
+
+
 async def load_rules(connection: AsyncConnection, community_id: str) -> CommunityRules:
     """Read a community's ingest rules from the database."""
     header = (
@@ -431,9 +441,9 @@ async def load_rules(connection: AsyncConnection, community_id: str) -> Communit
         pods[row.pod] = PodRule(
             valid_from=_local_midnight(joined, zone),
             valid_until=_local_midnight(min(ends), zone) if ends else None,
-            max_injected_wh=int(inject_kw * 1000 * PLAUSIBILITY_MARGIN),
-            max_withdrawn_wh=int(point_kw * 1000 * PLAUSIBILITY_MARGIN),
-            max_produced_wh=int(max(inject_kw, plant_kw or 0) * 1000 * PLAUSIBILITY_MARGIN),
+            max_injected_wh=_hour_bound_wh(inject_kw),
+            max_withdrawn_wh=_hour_bound_wh(point_kw),
+            max_produced_wh=_hour_bound_wh(max(inject_kw, plant_kw or 0)),
         )
     finals = (
         await connection.execute(

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
@@ -354,6 +354,17 @@ async def record_change(
     return int(change.change_id)
 
 
+class _Raced(Exception):
+    """A concurrent change won the race (the database refused this one)."""
+
+
+def _file_pod_codes(data: Mapping[str, Any]) -> list[str]:
+    return sorted(
+        {pod_code(p) for m in data.get("members") or [] for p in m.get("pods") or []}
+        | {str(p["pod"]) for p in data.get("plants") or []}
+    )
+
+
 async def apply_import(
     engine: AsyncEngine,
     data: Any,
@@ -365,17 +376,47 @@ async def apply_import(
 ) -> dict[str, Any]:
     """Validate a community file, diff it against the registry and (unless dry) apply it.
 
-    Returns ``{"id", "created", "dry_run", "effective", "diff", "warnings"}``. Raises
-    :class:`RegistryRefused`: 422 (invalid file, or ``effective`` missing when something
-    would end), 409 (a POD active in another community), 403 (``allowed_community`` is set
-    and the file names another community). One transaction: nothing is half-stored.
+    Returns ``{"id", "created", "dry_run", "effective", "effective_required", "diff",
+    "warnings"}``. Raises :class:`RegistryRefused`: 422 (invalid file, or ``effective``
+    missing when something would end), 409 (a POD active in another community, also when a
+    concurrent import took it first: the database refuses the second), 403
+    (``allowed_community`` is set and the file names another community). One transaction:
+    nothing is half-stored.
     """
+    try:
+        return await _apply_import(
+            engine,
+            data,
+            dry_run=dry_run,
+            effective=effective,
+            actor=actor,
+            allowed_community=allowed_community,
+        )
+    except _Raced as err:
+        name = str(data["community"]["name"]).strip()
+        async with AsyncSession(engine) as session:
+            own = await session.scalar(select(Community.community_id).where(Community.name == name))
+            conflicts = await _pod_conflicts(session, own, _file_pod_codes(data))
+        if conflicts:
+            raise _conflict_error(conflicts) from err
+        raise RegistryRefused(
+            409, "the registry changed meanwhile (another import of this community): try again"
+        ) from err
+
+
+async def _apply_import(
+    engine: AsyncEngine,
+    data: Any,
+    *,
+    dry_run: bool = False,
+    effective: date | None = None,
+    actor: str | None = None,
+    allowed_community: str | None = None,
+) -> dict[str, Any]:
+    """:func:`apply_import` in one transaction; :class:`_Raced` when the database refused it."""
     validation = validate_community_file(data)
     name = str(data["community"]["name"]).strip()
-    file_pods = sorted(
-        {pod_code(p) for m in data.get("members") or [] for p in m.get("pods") or []}
-        | {str(p["pod"]) for p in data.get("plants") or []}
-    )
+    file_pods = _file_pod_codes(data)
     async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
         header = await session.scalar(select(Community).where(Community.name == name))
         if allowed_community is not None and (
@@ -412,11 +453,7 @@ async def apply_import(
                 await _timeline(session, community_id, diff, state, effective)
             await session.flush()
         except IntegrityError as err:  # a concurrent change: a POD taken, the same name created
-            raise RegistryRefused(
-                409,
-                "the registry changed meanwhile (a POD of the file became active elsewhere, or"
-                " the community was created by another import): try again",
-            ) from err
+            raise _Raced from err
         await record_change(
             session,
             community_id,
@@ -524,8 +561,27 @@ async def record_dated_change(
     entry: tuple[str, str, str, str | None, str | None],
     effective: date,
 ) -> None:
-    """Keep (entity, key, attribute, old value, new value) as changing on ``effective``."""
+    """Keep (entity, key, attribute, old value, new value) as changing on ``effective``.
+
+    One line of time per attribute: a change dated before the last dated change of the same
+    attribute is refused (422), since the old value it names would not be the one in force.
+    """
     entity, key, attribute, old, new = entry
+    latest = await session.scalar(
+        select(func.max(RegistryTimeline.effective)).where(
+            RegistryTimeline.community_id == community_id,
+            RegistryTimeline.entity == entity,
+            RegistryTimeline.key == key,
+            RegistryTimeline.attribute == attribute,
+        )
+    )
+    if latest is not None and effective < latest:
+        raise RegistryRefused(
+            422,
+            f"the {attribute} of {entity} {key} already changes on {latest.isoformat()}:"
+            " a dated change cannot be earlier",
+            [{"field": "effective", "message": f"must be on or after {latest.isoformat()}"}],
+        )
     session.add(
         RegistryTimeline(
             community_id=community_id,

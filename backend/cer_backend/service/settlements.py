@@ -34,7 +34,7 @@ from ..models import (
     utcnow,
 )
 from .registry import RegistryError, check_community_file, community_document
-from .registry_changes import document_in_force
+from .registry_changes import document_in_force, pod_code
 from .sources import DEFAULT_RANKING, RankedHours, rank_rows, source_index, source_ranking
 from .statement_figures import add_report_figures
 
@@ -418,7 +418,7 @@ async def load_inputs(engine: AsyncEngine, community_id: str, period_text: str) 
         except RegistryError as err:
             raise SettlementError(422, "the registry breaks a rule", err.problems) from err
         pods = sorted(
-            {pod for m in document["members"] for pod in m["pods"]}
+            {pod_code(pod) for m in document["members"] for pod in m["pods"]}
             | {p["pod"] for p in document["plants"]}
         )
         energy, ranked = await _load_energy(
@@ -621,7 +621,7 @@ async def summary(engine: AsyncEngine, community_id: str, period_text: str) -> d
     energy = inputs.energy
     plants_by_pod = {p["pod"]: p["id"] for p in inputs.document["plants"]}
     plant_figures = {p["id"]: p for p in data["plants"]}
-    member_of = {pod: m["id"] for m in inputs.document["members"] for pod in m["pods"]}
+    member_of = {pod_code(pod): m["id"] for m in inputs.document["members"] for pod in m["pods"]}
     sites = []
     for row, pod in enumerate(energy.pods):
         plant_id = plants_by_pod.get(pod)

@@ -99,9 +99,24 @@ def decode_value(
     if not_implemented and int.from_bytes(data, "big") in not_implemented:
         return None
     value: int | float = struct.unpack(_STRUCT_FORMAT[data_type], data)[0]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        return round_float32(value)
     return value
+
+
+#: Significant decimal digits a float32 carries (24-bit mantissa: 7.22 digits).
+FLOAT32_DIGITS = 7
+
+
+def round_float32(value: float) -> float:
+    """``value`` (decoded from a float32) to the 7 significant digits a float32 carries.
+
+    The float32 nearest 678.6636 is 678.66357421875: the digits after the 7th are noise of
+    the binary representation, not a measurement, and must not reach states or statistics.
+    """
+    return float(f"{value:.{FLOAT32_DIGITS}g}")
 
 
 def decode_string(words: Sequence[int]) -> str | None:

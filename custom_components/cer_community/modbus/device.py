@@ -10,7 +10,7 @@ from typing import Any
 from .connection import ModbusConnection
 from .decode import DataType, decode_string, decode_value
 from .errors import ModbusError, ModbusProtocolError, ModbusUnavailable
-from .planner import ReadBlock, RegisterSpan, plan_reads
+from .planner import ReadBlock, RegisterFunction, RegisterSpan, plan_reads
 from .profiles import (
     PROFILES,
     SUNSPEC_MODELS,
@@ -19,7 +19,7 @@ from .profiles import (
     parse_generic_registers,
 )
 from .quantities import Quantity
-from .sunspec import SunSpecInfo, SunSpecModel, detect_sunspec, read_common
+from .sunspec import SunSpecInfo, SunSpecModel, detect_sunspec, preferred_model, read_common
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def decode_field(field: Field, words: Mapping[tuple[int, int], int]) -> int | fl
         if not isinstance(sf, int) or sf not in SUNSPEC_SF_RANGE:
             return None
         exponent = sf
-    return scale_value(raw, field.scale, exponent)
+    return scale_value(raw, field.scale, exponent) + field.offset
 
 
 class ModbusDevice:
@@ -89,8 +89,13 @@ class ModbusDevice:
         invert_power: bool = False,
         swap_energy: bool = False,
         name: str | None = None,
+        sunspec_model: SunSpecModel | None = None,
     ) -> None:
-        """Bind ``fields`` of ``profile`` to ``unit`` on ``connection``."""
+        """Bind ``fields`` of ``profile`` to ``unit`` on ``connection``.
+
+        ``sunspec_model``: where the SunSpec model of ``fields`` is; its ID and length are
+        read with the values on every poll (see :meth:`read`).
+        """
         self.connection = connection
         self.unit = unit
         self.profile = profile
@@ -104,6 +109,7 @@ class ModbusDevice:
         self.last_reading: Reading = {}
         #: the last values before ``invert_power`` / ``swap_energy`` (for diagnostics)
         self.last_raw_reading: Reading = {}
+        self.sunspec_model = sunspec_model
         self._plan = self._make_plan()
 
     @property
@@ -118,7 +124,8 @@ class ModbusDevice:
 
     def _make_plan(self) -> tuple[ReadBlock, ...]:
         wanted = [f for f in self._fields if f not in self._missing]
-        plan = plan_for([f for f in wanted if not f.optional], self.profile)
+        header = [] if self.sunspec_model is None else [_header_field(self.sunspec_model)]
+        plan = plan_for([*header, *(f for f in wanted if not f.optional)], self.profile)
         # an optional field may be refused: alone in its block, it cannot sink the others
         for field in wanted:
             if field.optional:
@@ -128,10 +135,24 @@ class ModbusDevice:
     async def read(self) -> Reading:
         """Read every quantity of the profile.
 
+        A SunSpec device's model ID and length are read in the same request as its values
+        and checked every poll: when they changed (a firmware update, a night-time reset
+        switching float and integer models), the device is scanned again once, with a log
+        line, and read with the new layout; values are never decoded with the old one.
+
         Raises :class:`ModbusUnavailable` (no answer) or :class:`ModbusProtocolError`.
         """
         try:
-            reading = await self._read()
+            try:
+                reading = await self._read()
+            except _LayoutChanged as changed:
+                await self._rescan(changed)
+                try:
+                    reading = await self._read()
+                except _LayoutChanged as again:
+                    raise ModbusProtocolError(
+                        f"{self}: SunSpec layout changed again while rescanning ({again})"
+                    ) from again
         except ModbusError as err:
             self._set_available(False, err)
             raise
@@ -159,11 +180,50 @@ class ModbusDevice:
                 words[(block.function, block.address + offset)] = word
         if replan:
             self._plan = self._make_plan()
+        if self.sunspec_model is not None:
+            _check_header(self.sunspec_model, words)
         reading: Reading = {}
         for field in self._fields:
             reading[field.quantity] = None if field in self._missing else decode_field(field, words)
         self.last_raw_reading = dict(reading)
         return self._normalise(reading)
+
+    async def _rescan(self, changed: _LayoutChanged) -> None:
+        """Walk the model chain again and take the model of the same kind (inverter or
+        meter) as before: the nearest to the old address."""
+        old = changed.expected
+        info = await detect_sunspec(self.connection, self.unit)
+        candidates = [m for m in info.readable_models if m.kind == old.kind]
+        if not candidates:
+            raise ModbusProtocolError(
+                f"{self}: SunSpec model {old.model_id} at {old.address} is gone ({changed}) "
+                f"and the device has no other {old.kind} model: "
+                f"{[m.model_id for m in info.models]}"
+            )
+        model = min(candidates, key=lambda m: abs(m.address - old.address))
+        _LOGGER.warning(
+            "%s: SunSpec layout changed (%s); scanned again, now reading model %s at %s",
+            self,
+            changed,
+            model.model_id,
+            model.address,
+        )
+        self.sunspec_model = model
+        self._fields = tuple(sunspec_fields(model))
+        self._missing.clear()
+        self._plan = self._make_plan()
+
+    @property
+    def sunspec_options(self) -> dict[str, Any] | None:
+        """Where the SunSpec model is now (to save, so a restart does not scan again)."""
+        model = self.sunspec_model
+        if model is None:
+            return None
+        return {
+            "model_id": model.model_id,
+            "model_address": model.address,
+            "model_length": model.length,
+        }
 
     def _normalise(self, reading: Reading) -> Reading:
         """Apply the options ``invert_power`` (negate powers) and ``swap_energy``."""
@@ -186,7 +246,8 @@ class ModbusDevice:
             return
         state = self.last_reading.get(Quantity.INVERTER_STATE)
         if isinstance(error, ModbusUnavailable) and state in ASLEEP_STATES:
-            _LOGGER.info("%s is unavailable (asleep, last state %s): %s", self.name, state, error)
+            # asleep at night is not an error (issue #14 item 4): debug only
+            _LOGGER.debug("%s is unavailable (asleep, last state %s): %s", self.name, state, error)
         elif isinstance(error, ModbusUnavailable):
             _LOGGER.info("%s is unavailable: %s", self.name, error)
         else:
@@ -219,6 +280,39 @@ class ModbusDevice:
             "raw_values": {str(q): v for q, v in self.last_raw_reading.items()},
             "values": {str(q): v for q, v in self.last_reading.items()},
         }
+
+
+class _LayoutChanged(Exception):
+    """Internal: the SunSpec model header read with the values is not the expected one."""
+
+    def __init__(self, expected: SunSpecModel, found_id: int, found_length: int) -> None:
+        super().__init__(
+            f"expected model {expected.model_id} (L = {expected.length}) at "
+            f"{expected.address}, found {found_id} (L = {found_length})"
+        )
+        self.expected = expected
+
+
+def _header_field(model: SunSpecModel) -> Field:
+    """The model's ID and L registers, read with its values on every poll."""
+    return Field(Quantity.INVERTER_STATE, model.address, DataType.U32)
+
+
+def _check_header(model: SunSpecModel, words: Mapping[tuple[int, int], int]) -> None:
+    """Raise :class:`_LayoutChanged` unless the model's ID (and its L, when known) are
+    still those of the layout."""
+    found_id = words[(RegisterFunction.HOLDING, model.address)]
+    found_length = words[(RegisterFunction.HOLDING, model.address + 1)]
+    if found_id != model.model_id or (model.length and found_length != model.length):
+        raise _LayoutChanged(model, found_id, found_length)
+
+
+def sunspec_fields(model: SunSpecModel) -> list[Field]:
+    """The fields of a SunSpec model at its address."""
+    model_map = SUNSPEC_MODELS.get(model.model_id)
+    if model_map is None:
+        raise ModbusProtocolError(f"SunSpec model {model.model_id} is not supported")
+    return [field.shifted(model.address) for field in model_map.fields]
 
 
 def _in_block(field: Field, block: ReadBlock) -> bool:
@@ -259,12 +353,45 @@ def _sunspec_model_from_options(options: Mapping[str, Any]) -> SunSpecModel | No
 
 async def _build_sunspec(
     connection: ModbusConnection, unit: int, options: Mapping[str, Any]
-) -> tuple[list[Field], DeviceInfo, bool]:
-    """Fields and identity of a SunSpec device, from the persisted layout or a new scan."""
+) -> tuple[SunSpecModel, DeviceInfo, bool]:
+    """Model and identity of a SunSpec device, from the persisted layout or a new scan.
+
+    A persisted layout whose model header no longer matches (a firmware update moved or
+    changed the model) is replaced by a new scan, with a log line.
+    """
     model = _sunspec_model_from_options(options)
     common_address = options.get("common_address")
     invert_default = False
     info: SunSpecInfo | None = None
+    if model is not None:
+        # the model ID (and L) must still be where the layout says
+        found_id, found_length = await connection.read_registers(unit, model.address, 2)
+        if found_id != model.model_id or (model.length and found_length != model.length):
+            _LOGGER.warning(
+                "%s unit %s: expected SunSpec model %s at %s, found %s: scanning again",
+                connection.key,
+                unit,
+                model.model_id,
+                model.address,
+                found_id,
+            )
+            wanted_kind = model.kind
+            model = None
+            options = {
+                key: value
+                for key, value in options.items()
+                if key not in {"model_id", "model_address", "model_length"}
+            }
+            info = await detect_sunspec(connection, unit)
+            candidates = [m for m in info.readable_models if m.kind == wanted_kind]
+            if not candidates:
+                raise ModbusProtocolError(
+                    f"unit {unit}: no SunSpec {wanted_kind} model any more in "
+                    f"{[m.model_id for m in info.models]}"
+                )
+            model = candidates[0]
+            common = info.common_for(model)
+            common_address = common.address if common else None
     if model is None:
         info = await detect_sunspec(connection, unit)
         wanted = options.get("model_id")
@@ -275,21 +402,12 @@ async def _build_sunspec(
             raise ModbusProtocolError(
                 f"unit {unit}: no readable SunSpec model in {[m.model_id for m in info.models]}"
             )
-        # an inverter first: it is what most units are; meters come after it in the chain
-        model = next((m for m in candidates if m.kind == "inverter"), candidates[0])
+        model = preferred_model(candidates)
         common = info.common_for(model)
         common_address = common.address if common else None
         invert_default = info.invert_power_default(model)
-    model_map = SUNSPEC_MODELS.get(model.model_id)
-    if model_map is None:
+    if model.model_id not in SUNSPEC_MODELS:
         raise ModbusProtocolError(f"SunSpec model {model.model_id} is not supported")
-    # the model ID must still be where the layout says (firmware updates move models)
-    (found_id,) = await connection.read_registers(unit, model.address, 1)
-    if found_id != model.model_id:
-        raise ModbusProtocolError(
-            f"unit {unit}: expected SunSpec model {model.model_id} at {model.address}, "
-            f"found {found_id}: scan the device again"
-        )
     if info is not None and common_address == info.models[0].address:
         identity = info.identity
     elif common_address is not None:
@@ -302,8 +420,7 @@ async def _build_sunspec(
         identity.serial_number if identity else None,
         identity.sw_version if identity else None,
     )
-    fields = [field.shifted(model.address) for field in model_map.fields]
-    return fields, device_info, invert_default
+    return model, device_info, invert_default
 
 
 async def build_device(
@@ -334,8 +451,10 @@ async def build_device(
     options = options or {}
     profile = PROFILES[profile_id]
     invert_default = False
+    sunspec_model: SunSpecModel | None = None
     if profile_id == "sunspec":
-        fields, info, invert_default = await _build_sunspec(connection, unit, options)
+        sunspec_model, info, invert_default = await _build_sunspec(connection, unit, options)
+        fields = sunspec_fields(sunspec_model)
     elif profile_id == "generic":
         fields = list(parse_generic_registers(options.get("registers") or ()))
         if not fields:
@@ -357,6 +476,7 @@ async def build_device(
         invert_power=bool(options.get("invert_power", invert_default)),
         swap_energy=bool(options.get("swap_energy", False)),
         name=options.get("name"),
+        sunspec_model=sunspec_model,
     )
 
 

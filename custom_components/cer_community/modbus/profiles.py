@@ -43,6 +43,8 @@ class Field:
     scale_factor: int | None = None
     not_implemented: frozenset[int] = frozenset()
     optional: bool = False
+    offset: int = 0
+    """Added after scaling: SunSpec 701 counts its inverter states from 0, 103 from 1."""
 
     @property
     def count(self) -> int:
@@ -105,21 +107,30 @@ def _sunspec(
     sf: int | None = None,
     *,
     acc: bool = False,
+    value_offset: int = 0,
 ) -> Field:
     """A SunSpec point at ``offset`` from its model's ID register, with the type's sentinel.
 
-    ``acc``: an accumulator (acc32), whose "not implemented" value is 0.
+    ``acc``: an accumulator (acc32; the uint64 counters of model 701), whose "not
+    implemented" value is 0, besides the type's own sentinel (all ones for 701's uint64).
+    ``value_offset``: added to the value (state numbering of another model).
     """
     return Field(
         quantity,
         offset,
         data_type,
         scale_factor=sf,
-        not_implemented=frozenset({0}) if acc else SUNSPEC_NOT_IMPLEMENTED[data_type],
+        not_implemented=(
+            frozenset({0}) | SUNSPEC_NOT_IMPLEMENTED[data_type]
+            if acc
+            else SUNSPEC_NOT_IMPLEMENTED[data_type]
+        ),
+        offset=value_offset,
     )
 
 
 U16, S16, U32, S32, F32 = DataType.U16, DataType.S16, DataType.U32, DataType.S32, DataType.F32
+U64 = DataType.U64
 Q = Quantity
 
 # --- SunSpec, offsets from the model's ID register -------------------------------------------
@@ -155,6 +166,26 @@ SUNSPEC_INVERTER_FLOAT: tuple[Field, ...] = (
     _sunspec(Q.DC_POWER, 38, F32),  # DCW
     _sunspec(Q.TEMPERATURE, 40, F32),  # TmpCab
     _sunspec(Q.INVERTER_STATE, 48, U16),  # St enum16
+)
+
+#: Model 701, DER AC measurement (newer inverters, e.g. SMA ennexOS), integer + SF, L = 153
+#: (sunspec/models json/model_701.json): +0…+122 is one read of 123 registers. InvSt counts
+#: OFF = 0 … STANDBY = 7, one less than 103's St: shifted to the same states.
+SUNSPEC_DER_AC: tuple[Field, ...] = (
+    _sunspec(Q.ACTIVE_POWER, 10, S16, 116),  # W, W_SF +116
+    _sunspec(Q.FREQUENCY, 17, U32, 115),  # Hz uint32, Hz_SF +115
+    _sunspec(Q.ENERGY_PRODUCED, 19, U64, 120, acc=True),  # TotWhInj, TotWh_SF +120
+    _sunspec(Q.TEMPERATURE, 36, S16, 122),  # TmpCab, Tmp_SF +122
+    _sunspec(Q.POWER_L1, 41, S16, 116),  # WL1
+    _sunspec(Q.CURRENT_L1, 45, S16, 113),  # AL1, A_SF +113
+    _sunspec(Q.VOLTAGE_L1, 47, U16, 114),  # VL1, V_SF +114
+    _sunspec(Q.POWER_L2, 64, S16, 116),  # WL2
+    _sunspec(Q.CURRENT_L2, 68, S16, 113),  # AL2
+    _sunspec(Q.VOLTAGE_L2, 70, U16, 114),  # VL2
+    _sunspec(Q.POWER_L3, 87, S16, 116),  # WL3
+    _sunspec(Q.CURRENT_L3, 91, S16, 113),  # AL3
+    _sunspec(Q.VOLTAGE_L3, 93, U16, 114),  # VL3
+    _sunspec(Q.INVERTER_STATE, 4, U16, value_offset=1),  # InvSt enum16, 0 OFF … 7 STANDBY
 )
 
 #: Meter models 201/202/203/204, integer + SF, L = 105 (sunspec/models json/model_203.json).
@@ -207,6 +238,7 @@ class SunSpecModelMap:
 SUNSPEC_MODELS: dict[int, SunSpecModelMap] = {
     **dict.fromkeys((101, 102, 103), SunSpecModelMap("inverter", SUNSPEC_INVERTER_INT)),
     **dict.fromkeys((111, 112, 113), SunSpecModelMap("inverter", SUNSPEC_INVERTER_FLOAT)),
+    701: SunSpecModelMap("inverter", SUNSPEC_DER_AC),
     **dict.fromkeys((201, 202, 203, 204), SunSpecModelMap("meter", SUNSPEC_METER_INT)),
     **dict.fromkeys((211, 212, 213, 214), SunSpecModelMap("meter", SUNSPEC_METER_FLOAT)),
 }
@@ -290,8 +322,17 @@ SDM630 = Profile(
 # different layout (import energy address unverified): not shipped, use "generic".
 
 
-def _gavazzi(quantity: Quantity, address: int, scale: float, data_type: DataType = S32) -> Field:
-    return Field(quantity, address, data_type, HOLDING, WordOrder.LITTLE, scale=scale)
+def _gavazzi(
+    quantity: Quantity,
+    address: int,
+    scale: float,
+    data_type: DataType = S32,
+    *,
+    optional: bool = False,
+) -> Field:
+    return Field(
+        quantity, address, data_type, HOLDING, WordOrder.LITTLE, scale=scale, optional=optional
+    )
 
 
 EM24 = Profile(
@@ -312,7 +353,9 @@ EM24 = Profile(
         _gavazzi(Q.ACTIVE_POWER, 0x0028, 0.1),  # W total, INT32 ÷10
         _gavazzi(Q.FREQUENCY, 0x0033, 0.1, U16),  # Hz, UINT16 ÷10
         _gavazzi(Q.ENERGY_IMPORTED, 0x0034, 100),  # kWh(+) total, INT32 ÷10 kWh → Wh
-        _gavazzi(Q.ENERGY_EXPORTED, 0x004E, 100),  # kWh(−) total, INT32 ÷10 kWh → Wh
+        # kWh(−) total, INT32 ÷10 kWh → Wh; absent on some variants (exception 2: evcc
+        # issue #31143), so optional: refused, it reads as None and power/import still work
+        _gavazzi(Q.ENERGY_EXPORTED, 0x004E, 100, optional=True),
     ),
     info_fields=(
         InfoField("model_code", 0x000B, 1, HOLDING, DataType.U16),  # victron carlo_gavazzi.py

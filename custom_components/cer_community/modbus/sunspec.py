@@ -10,6 +10,7 @@ L = 65) or 40070 (L = 66).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -107,6 +108,16 @@ class SunSpecInfo:
             "common_address": common.address if common else None,
             "invert_power": self.invert_power_default(model),
         }
+
+
+def preferred_model(models: Sequence[SunSpecModel]) -> SunSpecModel:
+    """The model to read when none is asked for: an inverter first (meters come after it
+    in the chain), and of inverters a 101–103 / 111–113 model before a 701 (newer SMA
+    firmware lists the 700 series first and the classic models after it)."""
+    inverters = [m for m in models if m.kind == "inverter"]
+    if not inverters:
+        return models[0]
+    return min(inverters, key=lambda m: (m.model_id >= 700, m.address))
 
 
 async def find_base_address(connection: ModbusConnection, unit: int) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
+from sqlalchemy import text
 
 from cer_backend.api import metrics as metrics_module
 from cer_backend.api.keys import ENGINE_KEY
@@ -99,7 +100,7 @@ async def test_requests_ingest_readings_uploads_alerts_and_pool_are_reported(
     assert value(found, "cer_readings_received_total", outcome="accepted") == 3
     assert value(found, "cer_readings_received_total", outcome="duplicate") == 2
     assert value(found, "cer_readings_received_total", outcome="rejected") == 1
-    assert value(found, "cer_readings_stored", source="any") == 3
+    assert value(found, "cer_readings_stored", source="ha") == 3  # uploads of Home Assistant
     age = value(found, "cer_site_last_upload_age_seconds", community=api.community_a, pod=POD_PLANT)
     assert 0 <= age < 120
     assert value(found, "cer_alerts_open", community=api.community_a, kind="missing_hours") == 2
@@ -111,3 +112,29 @@ async def test_requests_ingest_readings_uploads_alerts_and_pool_are_reported(
     # the scrape itself is counted, by its route
     found = samples((await scrape(api, "root"))[2])
     assert value(found, "cer_http_requests_total", route="/metrics", status="200") >= 1
+
+
+async def test_readings_are_counted_per_source(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(metrics_module, "DATABASE_REFRESH", 0.0)
+    readings = [
+        {"hour_start": f"2025-06-01T{h:02d}:00:00+02:00", "injected_wh": 100, "withdrawn_wh": 5}
+        for h in range(10, 13)
+    ]
+    body = {"pod": POD_PLANT, "readings": readings}
+    assert (await api.call("POST", "/readings", "site_plant", json=body))[0] == 200
+    engine = api.server.app[ENGINE_KEY]
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "UPDATE readings SET source = 'dso'"
+                " WHERE hour_start = (SELECT min(hour_start) FROM readings)"
+            )
+        )
+    found = samples((await scrape(api, "root"))[2])
+    assert value(found, "cer_readings_stored", source="ha") == 2
+    assert value(found, "cer_readings_stored", source="dso") == 1
+    # the distributor's data is no upload of the site: only ha readings date the last one
+    async with engine.begin() as connection:
+        await connection.execute(text("UPDATE readings SET source = 'dso'"))
+    found = samples((await scrape(api, "root"))[2])
+    assert "cer_site_last_upload_age_seconds" not in found

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import json
 from datetime import date
 from typing import Any
 
@@ -243,4 +245,33 @@ async def test_a_member_type_patched_from_a_day_keeps_the_old_type_before_it(api
     status, problem, _ = await api.call(
         "PATCH", f"/communities/{a}/members/famiglia", "admin_a", json={"type": "alien"}
     )
-    assert status == 422 and problem["errors"][0]["field"] == "members[1].type"
+    assert status == 422 and problem["errors"][0]["field"] == "type"
+    # one line of time: a dated change cannot be earlier than the last one of the same type
+    status, problem, _ = await api.call(
+        "PATCH",
+        f"/communities/{a}/members/famiglia?effective=2025-09-01",
+        "admin_a",
+        json={"type": "person"},
+    )
+    assert status == 422 and problem["errors"][0]["field"] == "effective"
+    status, member, _ = await api.call("GET", f"/communities/{a}/members/famiglia", "admin_a")
+    assert member["type"] == "sme"
+
+
+async def test_two_imports_claiming_one_pod_at_the_same_moment_give_it_to_one(api: Api) -> None:
+    for attempt in range(6):
+        files = []
+        for side in ("C", "D"):
+            text = json.dumps(COMMUNITY_A)
+            text = text.replace("IT001E0000000", f"IT001E{'12'[side == 'D']}{attempt}00000")
+            data = json.loads(text)
+            data["community"]["name"] = f"CER {side}{attempt}"
+            # both claim the same plant POD
+            data["plants"][0]["pod"] = data["members"][0]["pods"][1] = f"IT001E77{attempt}00000"
+            files.append(data)
+        answers = await asyncio.gather(
+            *(api.call("POST", "/communities", "root", json=data) for data in files)
+        )
+        assert sorted(status for status, _, _ in answers) == [201, 409], [a[1] for a in answers]
+        (refused,) = [answer for status, answer, _ in answers if status == 409]
+        assert f"IT001E77{attempt}00000" in refused["detail"]  # named, with the winner's id

@@ -31,7 +31,7 @@ async def test_report_urls_speak_italian_unless_asked(api: Api) -> None:
     status, pdf, _ = await api.call("GET", f"{base}/report.pdf?lang=en", "viewer_a")
     assert status == 200 and "Community energy report" in first_page(pdf)
     status, problem, _ = await api.call("GET", f"{base}/report.pdf?lang=fr", "viewer_a")
-    assert status == 422 and "unknown language 'fr'" in problem["detail"]
+    assert status == 422 and [e["field"] for e in problem["errors"]] == ["lang"]
     status, pdf, _ = await api.call(
         "GET", f"{base}/members/famiglia/statement.pdf?lang=en", "viewer_a"
     )
@@ -69,3 +69,18 @@ async def test_the_accountant_export_over_http(api: Api) -> None:
     assert (await api.call("GET", f"/communities/{api.community_b}/deliveries", "admin_a"))[
         0
     ] == 403
+
+
+async def test_the_openapi_document_names_the_report_language(api: Api) -> None:
+    status, document, _ = await api.call("GET", "/openapi.json")
+    assert status == 200
+    for path in (
+        "/api/v1/settlements/{run}/report.pdf",
+        "/api/v1/settlements/{run}/members/{member}/statement.pdf",
+        "/api/v1/settlements/{run}/export.xlsx",
+        "/api/v1/settlements/{run}/council.pdf",
+    ):
+        parameters = document["paths"][path]["get"]["parameters"]
+        lang = next(p for p in parameters if p["name"] == "lang")
+        assert lang["schema"]["enum"] == ["en", "it"], path
+    assert "/api/v1/communities/{community}/deliveries" in document["paths"]

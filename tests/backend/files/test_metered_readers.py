@@ -99,3 +99,28 @@ def test_settle_reads_a_clean_csv_through_the_columnar_reader_with_the_same_ener
         assert np.array_equal(getattr(fast, name), getattr(exact, name)), name
     no_period = load_readings(part, community)
     assert no_period.period == parse_readings_csv(part.read_text(), community).period
+
+
+@pytest.mark.parametrize("cell", ["-0,1", "1.000,5", "0,1,2", "0,0001", "abc", "0,1 kWh"])
+def test_odd_numbers_leave_the_fast_path(cell: str) -> None:
+    values = [cell, *day_values("01/06/2025")[1:]]
+    data = wide_file([("IT001E00000001", "01/06/2025", "Prelievo", values)])
+    assert read_fast(data, builtin_layout("dso-wide"), "x.csv") is None
+
+
+@pytest.mark.parametrize("cell", ["+0,1", "1e-1", " 0,1", "0,1000"])
+def test_numbers_both_readers_accept_give_the_same_hours(cell: str) -> None:
+    layout = builtin_layout("dso-wide")
+    values = [cell, *day_values("01/06/2025")[1:]]
+    data = wide_file(
+        [
+            ("IT001E00000001", "01/06/2025", "Prelievo", values),
+            ("IT001E00000001", "01/06/2025", "Immissione", day_values("01/06/2025")),
+        ]
+    )
+    exact = read_metered(data, layout, "x.csv")
+    assert exact.errors == []
+    assert int(exact.withdrawn[0]) == 100 + 3 * 125
+    fast = read_fast(data, layout, "x.csv")
+    if fast is not None:
+        same(fast, exact)

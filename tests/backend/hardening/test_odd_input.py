@@ -107,3 +107,20 @@ async def test_a_period_out_of_range(api: Api, period: str) -> None:
         api, "POST", "/settlements", json.dumps({"period": period}), "admin_a"
     )
     assert_4xx(status, problem)
+
+
+async def test_found_by_the_fuzzer_a_huge_power_and_a_multipart_without_boundary(api: Api) -> None:
+    a = api.community_a
+    status, problem = await raw(
+        api, "PATCH", f"/communities/{a}/pods/{POD_PLANT}", json.dumps({"power_kw": 1e308})
+    )
+    assert_4xx(status, problem)
+    status, _, _ = await api.call("GET", f"/community/live?community={a}", "root")
+    assert status == 200
+    headers = {
+        "Authorization": f"Bearer {api.tokens['root']}",
+        "Content-Type": "multipart/form-data",
+    }
+    async with api.session.post(api.url("/prices"), data=b"\0", headers=headers) as response:
+        assert response.status == 400
+        assert response.content_type == "application/problem+json"

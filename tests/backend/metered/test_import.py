@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from cer_backend.domain.errors import InvalidInput
+from cer_backend.domain.period import Period
 from cer_backend.files.layouts import builtin_layout, load_layout, resolve_layout
 from cer_backend.models import ReadingAudit, ReadingImport
 from cer_backend.service.metered import import_file
@@ -274,3 +276,51 @@ async def test_dry_run_then_import_then_reimport_then_correction(db: Db) -> None
         ("a.csv", 24, 0),
         ("b.csv", 0, 1),
     ]
+
+
+async def test_the_same_file_imported_twice_at_once_stores_each_hour_once(db: Db) -> None:
+    data = wide_file(
+        [
+            (POD_HOME, "01/06/2025", "Prelievo", day_values("01/06/2025", "0,125")),
+            (POD_HOME, "01/06/2025", "Immissione", day_values("01/06/2025", "0")),
+        ]
+    )
+    outcomes = await asyncio.gather(
+        *(import_file(db.engine, db.community, data, f"{n}.csv", WIDE) for n in range(4))
+    )
+    assert all(outcome.errors == [] for outcome in outcomes)
+    assert sum(outcome.new for outcome in outcomes) == 24
+    assert sum(outcome.unchanged for outcome in outcomes) == 3 * 24
+    assert await db.count("dso") == 24
+    async with db.engine.connect() as connection:
+        imports = (await connection.execute(select(ReadingImport.__table__))).all()  # type: ignore[arg-type]
+    assert len(imports) == 1
+
+
+async def test_cer_layout_on_both_clock_change_days(db: Db) -> None:
+    lines = ["pod,hour_start,injected_wh,withdrawn_wh"]
+    for day in ("2025-03-30", "2025-10-26"):
+        period = Period.parse(day)
+        lines += [
+            f"{POD_HOME},{period.hour_start(h).isoformat()},0,{100 + h}"
+            for h in range(period.hours)
+        ]
+    outcome = await import_file(
+        db.engine, db.community, "\n".join(lines).encode(), "cer.csv", builtin_layout("cer")
+    )
+    assert outcome.errors == []
+    assert outcome.new == 23 + 25
+    values = await db.values(POD_HOME, "dso")
+    assert [w for w, _ in values] == [*(100 + h for h in range(23)), *(100 + h for h in range(25))]
+
+
+async def test_a_file_without_one_complete_hour_stores_nothing_and_says_why(db: Db) -> None:
+    data = (
+        "POD;Fine intervallo;Prelievo kWh;Immissione kWh\n"
+        f"{POD_HOME};2025-06-01T10:15:00+02:00;0,100;0,000\n"
+    ).encode()
+    outcome = await import_file(db.engine, db.community, data, "q.csv", builtin_layout("dso-long"))
+    assert outcome.errors == []
+    assert (outcome.new, outcome.unchanged, outcome.replaced) == (0, 0, 0)
+    assert outcome.warnings == ["q.csv:2: 1 POD-hours lack some intervals: not stored"]
+    assert await db.count() == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
 from cer_backend.files.layouts import builtin_layout
 from cer_backend.models import READING_SOURCES
@@ -79,6 +80,18 @@ async def test_a_run_uses_dso_over_ha_and_counts_the_sources(db: Db) -> None:
     assert again["result"]["withdrawn_wh"] == 24 * 500
     assert set(await db.values(POD_HOME, "dso")) == {(500, 0)}
     assert set(await db.values(POD_HOME, "ha")) == {(2_000, 0)}
+    # what the dashboards read: one row per POD-hour, of the best source
+    async with db.engine.connect() as connection:
+        ranked = (
+            await connection.execute(
+                text(
+                    "SELECT source, count(*), sum(withdrawn_wh) FROM readings_ranked"
+                    " WHERE community_id = :c GROUP BY source ORDER BY source"
+                ),
+                {"c": db.community},
+            )
+        ).all()
+    assert [tuple(r) for r in ranked] == [("dso", 24, 24 * 500), ("ha", 4, 0)]
 
 
 async def test_the_completeness_report_names_the_missing_ranges(db: Db) -> None:

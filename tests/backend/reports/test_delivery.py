@@ -246,3 +246,23 @@ async def test_serve_leaves_a_manual_community_alone(
     assert mailbox.messages == []
     with pytest.raises(DeliveryError, match="CER_MAIL_FROM"):
         await deliver_finalised(settled.engine, {"CER_SMTP_URL": environ["CER_SMTP_URL"]})
+
+
+async def test_two_sends_at_once_send_each_message_once(
+    settled: Settled, smtp: tuple[Mailbox, SmtpConfig]
+) -> None:
+    mailbox, config = smtp
+    await settled.finalise()
+    facts = await settled.facts()
+    for _round in range(3):
+        outcomes = await asyncio.gather(
+            *(
+                send_run(settled.engine, facts, language("it"), config=config, pauses=(0,))
+                for _ in range(3)
+            )
+        )
+        assert sum(o.failed for o in outcomes) == 0
+    assert len(mailbox.messages) == 4  # each message claimed by one send only
+    assert sorted(len(mailbox.to(a)) for rcpt, _m in mailbox.messages for a in rcpt) == [1] * 4
+    statuses = [m["status"] for o in outcomes for m in o.messages]
+    assert sorted(statuses) == ["already_sent"] * 12 + ["skipped"] * 3

@@ -96,6 +96,9 @@ async def test_completeness_is_on_page_one_when_under_100_percent(settled: Settl
     coverage = IT.coverage(Fraction(expected - len(GAP), expected))
     assert coverage.replace("\xa0", " ") in first
     assert f"{len(GAP)} ore-POD" in first
+    sources = facts.result["readings_by_source"]
+    assert sum(sources.values()) == expected - len(GAP)
+    assert "Fonti delle letture (ore-POD): contatori del distributore" in first.replace("\n", " ")
     english = pdf_pages(community_report_pdf(facts, EN))[0]
     assert "Incomplete data: coverage" in english
     # a run made before runs counted their completeness: the same figures, counted here

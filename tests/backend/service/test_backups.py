@@ -182,7 +182,8 @@ def test_encrypted_backup_needs_its_identity(
 def test_restore_refuses_a_database_with_tables_unless_forced(
     database_url: str, other_database: str, tmp_path: Path
 ) -> None:
-    assert cli(database_url, tmp_path, "community", "import", str(EXAMPLE / "community.yaml"))
+    imported = cli(database_url, tmp_path, "community", "import", str(EXAMPLE / "community.yaml"))
+    assert imported.returncode == 0, imported.stderr
     made = cli(database_url, tmp_path, "backup", "--out", str(tmp_path / "b"))
     assert made.returncode == 0, made.stderr
     path = made.stdout.splitlines()[-1]

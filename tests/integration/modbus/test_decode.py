@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import struct
 
 import pytest
 
@@ -169,3 +170,23 @@ def test_decode_field_fixed_scale_input_register() -> None:
 def test_nan_helper_is_nan() -> None:
     """The simulator's NaN encoding is the canonical quiet NaN."""
     assert encode_value(math.nan, DataType.F32) == [0x7FC0, 0x0000]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (678.6636, 678.6636),  # 678.66357421875 as a float32
+        (12345.67, 12345.67),  # 12345.669921875
+        (0.1, 0.1),  # 0.100000001490116…
+        (-1500.5, -1500.5),
+        (1_234_567_890.0, 1_234_568_000.0),  # 7 digits is all a float32 holds
+        (49.98, 49.98),
+    ],
+)
+def test_float32_rounded_to_seven_significant_digits(value: float, expected: float) -> None:
+    """Issue #14 item 6: float registers carried their noise into states
+    (``678.66357421875 kWh``); a decoded float32 has the 7 digits it can carry."""
+    words = encode_value(value, DataType.F32)
+    raw = struct.unpack(">f", struct.pack(">HH", *words))[0]
+    assert raw != expected or value == -1500.5  # the wire value really is noisy
+    assert decode_value(words, DataType.F32) == expected

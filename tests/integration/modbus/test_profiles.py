@@ -105,6 +105,22 @@ async def test_em24_values_and_units(em24_sim: Em24Simulator, connect: Connect) 
     assert values[Q.ENERGY_IMPORTED] == 70_000_100
 
 
+async def test_em24_without_export_register(socket_enabled: None, connect: Connect) -> None:
+    """Issue #14 item 5: a variant refusing 0x004E with exception 2 used to fail whole. The
+    export counter is optional: ``None``, asked once, and power and import still read."""
+    async with Em24Simulator(with_export=False) as sim:
+        device = await build_device(connect(sim), 1, "em24")
+        values = await device.read()
+        assert values[Q.ACTIVE_POWER] == -1500.5
+        assert values[Q.ENERGY_IMPORTED] == 9_876_500
+        assert values[Q.ENERGY_EXPORTED] is None
+        assert device.diagnostics()["refused_optional"] == ["energy_exported"]
+        before = sim.requests
+        assert (await device.read())[Q.ENERGY_IMPORTED] == 9_876_500
+        assert sim.requests - before == 1  # the refused register is not asked again
+        assert device.available
+
+
 async def test_invert_and_swap_options(em24_sim: Em24Simulator, connect: Connect) -> None:
     """A meter wired the other way round: powers negated, counters swapped."""
     options = {"invert_power": True, "swap_energy": True}

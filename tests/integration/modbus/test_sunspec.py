@@ -178,11 +178,73 @@ async def test_persisted_layout_skips_scan(sunspec_sim: SunSpecSimulator, connec
     assert device.info.serial_number == "SIM-INV-0001"
 
 
-async def test_moved_model_is_reported(sunspec_sim: SunSpecSimulator, connect: Connect) -> None:
-    """A persisted layout that no longer matches (firmware update) asks for a new scan."""
+async def test_moved_model_is_scanned_again(
+    sunspec_sim: SunSpecSimulator, connect: Connect, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A persisted layout that no longer matches (firmware update) is replaced by a new scan
+    at start-up, with a log line: the inverter model is found where it now is."""
     options = {"model_id": 103, "model_address": 40122, "common_address": 40002}
-    with pytest.raises(ModbusProtocolError, match="scan the device again"):
-        await build_device(connect(sunspec_sim), 1, "sunspec", options)
+    device = await build_device(connect(sunspec_sim), 1, "sunspec", options)
+    assert device.sunspec_options == {
+        "model_id": 103,
+        "model_address": 40070,
+        "model_length": 50,
+    }
+    assert (await device.read())[Q.ACTIVE_POWER] == 5800
+    assert "expected SunSpec model 103 at 40122, found 203" in caplog.text
+
+
+async def test_layout_change_while_running_is_rescanned_never_misdecoded(
+    socket_enabled: None, connect: Connect, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue #14 item 2: a Fronius inverter switched from float model 113 to integer 103
+    while running was published as −221 V and 0 W. The model ID and L are read with the
+    values on every poll; on a change the device is scanned once and read with the new
+    layout in the same poll."""
+    async with SunSpecSimulator(inverter_model=113, meter_model=None) as sim:
+        connection = connect(sim)
+        device = await build_device(connection, 1, "sunspec")
+        first = await device.read()
+        assert first[Q.ACTIVE_POWER] == 5800.0
+        assert first[Q.VOLTAGE_L1] == pytest.approx(230.1)
+        before = sim.requests
+        await device.read()
+        assert sim.requests - before == 1  # the header check costs no request
+        sim.replace_model("inverter", 103)
+        sim.inverter.set("W", 2000)  # type: ignore[union-attr]
+        caplog.clear()
+        values = await device.read()
+        assert values[Q.ACTIVE_POWER] == 2000
+        assert values[Q.VOLTAGE_L1] == 230.1
+        assert values[Q.ENERGY_PRODUCED] == 12_345_678
+        assert device.sunspec_options == {
+            "model_id": 103,
+            "model_address": 40070,
+            "model_length": 50,
+        }
+        changed = [r for r in caplog.records if "SunSpec layout changed" in r.getMessage()]
+        assert len(changed) == 1
+        assert "expected model 113 (L = 60) at 40070, found 103 (L = 50)" in (
+            changed[0].getMessage()
+        )
+        before = sim.requests
+        assert (await device.read())[Q.ACTIVE_POWER] == 2000
+        assert sim.requests - before == 1  # no further scan
+
+
+async def test_layout_change_to_nothing_readable_is_an_error(
+    socket_enabled: None, connect: Connect
+) -> None:
+    """The inverter model replaced by a model this library does not read (a vendor model
+    64): no inverter any more, an error rather than its registers published as values."""
+    async with SunSpecSimulator(inverter_model=113, meter_model=None) as sim:
+        device = await build_device(connect(sim), 1, "sunspec")
+        await device.read()
+        sim.set_registers(40070, [64, 60])
+        with pytest.raises(ModbusProtocolError, match="no other inverter model"):
+            await device.read()
+        assert device.available is False
+        assert device.last_reading[Q.ACTIVE_POWER] == 5800.0
 
 
 async def test_solaredge_meter_inverted_by_default(socket_enabled: None, connect: Connect) -> None:
@@ -230,3 +292,53 @@ async def test_meter_with_its_own_common_model(socket_enabled: None, connect: Co
     assert meter.info.serial_number == "M-42"
     assert inverter.info.serial_number == "SIM-INV-0001"
     assert values[Q.ENERGY_IMPORTED] == 2_500_000
+
+
+async def test_der_model_701_alone(socket_enabled: None, connect: Connect) -> None:
+    """Issue #14 item 8: an inverter offering only SunSpec 701 (DER AC measurement, as SMA
+    ennexOS firmware does) is read: one request per poll, states aligned with model 103's."""
+    async with SunSpecSimulator(inverter_model=701, meter_model=None) as sim:
+        connection = connect(sim)
+        info = await detect_sunspec(connection, 1)
+        assert [m.model_id for m in info.readable_models] == [701]
+        assert info.readable_models[0].length == 153
+        device = await build_device(connection, 1, "sunspec")
+        values = await device.read()
+        assert values == {
+            Q.ACTIVE_POWER: 5800,
+            Q.FREQUENCY: 50.01,
+            Q.ENERGY_PRODUCED: 12_345_678,
+            Q.TEMPERATURE: 41.5,
+            Q.POWER_L1: 1930,
+            Q.POWER_L2: 1935,
+            Q.POWER_L3: 1935,
+            Q.CURRENT_L1: 8.5,
+            Q.CURRENT_L2: 8.6,
+            Q.CURRENT_L3: 8.4,
+            Q.VOLTAGE_L1: 230.1,
+            Q.VOLTAGE_L2: 229.8,
+            Q.VOLTAGE_L3: 231.0,
+            Q.INVERTER_STATE: 4,  # InvSt 3 RUNNING = St 4 MPPT of model 103
+        }
+        assert [(b.address, b.count) for b in device.plan] == [(40070, 123)]
+        sim.inverter.set("InvSt", 1)  # type: ignore[union-attr]  # SLEEPING
+        sim.inverter.set("TotWhInj", None)  # type: ignore[union-attr]  # all ones: sentinel
+        values = await device.read()
+        assert values[Q.INVERTER_STATE] == 2  # SLEEPING, as in 103
+        assert values[Q.ENERGY_PRODUCED] is None
+
+
+async def test_classic_inverter_model_preferred_over_701(
+    socket_enabled: None, connect: Connect
+) -> None:
+    """With both a 701 and a 103 (newer SMA firmware lists the 700 series first), the
+    103 is read unless the 701 is asked for."""
+    async with SunSpecSimulator(inverter_model=701, meter_model=103) as sim:
+        connection = connect(sim)
+        info = await detect_sunspec(connection, 1)
+        assert [m.model_id for m in info.readable_models] == [701, 103]
+        device = await build_device(connection, 1, "sunspec")
+        assert device.sunspec_model is not None
+        assert device.sunspec_model.model_id == 103
+        der = await build_device(connection, 1, "sunspec", {"model_id": 701})
+        assert (await der.read())[Q.ACTIVE_POWER] == 5800

@@ -16,6 +16,23 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+#: one row per POD-hour, of its best-ranked source (dso > ha > manual > estimate): a window
+#: over the key's columns, so filters on community, POD and hour reach the table's index
+RANKED_VIEW = """
+CREATE VIEW readings_ranked AS
+SELECT community_id, pod, hour_start, source, import_id, injected_wh, withdrawn_wh,
+       produced_wh, consumed_wh, quality, samples, received_at
+FROM (
+  SELECT r.*, ROW_NUMBER() OVER (
+    PARTITION BY r.community_id, r.pod, r.hour_start
+    ORDER BY CASE r.source WHEN 'dso' THEN 0 WHEN 'ha' THEN 1 WHEN 'manual' THEN 2 ELSE 3 END
+  ) AS source_rank
+  FROM readings r
+) ranked
+WHERE source_rank = 1
+"""
+
+
 def upgrade() -> None:
     op.create_table(
         "reading_imports",
@@ -57,6 +74,8 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column("import_id", sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column("replaced_by_import", sa.BigInteger(), nullable=True))
+    # what dashboards read: per POD-hour the row of the best source (the default ranking)
+    op.execute(RANKED_VIEW)
     # packs are a cache: rebuilt with one array set per source when a run needs them
     op.execute("DELETE FROM reading_packs")
     with op.batch_alter_table("reading_packs", schema=None) as batch_op:
@@ -66,6 +85,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP VIEW IF EXISTS readings_ranked")
     op.execute("DELETE FROM reading_packs")
     with op.batch_alter_table("reading_packs", schema=None) as batch_op:
         batch_op.drop_column("sources")
