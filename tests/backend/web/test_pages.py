@@ -352,3 +352,46 @@ async def test_the_registry_is_edited_as_a_community_file_with_its_diff_first(
         _, page = await site.get(client, "/console/anagrafica")
         assert "Bar Sport" in page and "IT001E00000004" in page
         assert "2025-07-01" in page  # the member's last day is in the table and the history
+
+
+async def test_a_run_is_finalised_by_force_downloaded_and_sent_as_a_dry_run(site: Site) -> None:
+    async with site.browser() as client:
+        await site.sign_in(client)
+        _, page = await site.get(client, "/console/liquidazioni")
+        csrf = csrf_of(page)
+        status, _, response = await site.post(
+            client, "/console/liquidazioni", {"csrf": csrf, "period": "2025-06"}
+        )
+        assert status == 303
+        run_path = response.headers["Location"]
+        _, page = await site.get(client, run_path)
+        assert 'id="guards"' in page  # no readings: incomplete
+        status, page, _ = await site.post(client, f"{run_path}/finalizza", {"csrf": csrf})
+        assert status == 409 and 'id="error"' in page
+        status, page, _ = await site.post(
+            client, f"{run_path}/finalizza", {"csrf": csrf, "force": "1"}
+        )
+        assert status == 422  # forcing needs a reason
+        status, _, _ = await site.post(
+            client, f"{run_path}/finalizza", {"csrf": csrf, "force": "1", "reason": "prova"}
+        )
+        assert status == 303
+        _, page = await site.get(client, run_path)
+        assert "definitiva" in page and "prova" in page
+        for name, kind in (
+            ("report.csv", "text/csv"),
+            ("report.pdf", "application/pdf"),
+            ("export.csv", "text/csv"),
+            ("export.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            ("statement.pdf?member=famiglia", "application/pdf"),
+        ):
+            async with client.get(site.url(f"{run_path}/{name}")) as download:
+                assert download.status == 200, name
+                assert download.content_type == kind
+                assert "attachment" in download.headers["Content-Disposition"]
+        status, page = await site.get(client, f"{run_path}/statement.pdf?member=nobody")
+        assert status == 404
+        status, page, _ = await site.post(
+            client, f"{run_path}/invia", {"csrf": csrf, "dry_run": "1"}
+        )
+        assert status == 200 and 'id="sent"' in page
