@@ -6,6 +6,7 @@ renders HTML with Jinja2; no page needs JavaScript.
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -101,6 +102,19 @@ def period_label(period: str, language: str) -> str:
         return period
 
 
+def hours_range(text: str, language: str) -> str:
+    """A missing range ``start/end`` (ISO, local) as ``1 dicembre 2026 00:00 – 06:00``."""
+    lang = i18n.language(language)
+    try:
+        start, end = (dt.datetime.fromisoformat(part) for part in str(text).split("/"))
+    except ValueError:
+        return str(text)
+    first = f"{lang.date(start.date())} {start:%H:%M}"
+    if end.date() == start.date() or ((end - start) <= dt.timedelta(hours=24) and end.hour == 0):
+        return f"{first} – {end:%H:%M}"
+    return f"{first} – {lang.date(end.date())} {end:%H:%M}"
+
+
 async def session_of(request: web.Request, kind: str) -> WebSessionView | None:
     """The request's live session of ``kind`` (its cookie), or None."""
     cookie_name, _ = COOKIES[kind]
@@ -181,6 +195,7 @@ def render(
         kwh=lambda wh: kwh(wh, lang),
         euro=lambda value: euro(value, lang),
         period_name=lambda value: period_label(str(value), lang),
+        hours=lambda value: hours_range(str(value), lang),
     )
     response = web.Response(text=page, content_type="text/html", charset="utf-8", status=status)
     response.headers["Content-Language"] = lang
