@@ -14,6 +14,7 @@ from .api.alerts_handlers import ROUTES as ALERT_ROUTES
 from .api.cycle_handlers import ROUTES as CYCLE_ROUTES
 from .api.handlers import ROUTES as CORE_ROUTES
 from .api.keys import COMMITTER_KEY, ENGINE_KEY, LIVE_KEY, REGISTRY_KEY
+from .api.link_handlers import ROUTES as LINK_ROUTES
 from .api.metrics import install_metrics
 from .api.readings_handlers import ROUTES as READINGS_ROUTES
 from .api.report_handlers import ROUTES as REPORT_ROUTES
@@ -37,6 +38,7 @@ from .service.groupcommit import GroupCommitter
 from .service.live import LiveStore
 from .service.registry import RegistryCache
 from .service.tokens import TokenStore
+from .web import setup as setup_web
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -93,6 +95,7 @@ def all_routes() -> list[Route]:
         *SETTLEMENT_ROUTES,
         *READINGS_ROUTES,
         *CYCLE_ROUTES,
+        *LINK_ROUTES,
         *REPORT_ROUTES,
         *ALERT_ROUTES,
     ]
@@ -150,5 +153,6 @@ def create_app(
         app.cleanup_ctx.append(_alerts)
         app.on_response_prepare.append(poke_after_import)
     add_routes(app, all_routes())
+    setup_web(app)  # the pages of issue #17 (web/): console, member page, public page
     install_metrics(app)
     return app

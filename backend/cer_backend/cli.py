@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .commands import admin, alerts, cycle, data, operations, reports, serve, settlement
+from .commands import admin, alerts, cycle, data, member, operations, reports, serve, settlement
 from .commands import readings as readings_commands
 from .commands.errors import CheckFailed, UsageError
 from .logs import TEXT_FORMAT, RedactingFormatter
@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     reports,
     operations,
     alerts,
+    member,
 )
 
 

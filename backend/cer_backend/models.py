@@ -551,3 +551,39 @@ class Delivery(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+# --- the web pages (issue #17) ------------------------------------------------------------------
+
+
+class WebSession(Base):
+    """A signed-in browser: the console (an admin token) or a member's own page.
+
+    The cookie holds a random secret; only its SHA-256 is stored. ``community_id`` is the
+    community the session looks at (NULL: a global admin who has not picked one yet).
+    """
+
+    __tablename__ = "web_sessions"
+
+    session_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    community_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    token_id: Mapped[int | None] = mapped_column(Integer)
+    member_id: Mapped[str | None] = mapped_column(String(64))
+    csrf: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class MemberLink(Base):
+    """A member's personal sign-in link: usable once, until ``expires_at``; stored as SHA-256."""
+
+    __tablename__ = "member_links"
+
+    link_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    community_id: Mapped[str] = mapped_column(String(64), index=True)
+    member_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

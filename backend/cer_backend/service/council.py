@@ -44,6 +44,11 @@ def emission_factor(facts: RunFacts, override: Decimal | None = None) -> tuple[D
     return DEFAULT_EMISSION_FACTOR_G_KWH, DEFAULT_EMISSION_SOURCE
 
 
+def co2_avoided_kg(injected_wh: int, factor_g_kwh: Decimal) -> Decimal:
+    """CO₂ avoided: the energy the plants injected × the emission factor (Wh × g/kWh = mg)."""
+    return Decimal(injected_wh) * factor_g_kwh / Decimal(1_000_000)
+
+
 def council_report_pdf(
     facts: RunFacts, lang: Language, factor_override: Decimal | None = None
 ) -> bytes:
@@ -57,7 +62,7 @@ def council_report_pdf(
     factor, source = emission_factor(facts, factor_override)
     injected = int(result.get("injected_wh") or 0)
     shared = int(result.get("shared_wh") or 0)
-    co2_kg = Decimal(injected) * factor / Decimal(1_000_000)  # Wh × g/kWh = mg; / 1e6 → kg
+    co2_kg = co2_avoided_kg(injected, factor)
     plants = result.get("plants") or []
     power = sum((Decimal(str(p.get("power_kw") or 0)) for p in plants), Decimal(0))
     members = result.get("members") or []
