@@ -152,6 +152,13 @@ sid_umount() {
   SID_MOUNTED=0
 }
 
+# Debian's chromium and chromium-driver for the browser tests of the web pages.
+ensure_chromium() {
+  if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+    apt_install chromium chromium-driver
+  fi
+}
+
 # PostgreSQL: start the machine's cluster when it is down (installing the Debian package when
 # absent), make a role for this run and throw-away databases. The role is no superuser (it
 # owns its test databases, nothing else), has a random password made for this run, and is
