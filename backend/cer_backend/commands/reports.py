@@ -20,8 +20,9 @@ from ..database import create_engine
 from ..i18n import LANGUAGES, Language, LanguageError, choose_language
 from ..service.community_report import community_report_pdf
 from ..service.council import council_report_pdf
-from ..service.delivery import DeliveryError, SmtpConfig, send_run
+from ..service.delivery import send_run
 from ..service.export import FORMATS, export
+from ..service.mail import MailError, SmtpConfig
 from ..service.report_model import ReportError, RunFacts, load_facts
 from ..service.statements import StatementError, statement_csv, statement_pdf
 from ..settings import resolve_database_url
@@ -114,7 +115,7 @@ def _send(args: argparse.Namespace) -> int:
     if not args.dry_run:
         try:
             config = SmtpConfig.from_environment(os.environ)
-        except DeliveryError as err:
+        except MailError as err:
             raise UsageError(str(err)) from err
     try:
         outcome = _with_engine(
@@ -123,7 +124,7 @@ def _send(args: argparse.Namespace) -> int:
                 engine, facts, lang, config=config, dry_run=args.dry_run, allow_draft=args.draft
             ),
         )
-    except (ReportError, DeliveryError) as err:
+    except (ReportError, MailError) as err:
         raise UsageError(str(err)) from err
     if args.json:
         print(json.dumps(outcome.to_json(), ensure_ascii=False, indent=2))

@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
-import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from functools import cache, partial
 from typing import Any, Final
-from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -31,10 +29,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ..i18n import Language
 from ..models import Delivery, as_utc, table, utcnow
 from .community_report import community_report_pdf
+from .mail import MailError, SmtpConfig, smtp_send
 from .report_model import ReportError, RunFacts, report_recipients
 from .statements import statement_csv, statement_pdf
 
-SMTP_TIMEOUT_SECONDS: Final = 30.0
 #: attempts of one message in one ``send`` and the pause before each new attempt
 ATTEMPTS: Final = 3
 RETRY_PAUSES_SECONDS: Final = (2.0, 10.0)
@@ -43,47 +41,8 @@ RETRY_PAUSES_SECONDS: Final = (2.0, 10.0)
 NO_ADDRESS: Final = "the member has no e-mail address"
 
 
-class DeliveryError(ValueError):
+class DeliveryError(MailError):
     """Delivery cannot start (no SMTP configured, a draft without ``--draft``)."""
-
-
-@dataclass(frozen=True)
-class SmtpConfig:
-    """Where and how to send."""
-
-    host: str
-    port: int
-    tls: bool
-    user: str | None
-    password: str | None
-    sender: str
-
-    @classmethod
-    def from_environment(cls, environ: Mapping[str, str]) -> SmtpConfig:
-        """``CER_SMTP_URL`` and ``CER_MAIL_FROM``; DeliveryError naming what is wrong."""
-        url = environ.get("CER_SMTP_URL", "").strip()
-        sender = environ.get("CER_MAIL_FROM", "").strip()
-        if not url:
-            raise DeliveryError("CER_SMTP_URL is not set (smtp://user:pass@host:port)")
-        if not sender or "@" not in sender:
-            raise DeliveryError("CER_MAIL_FROM is not set to an e-mail address")
-        parts = urlsplit(url)
-        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-            raise DeliveryError(
-                "CER_SMTP_URL must be smtp://[user:pass@]host[:port] or smtps://… for TLS"
-            )
-        try:
-            port = parts.port or (465 if parts.scheme == "smtps" else 25)
-        except ValueError as err:
-            raise DeliveryError(f"CER_SMTP_URL has an invalid port: {err}") from err
-        return cls(
-            host=parts.hostname,
-            port=port,
-            tls=parts.scheme == "smtps",
-            user=unquote(parts.username) if parts.username else None,
-            password=unquote(parts.password) if parts.password else None,
-            sender=sender,
-        )
 
 
 @dataclass(frozen=True)
@@ -221,28 +180,6 @@ def build_email(message: Outgoing, sender: str) -> EmailMessage:
         maintype, subtype = mime.split("/", 1)
         email.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
     return email
-
-
-def smtp_send(config: SmtpConfig, email: EmailMessage) -> None:
-    """Send one message (blocking; run it in a thread)."""
-    client: smtplib.SMTP
-    if config.tls:
-        client = smtplib.SMTP_SSL(
-            config.host,
-            config.port,
-            timeout=SMTP_TIMEOUT_SECONDS,
-            context=ssl.create_default_context(),
-        )
-    else:
-        client = smtplib.SMTP(config.host, config.port, timeout=SMTP_TIMEOUT_SECONDS)
-    with client:
-        client.ehlo()
-        if not config.tls and client.has_extn("starttls"):
-            client.starttls(context=ssl.create_default_context())
-            client.ehlo()
-        if config.user:
-            client.login(config.user, config.password or "")
-        client.send_message(email)
 
 
 Sender = Callable[[SmtpConfig, EmailMessage], None]

@@ -24,7 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..i18n import choose_language
 from ..models import Community, Delivery, SettlementRun, utcnow
-from .delivery import DeliveryError, DeliveryOutcome, SmtpConfig, send_run
+from .delivery import DeliveryOutcome, send_run
+from .mail import MailError, SmtpConfig
 from .report_model import load_facts
 
 _LOGGER = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ async def runs_to_deliver(engine: AsyncEngine) -> list[tuple[str, str]]:
 async def deliver_finalised(
     engine: AsyncEngine, environ: Mapping[str, str]
 ) -> list[DeliveryOutcome]:
-    """One round: send what :func:`runs_to_deliver` finds (DeliveryError without SMTP)."""
+    """One round: send what :func:`runs_to_deliver` finds (MailError without SMTP)."""
     config = SmtpConfig.from_environment(environ)
     outcomes = []
     for community_id, run_id in await runs_to_deliver(engine):
@@ -117,7 +118,7 @@ async def _loop(engine: AsyncEngine, environ: Mapping[str, str]) -> None:
         await asyncio.sleep(interval)  # first after start-up (and its migrations)
         try:
             await deliver_finalised(engine, environ)
-        except DeliveryError as err:
+        except MailError as err:
             _LOGGER.error("Scheduled delivery is off: %s", err)
             return
         except Exception:  # a round that fails never stops the server or the next round

@@ -29,9 +29,10 @@ from ..service.alerts.store import AlertError, acknowledge, list_alerts
 from ..service.community_report import community_report_pdf
 from ..service.council import council_report_pdf
 from ..service.coverage import coverage
-from ..service.delivery import DeliveryError, SmtpConfig, send_run
+from ..service.delivery import send_run
 from ..service.export import export_csv, export_xlsx
 from ..service.gse import GseError, import_gse_figures, reconciliation
+from ..service.mail import MailError, SmtpConfig
 from ..service.metered import DEFAULT_SOURCE, MeteredImportError, import_file
 from ..service.registry import RegistryError, community_document, jsonable
 from ..service.registry_changes import apply_import, history
@@ -563,7 +564,7 @@ async def settlement_send(request: web.Request) -> web.StreamResponse:
             config=config,
             dry_run=dry_run,
         )
-    except (ReportError, DeliveryError) as err:
+    except (ReportError, MailError) as err:
         context.update(error=str(err))
         return await _run_page(request, community_id, context, status=getattr(err, "status", 409))
     context.update(sent=outcome.to_json())

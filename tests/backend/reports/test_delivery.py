@@ -19,8 +19,9 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from cer_backend.i18n import language
-from cer_backend.service.delivery import DeliveryError, SmtpConfig, list_deliveries, send_run
+from cer_backend.service.delivery import list_deliveries, send_run
 from cer_backend.service.delivery_schedule import deliver_finalised
+from cer_backend.service.mail import MailError, SmtpConfig
 from cer_backend.service.report_model import ReportError
 
 from .conftest import COMMUNITY, Settled, pdf_pages, settle_month
@@ -244,7 +245,7 @@ async def test_serve_leaves_a_manual_community_alone(
     environ = {"CER_SMTP_URL": f"smtp://127.0.0.1:{config.port}", "CER_MAIL_FROM": SENDER}
     assert await deliver_finalised(settled.engine, environ) == []
     assert mailbox.messages == []
-    with pytest.raises(DeliveryError, match="CER_MAIL_FROM"):
+    with pytest.raises(MailError, match="CER_MAIL_FROM"):
         await deliver_finalised(settled.engine, {"CER_SMTP_URL": environ["CER_SMTP_URL"]})
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ...models import Alert, AlertDigest, as_utc, table, utcnow
-from .mail import MailError, send_mail, smtp_settings
+from ..mail import MailError, send_mail, smtp_config
 from .store import Evaluation, alert_view
 from .webhook import RETRY_DELAYS, post_alert
 
@@ -148,7 +148,7 @@ async def send_digests(
     if profile is None or not profile.recipients:
         return report
     try:
-        settings = smtp_settings(environ)
+        settings = smtp_config(os.environ if environ is None else environ)
     except MailError as err:
         report["errors"].append(str(err))
         return report
