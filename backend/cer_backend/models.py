@@ -30,6 +30,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from .domain import rules
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -217,8 +219,8 @@ class ReadingAudit(Base):
 
 
 #: where a stored hour came from: the distributor's meter, a Home Assistant upload, a value
-#: keyed in by hand, an estimate
-READING_SOURCES = ("dso", "ha", "manual", "estimate")
+#: keyed in by hand, an estimate (the domain's list, in its default ranking)
+READING_SOURCES = rules.READING_SOURCES
 
 
 class ReadingImport(Base):

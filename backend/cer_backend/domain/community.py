@@ -92,6 +92,8 @@ class Settings:
     report_delivery: str = "manual"
     #: ``settings.alerts``: thresholds of the alert rules over their defaults (alert_thresholds)
     alerts: Mapping[str, Any] = field(default_factory=dict)
+    #: which source of a POD-hour a settlement uses when several are stored, best first
+    reading_sources: tuple[str, ...] = rules.READING_SOURCES
 
 
 @dataclass(frozen=True)
@@ -531,6 +533,7 @@ def _settings(reader: _Reader, value: Any, path: str) -> Settings | None:
             "emission_factor_source",
             "report_delivery",
             "alerts",
+            "reading_sources",
         ),
     )
     if data is None:
@@ -577,6 +580,7 @@ def _settings(reader: _Reader, value: Any, path: str) -> Settings | None:
     alerts = data.get("alerts")
     for where, message in alert_settings_problems(alerts, f"{path}.alerts"):
         reader.problem(where, message)
+    sources = _reading_sources(reader, data.get("reading_sources"), f"{path}.reading_sources")
     if len(reader.problems) > before:
         return None
     assert persons_from is not None and coverage is not None
@@ -591,7 +595,26 @@ def _settings(reader: _Reader, value: Any, path: str) -> Settings | None:
         emission_factor_source=emission_source,
         report_delivery=str(delivery),
         alerts=dict(alerts or {}),
+        reading_sources=sources,
     )
+
+
+def _reading_sources(reader: _Reader, value: Any, path: str) -> tuple[str, ...]:
+    """``settings.reading_sources``: distinct sources, best first; those left out follow in
+    their default order (every stored hour stays usable)."""
+    if value is None:
+        return rules.READING_SOURCES
+    if not isinstance(value, list) or not value:
+        reader.problem(path, f"must be a list of sources: {', '.join(rules.READING_SOURCES)}")
+        return rules.READING_SOURCES
+    named: list[str] = []
+    for i, item in enumerate(value):
+        source = reader.choice(item, f"{path}[{i}]", rules.READING_SOURCES)
+        if source is not None and source in named:
+            reader.problem(f"{path}[{i}]", f"{source} is named twice")
+        elif source is not None:
+            named.append(str(source))
+    return tuple(dict.fromkeys([*named, *rules.READING_SOURCES]))
 
 
 def _point(reader: _Reader, value: Any, path: str, default_cabina: str | None) -> Point | None:

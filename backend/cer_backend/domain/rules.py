@@ -263,6 +263,9 @@ LANGUAGES: Final[tuple[str, ...]] = ("it", "en")
 #: ``settings.report_delivery``: reports e-mailed by hand, or by ``serve`` once a month is final
 REPORT_DELIVERY: Final[tuple[str, ...]] = ("manual", "after_finalise")
 DEFAULT_LANGUAGE: Final[str] = "it"
+#: ``settings.reading_sources``: where a POD-hour may come from, best first by default (the
+#: distributor's meter, then Home Assistant, then figures keyed in, then estimates)
+READING_SOURCES: Final[tuple[str, ...]] = ("dso", "ha", "manual", "estimate")
 
 # GSE-RULES §2: a plant commissioned in this window (before the CACER decree) and before the
 # CER was constituted earns the TIP only with a pre-dated document showing it was built for it.

@@ -18,7 +18,7 @@ import numpy.typing as npt
 from ..models import READING_SOURCES
 
 #: the default ranking, best first (a community setting: ``settings.reading_sources``)
-DEFAULT_RANKING: tuple[str, ...] = ("dso", "ha", "manual", "estimate")
+DEFAULT_RANKING: tuple[str, ...] = READING_SOURCES
 #: the community-file setting that overrides the ranking
 RANKING_SETTING = "reading_sources"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from decimal import Decimal
 from typing import Any
@@ -10,6 +11,7 @@ import pytest
 
 from cer_backend.domain.community import Location, Point, parse_community
 from cer_backend.domain.errors import InvalidInput
+from tests.backend.api.conftest import COMMUNITY_A
 
 from .builders import community_data, member, plant, pod
 
@@ -170,3 +172,30 @@ def test_a_pod_object_needs_its_code_and_a_pod_is_still_unique() -> None:
         ]
     )
     assert paths_of(data) == {"members[0].pods[0].pod", "members[1].pods[1]"}
+
+
+def test_reading_sources_are_checked_and_completed_in_their_default_order() -> None:
+    data = _reading_sources_file(["ha", "manual"])
+    settings = parse_community(data).settings
+    assert settings.reading_sources == ("ha", "manual", "dso", "estimate")
+    assert parse_community(_reading_sources_file(None)).settings.reading_sources == (
+        "dso",
+        "ha",
+        "manual",
+        "estimate",
+    )
+    for bad, where in (
+        (["ha", "ha"], "settings.reading_sources[1]"),
+        (["meter"], "settings.reading_sources[0]"),
+        ([], "settings.reading_sources"),
+    ):
+        with pytest.raises(InvalidInput) as raised:
+            parse_community(_reading_sources_file(bad))
+        assert [p.path for p in raised.value.problems] == [where], bad
+
+
+def _reading_sources_file(sources: list[str] | None) -> dict[str, Any]:
+    data: dict[str, Any] = copy.deepcopy(COMMUNITY_A)
+    if sources is not None:
+        data["settings"] = {"reading_sources": sources}
+    return data

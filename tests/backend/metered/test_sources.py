@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 from sqlalchemy import text
 
+from cer_backend.database import create_engine
 from cer_backend.files.layouts import builtin_layout
+from cer_backend.migrate import upgrade
 from cer_backend.models import READING_SOURCES
 from cer_backend.service.coverage import compare, coverage, differs
 from cer_backend.service.ingest import ingest_readings
 from cer_backend.service.metered import import_file
-from cer_backend.service.registry import load_rules
+from cer_backend.service.registry import import_community, load_rules
 from cer_backend.service.settlements import create_run
 from cer_backend.service.sources import DEFAULT_RANKING, source_ranking
 
-from ..api.conftest import POD_FAMILY, POD_HOME, POD_PLANT
+from ..api.conftest import COMMUNITY_A, POD_FAMILY, POD_HOME, POD_PLANT
 from .conftest import Db, day_values, wide_file
 
 pytestmark = pytest.mark.database
@@ -161,3 +165,30 @@ async def test_ha_against_the_meter(db: Db) -> None:
             "dso": {"hours": 24, "withdrawn_wh": 13_500, "injected_wh": 0},
         }
     ]
+
+
+async def test_a_community_that_prefers_home_assistant_settles_on_its_hours(
+    database_url: str,
+) -> None:
+    """``settings.reading_sources`` in the community file reaches the run (stored and read)."""
+    document = copy.deepcopy(COMMUNITY_A)
+    document["settings"] = {"reading_sources": ["ha"]}
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine)
+        community, _ = await import_community(engine, document)
+        db = Db(engine, community)
+        await _upload(db, POD_HOME, range(24), withdrawn=1_000)
+        data = wide_file(
+            [
+                (POD_HOME, "01/06/2025", "Prelievo", day_values("01/06/2025", "0,125")),
+                (POD_HOME, "01/06/2025", "Immissione", day_values("01/06/2025", "0")),
+            ]
+        )
+        assert (await import_file(engine, community, data, "dso.csv", WIDE)).new == 24
+        run = await create_run(engine, community, "2025-06-01")
+        assert run["result"]["withdrawn_wh"] == 24 * 1_000  # Home Assistant's, as asked
+        assert run["result"]["readings_by_source"]["ha"] == 24
+        assert run["result"]["readings_by_source"]["dso"] == 0
+    finally:
+        await engine.dispose()
