@@ -189,12 +189,17 @@ ensure_postgres() {
     sleep 1
   done
   pg_psql -tAc "SELECT 1 FROM pg_roles WHERE rolname='$PG_ROLE'" | grep -q 1 \
-    || pg_psql -c "CREATE ROLE $PG_ROLE LOGIN NOSUPERUSER NOCREATEROLE PASSWORD '$PG_PASSWORD'" \
+    || pg_psql -c "CREATE ROLE $PG_ROLE LOGIN NOSUPERUSER NOCREATEROLE CREATEDB PASSWORD '$PG_PASSWORD'" \
       >/dev/null
 }
 
 # pg_drop_role: drop this run's role (after its databases; nothing else is owned by it).
 pg_drop_role() {
+  local db
+  # a database a test left behind (killed half-way) would keep the role alive
+  for db in $(pg_psql -tAc "SELECT datname FROM pg_database d JOIN pg_roles r ON r.oid = d.datdba WHERE r.rolname = '$PG_ROLE'" 2>/dev/null); do
+    pg_psql -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+  done
   pg_psql -c "DROP ROLE IF EXISTS $PG_ROLE" >/dev/null 2>&1 || true
 }
 
