@@ -219,8 +219,11 @@ POD = {"type": "string", "pattern": POD_PATTERN, "description": "POD code, e.g. 
 DATE_TIME = {"type": "string", "format": "date-time"}
 DATE = {"type": "string", "format": "date"}
 PERIOD = {"type": "string", "pattern": PERIOD_PATTERN, "format": "period"}
-#: nameplate or available power of a point or plant (kW): up to 1 GW
-POWER_KW = {"type": "number", "minimum": 0, "maximum": MAX_POWER_W / 1000}
+#: nameplate power of a plant (kW): its plausible range is a registry rule (checked against
+#: the whole community document)
+POWER_KW = {"type": "number", "minimum": 0}
+#: available power of a point (kW): up to 1 GW (issue #12: a huge one broke the ingest bounds)
+POINT_POWER_KW = {"type": "number", "minimum": 0, "maximum": MAX_POWER_W / 1000}
 
 READING: Schema = {
     "type": "object",
@@ -387,7 +390,7 @@ POD_CREATE: Schema = {
     "properties": {
         "pod": POD,
         "member": {"type": "string", "minLength": 1, "maxLength": 64},
-        "power_kw": nullable(POWER_KW),
+        "power_kw": nullable(POINT_POWER_KW),
         "label": nullable({"type": "string", "maxLength": 200}),
     },
 }
@@ -395,7 +398,7 @@ POD_PATCH: Schema = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        "power_kw": nullable(POWER_KW),
+        "power_kw": nullable(POINT_POWER_KW),
         "label": nullable({"type": "string", "maxLength": 200}),
     },
 }
