@@ -76,14 +76,19 @@ def text(driver: Any) -> str:
 
 def click_and_wait(driver: Any, element: Any) -> None:
     """Click what leaves the page, and wait for the next page to be there."""
-    from selenium.webdriver.support import expected_conditions  # noqa: PLC0415
+    from selenium.common.exceptions import WebDriverException  # noqa: PLC0415
     from selenium.webdriver.support.wait import WebDriverWait  # noqa: PLC0415
 
-    old = find(driver, "html")
+    # A mark on the old page's window: the next page is there when a complete
+    # document no longer carries it. (Watching the old <html> go stale raced
+    # with Chromium 156, which may answer "Node with given id does not belong
+    # to the document" while the old page is being torn down.)
+    driver.execute_script("window.__cerLeaving = true;")
     element.click()
-    WebDriverWait(driver, 60).until(expected_conditions.staleness_of(old))
-    WebDriverWait(driver, 60).until(
-        lambda d: d.execute_script("return document.readyState") == "complete"
+    WebDriverWait(driver, 60, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script(
+            "return document.readyState === 'complete' && !window.__cerLeaving;"
+        )
     )
 
 
