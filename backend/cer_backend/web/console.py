@@ -34,7 +34,12 @@ from ..service.export import export_csv, export_xlsx
 from ..service.gse import GseError, import_gse_figures, reconciliation
 from ..service.mail import MailError, SmtpConfig
 from ..service.metered import DEFAULT_SOURCE, MeteredImportError, import_file
-from ..service.registry import RegistryError, community_document, jsonable
+from ..service.registry import (
+    RegistryError,
+    community_document,
+    editable_document,
+    jsonable,
+)
 from ..service.registry_changes import apply_import, history
 from ..service.report_model import ReportError, RunFacts, load_facts
 from ..service.runs import guards
@@ -280,7 +285,7 @@ async def registry_edit(request: web.Request) -> web.StreamResponse:
     and plants; the import checks it as the API does and shows the diff before applying."""
     _session_view, community_id, context = await _context(request)
     async with request.app[ENGINE_KEY].connect() as connection:
-        document = await community_document(connection, community_id)
+        document = await editable_document(connection, community_id)
     text = yaml.safe_dump(
         jsonable(document), allow_unicode=True, sort_keys=False, default_flow_style=False
     )

@@ -44,6 +44,15 @@ CODES: Final[dict[str, tuple[str, str]]] = {
     "skipped": ("saltato", "skipped"),
     "would_send": ("da inviare", "would send"),
     "sending": ("in invio", "sending"),
+    "pv": ("fotovoltaico", "photovoltaic"),
+    "wind": ("eolico", "wind"),
+    "hydro": ("idroelettrico", "hydro"),
+    "biogas": ("biogas", "biogas"),
+    "other": ("altro", "other"),
+    "lv": ("bassa tensione", "low voltage"),
+    "mv": ("media tensione", "medium voltage"),
+    "lighting": ("illuminazione pubblica", "public lighting"),
+    "building": ("edificio", "building"),
 }
 
 #: Italian text → English
@@ -300,6 +309,34 @@ EN: Final[dict[str, str]] = {
     "sostituita": "superseded",
     "sostituite": "replaced",
     "valorizzazione": "valorisation",
+    # the registry's forms (one member or plant at a time)
+    "Acconsente a comparire nella pagina pubblica (solo enti)": "Agrees to be named on the "
+    "public page (bodies only)",
+    "Cabina primaria": "Primary substation",
+    "Cabina primaria (se diversa)": "Primary substation (if different)",
+    "Codice ATECO principale (imprese)": "Main ATECO code (firms)",
+    "Codice fiscale o partita IVA": "Tax code or VAT number",
+    "Contributo in conto capitale (%)": "Capital grant (%)",
+    "Documento che mostra l'impianto costruito per la CER (solo 16/12/2021–24/01/2024)": (
+        "Document showing the plant was built for the CER (only 16/12/2021–24/01/2024)"
+    ),
+    "E-mail": "E-mail",
+    "Il primo giorno in cui non è più nella comunità": "The first day no longer in the community",
+    "Il primo giorno in cui non è più socio": "The first day no longer a member",
+    "Impianto": "Plant",
+    "Modifica o termina": "Change or end",
+    "Nuovo impianto": "New plant",
+    "Nuovo socio": "New member",
+    "POD del socio (svuotare il codice per terminarne uno)": "The member's PODs (clear a "
+    "code to end that POD)",
+    "Potenza (kW)": "Power (kW)",
+    "Tensione": "Voltage",
+    "Termina il socio": "End the member",
+    "Termina l'impianto": "End the plant",
+    "Uscita (il primo giorno in cui non è più socio)": "Left (the first day no longer a member)",
+    "Voce dell'anagrafica non trovata.": "No such entry in the registry.",
+    "Qualcosa termina: indicare il primo giorno in cui non è più in vigore.": "Something "
+    "ends: give the first day it is no longer in force.",
 }
 
 
