@@ -155,9 +155,9 @@ class ModbusDevice:
 
         A SunSpec device's model IDs and lengths (its own model's and its extensions')
         are read in the same requests as their values and checked every poll: when one
-        changed (a firmware update, a night-time reset
-        switching float and integer models), the device is scanned again once, with a log
-        line, and read with the new layout; values are never decoded with the old one.
+        changed (a firmware update, a night-time reset switching float and integer models),
+        the device is scanned again once, with a log line, and read with the new layout;
+        values are never decoded with the old one.
 
         Raises :class:`ModbusUnavailable` (no answer) or :class:`ModbusProtocolError`.
         """
