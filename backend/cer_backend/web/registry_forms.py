@@ -23,26 +23,17 @@ from ..domain.community import VOLTAGES
 from ..domain.errors import InvalidInput
 from ..files import load_yaml
 from ..service.registry import RegistryError, editable_document, jsonable
-from ..service.registry_changes import apply_import
+from ..service.registry_changes import MEMBER_FIELDS, PLANT_FIELDS, apply_import
 from ..service.web_access import WebSessionView
 from .console import BASE, _, _context, _effective
 from .pages import PageError, check_csrf, page, render
 
 REGISTRY: Final = f"{BASE}/anagrafica"
 
-#: The member's keys that the form edits (FORMATS.md, "Community file"), in the file's order.
-MEMBER_TEXT_KEYS: Final = ("name", "type", "joined", "left", "ateco", "tax_code", "email")
-#: The plant's keys that the form edits, in the file's order.
-PLANT_TEXT_KEYS: Final = (
-    "pod",
-    "owner",
-    "power_kw",
-    "source",
-    "commissioned",
-    "capital_grant_pct",
-    "voltage",
-    "built_for_cer",
-)
+#: The member's keys that the form edits as text (the registry's, but the ``public`` box).
+MEMBER_TEXT_KEYS: Final = tuple(key for key in MEMBER_FIELDS if key != "public")
+#: The plant's keys that the form edits (the registry's).
+PLANT_TEXT_KEYS: Final = PLANT_FIELDS
 #: Plant keys that are numbers in the file.
 PLANT_NUMBER_KEYS: Final = frozenset({"power_kw", "capital_grant_pct"})
 #: Plant sources (FORMATS.md).
@@ -173,6 +164,49 @@ def _choices(document: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+#: Changes the file in force (the document) as the posted form says.
+Change = Callable[[web.Request, dict[str, Any], MultiDictProxy[Any]], None]
+#: Fills an entry from its form: (entry, form, document, original id).
+Fill = Callable[[dict[str, Any], MultiDictProxy[Any], dict[str, Any], str], None]
+
+
+async def _change(request: web.Request, change: Change) -> web.StreamResponse:
+    """A posted form: the file in force changed by it, through the import's dry run."""
+    session, community_id, context = await _context(request)
+    form = await check_csrf(request, session)
+    document = await _document(request, community_id)
+    change(request, document, form)
+    return await _preview(request, session, context, document, form)
+
+
+def _saved(section: str, fill: Fill) -> Change:
+    """An entry of ``section`` added (no ``original``) or changed (its ``original`` id)."""
+
+    def change(request: web.Request, document: dict[str, Any], form: MultiDictProxy[Any]) -> None:
+        entries = document[section]
+        original = _text(form, "original")
+        if original:
+            index = _find(entries, original, request)
+            entry = dict(entries[index])
+        else:
+            index, entry = len(entries), {}
+        entry["id"] = _text(form, "id") or original
+        fill(entry, form, document, original)
+        ordered = {"id": entry["id"]} | {k: v for k, v in entry.items() if k != "id"}
+        entries[index : index + 1] = [ordered]
+
+    return change
+
+
+def _ended(section: str, name: str) -> Change:
+    """The entry of ``section`` named in the address removed: the import ends it."""
+
+    def change(request: web.Request, document: dict[str, Any], _form: MultiDictProxy[Any]) -> None:
+        del document[section][_find(document[section], request.match_info[name], request)]
+
+    return change
+
+
 # --- members ------------------------------------------------------------------------------------
 
 
@@ -190,43 +224,31 @@ async def member_form(request: web.Request) -> web.StreamResponse:
     return render(request, "console/member_form.html", context)
 
 
-@page
-async def member_save(request: web.Request) -> web.StreamResponse:
-    """A member added or changed: the whole file's diff, to confirm."""
-    session, community_id, context = await _context(request)
-    form = await check_csrf(request, session)
-    document = await _document(request, community_id)
-    original = _text(form, "original")
-    member_id = _text(form, "id")
-    if original:
-        index = _find(document["members"], original, request)
-        member = dict(document["members"][index])
-    else:
-        index, member = len(document["members"]), {}
-    member["id"] = member_id or original
+def _fill_member(
+    member: dict[str, Any], form: MultiDictProxy[Any], document: dict[str, Any], original: str
+) -> None:
     _updated(member, form, MEMBER_TEXT_KEYS)
     if form.get("public") == "1":
         member["public"] = True
     else:
         member.pop("public", None)
     member["pods"] = _pods_of(form)
-    ordered = {"id": member["id"]} | {k: v for k, v in member.items() if k != "id"}
-    document["members"][index : index + 1] = [ordered]
-    if original and member_id and member_id != original:  # renamed: its plants follow
+    if original and member["id"] != original:  # a new code: the member's plants follow
         for plant in document["plants"]:
             if plant.get("owner") == original:
-                plant["owner"] = member_id
-    return await _preview(request, session, context, document, form)
+                plant["owner"] = member["id"]
+
+
+@page
+async def member_save(request: web.Request) -> web.StreamResponse:
+    """A member added or changed: the whole file's diff, to confirm."""
+    return await _change(request, _saved("members", _fill_member))
 
 
 @page
 async def member_end(request: web.Request) -> web.StreamResponse:
     """A member removed from the file: the import ends him (and his PODs) on the day given."""
-    session, community_id, context = await _context(request)
-    form = await check_csrf(request, session)
-    document = await _document(request, community_id)
-    del document["members"][_find(document["members"], request.match_info["member"], request)]
-    return await _preview(request, session, context, document, form)
+    return await _change(request, _ended("members", "member"))
 
 
 # --- plants -------------------------------------------------------------------------------------
@@ -245,39 +267,27 @@ async def plant_form(request: web.Request) -> web.StreamResponse:
     return render(request, "console/plant_form.html", context)
 
 
-@page
-async def plant_save(request: web.Request) -> web.StreamResponse:
-    """A plant added or changed: the whole file's diff, to confirm."""
-    session, community_id, context = await _context(request)
-    form = await check_csrf(request, session)
-    document = await _document(request, community_id)
-    original = _text(form, "original")
-    if original:
-        index = _find(document["plants"], original, request)
-        plant = dict(document["plants"][index])
-    else:
-        index, plant = len(document["plants"]), {}
-    plant["id"] = _text(form, "id") or original
-
+def _fill_plant(
+    plant: dict[str, Any], form: MultiDictProxy[Any], _document: dict[str, Any], _original: str
+) -> None:
     def convert(key: str, text: str) -> Any:
         return _number(key, text) if key in PLANT_NUMBER_KEYS else text
 
     _updated(plant, form, PLANT_TEXT_KEYS, convert)
     if "pod" in plant:
         plant["pod"] = str(plant["pod"]).upper()
-    ordered = {"id": plant["id"]} | {k: v for k, v in plant.items() if k != "id"}
-    document["plants"][index : index + 1] = [ordered]
-    return await _preview(request, session, context, document, form)
+
+
+@page
+async def plant_save(request: web.Request) -> web.StreamResponse:
+    """A plant added or changed: the whole file's diff, to confirm."""
+    return await _change(request, _saved("plants", _fill_plant))
 
 
 @page
 async def plant_end(request: web.Request) -> web.StreamResponse:
     """A plant removed from the file: the import ends it on the day given."""
-    session, community_id, context = await _context(request)
-    form = await check_csrf(request, session)
-    document = await _document(request, community_id)
-    del document["plants"][_find(document["plants"], request.match_info["plant"], request)]
-    return await _preview(request, session, context, document, form)
+    return await _change(request, _ended("plants", "plant"))
 
 
 def routes() -> list[web.RouteDef]:

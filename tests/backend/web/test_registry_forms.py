@@ -141,6 +141,7 @@ async def test_changing_a_name_changes_only_that_member(site: Site) -> None:
         status, form = await site.get(client, "/console/anagrafica/soci/comune")
         assert status == 200
         assert f'value="{POD_HOME}"' in form and f'value="{POD_PLANT}"' in form
+        assert 'action="/console/anagrafica/soci/comune/termina"' in form
         data = {
             "csrf": csrf_of(form),
             "original": "comune",
@@ -182,6 +183,8 @@ async def test_ending_a_plant_needs_its_day_and_end_dates_it(site: Site) -> None
         status, form = await site.get(client, "/console/anagrafica/impianti/scuola")
         assert status == 200
         assert 'value="80"' in form
+        assert 'action="/console/anagrafica/impianti/scuola/termina"' in form
+        assert "Termina l&#39;impianto" in form
         csrf = csrf_of(form)
         status, page, _ = await site.post(
             client,
