@@ -13,13 +13,13 @@ from typing import Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
-from .api import CerApiAuthError, CerApiClient, CerApiError
-from .compat import coordinator_entry_kwargs, update_failed
-from .const import DOMAIN, LOGGER
+from .api import CerApiClient
+from .backend_errors import backend_update
+from .compat import coordinator_entry_kwargs
+from .const import LOGGER
 
 #: The summary is a settlement of the period so far: every 10 minutes is plenty.
 MONEY_SCAN_INTERVAL: Final = timedelta(minutes=10)
@@ -61,26 +61,13 @@ class MoneyCoordinator(DataUpdateCoordinator[CommunityMoney]):
         self.entry = entry
         self._client = client
 
+    @backend_update("the community summary")
     async def _async_update_data(self) -> CommunityMoney:
         now = dt_util.now()
         day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
         month_start = day_start.replace(day=1)
-        try:
-            today = await self._client.get_community_summary(day_start.strftime("%Y-%m-%d"))
-            month = await self._client.get_community_summary(day_start.strftime("%Y-%m"))
-        except CerApiAuthError as err:
-            raise ConfigEntryAuthFailed(
-                f"The backend refused the token: {err}",
-                translation_domain=DOMAIN,
-                translation_key="backend_auth_failed",
-                translation_placeholders={"error": str(err)},
-            ) from err
-        except CerApiError as err:
-            raise update_failed(
-                f"The community summary is not available: {err}",
-                "backend_unavailable",
-                {"error": str(err)},
-            ) from err
+        today = await self._client.get_community_summary(day_start.strftime("%Y-%m-%d"))
+        month = await self._client.get_community_summary(day_start.strftime("%Y-%m"))
         return CommunityMoney(
             day_start=day_start,
             month_start=month_start,
