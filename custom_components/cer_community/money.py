@@ -1,4 +1,5 @@
-"""Money on the staff dashboard: today's and this month's shared energy and estimated income.
+"""Money on the staff dashboard: today's and this month's shared energy and estimated income,
+and each site's share of the month.
 
 The community entry reads them from the backend's ``GET /community/summary`` (the settlement
 engine's own figures: TIP + valorisation, exact decimals), for the local day and month.
@@ -6,7 +7,8 @@ engine's own figures: TIP + valorisation, exact decimals), for the local day and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Final
@@ -16,7 +18,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
-from .api import CerApiClient
+from .api import CerApiClient, SiteShare
 from .backend_errors import backend_update
 from .compat import coordinator_entry_kwargs
 from .const import LOGGER
@@ -37,6 +39,8 @@ class CommunityMoney:
     month_shared_wh: int
     month_estimated_eur: Decimal
     month_tip_eur: Decimal
+    month_sites: Mapping[str, SiteShare] = field(default_factory=dict)
+    """Each site's share of the month (by POD)."""
 
     @property
     def month_average_tip_eur_mwh(self) -> Decimal | None:
@@ -76,4 +80,5 @@ class MoneyCoordinator(DataUpdateCoordinator[CommunityMoney]):
             month_shared_wh=month.shared_wh,
             month_estimated_eur=month.estimated_eur,
             month_tip_eur=month.tip_eur,
+            month_sites={site.pod: site for site in month.sites},
         )
