@@ -44,6 +44,7 @@ from .entity import (
 from .modbus.quantities import Quantity, module_of
 from .money import CommunityMoney, MoneyCoordinator
 from .runtime import CommunityRuntimeData, SiteRuntimeData
+from .site_shares import async_track_site_shares
 
 # Entities only read coordinator data: no limit on parallel updates.
 PARALLEL_UPDATES = 0
@@ -387,6 +388,12 @@ COMMUNITY_SENSORS: tuple[CerCommunitySensorDescription, ...] = (
         value_fn=lambda live: live.sites_reporting,
     ),
     CerCommunitySensorDescription(
+        key="sites_expected",
+        translation_key="sites_expected",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda live: live.sites_expected,
+    ),
+    CerCommunitySensorDescription(
         key="sites_total",
         translation_key="sites_total",
         entity_category=EntityCategory.DIAGNOSTIC,
@@ -463,6 +470,7 @@ async def async_setup_entry(
             entities.extend(
                 CerMoneySensor(runtime.money, description) for description in MONEY_SENSORS
             )
+            async_track_site_shares(hass, entry, runtime.money, async_add_entities)
         async_add_entities(entities)
         return
     assert isinstance(runtime, SiteRuntimeData)

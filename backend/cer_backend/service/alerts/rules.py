@@ -20,6 +20,7 @@ from typing import Any, Final
 import numpy as np
 
 from ...domain.energy import HourlyEnergy
+from ...domain.ha_sites import uploads_from_home_assistant
 from ...domain.period import Period
 from ...domain.prices import HourlyPrices
 from ...domain.rules import SURPLUS_THRESHOLDS
@@ -79,25 +80,22 @@ def site_silent(data: AlertData) -> list[Finding]:
     """A POD that uploaded from a Home Assistant in the last ``active_days`` days has sent no
     hour and no live figure for more than ``silent_hours`` hours (issue #15).
 
-    Only Home Assistant hours count (the distributor's data comes weeks later); a POD that
-    never uploaded, or not in the last ``active_days`` days, is not a site that went silent.
+    Only Home Assistant hours and live figures count (the distributor's data comes weeks
+    later); a POD that did not upload from one in the last ``active_days`` days is not a site
+    that went silent (``domain.ha_sites``, the same notion as the live "sites expected").
     """
     silent_hours = float(data.profile.value("site_silent", "silent_hours"))
-    active = int(data.profile.value("site_silent", "active_days")) * 24
+    active_days = int(data.profile.value("site_silent", "active_days"))
     at_hour = data.at.timestamp() / SECONDS_PER_HOUR
     findings = []
     for pod in _member_pods(data, data.local_now.date()):
         row = data.row(pod)
-        if row is None:
-            continue
-        recent = np.flatnonzero(data.ha[row, max(0, data.hours - active) :])
+        uploaded = np.flatnonzero(data.ha[row]) if row is not None else np.empty(0)
+        last_ha = _local(data, data.first_hour + int(uploaded[-1]) + 1) if uploaded.size else None
         live = data.live.get(pod)
-        if recent.size == 0:
+        if not uploads_from_home_assistant(last_ha, live, data.at, active_days):
             continue
-        last_end = data.first_hour + max(0, data.hours - active) + int(recent[-1]) + 1
-        last_seen = float(last_end)
-        if live is not None:
-            last_seen = max(last_seen, live.timestamp() / SECONDS_PER_HOUR)
+        last_seen = max(m.timestamp() for m in (last_ha, live) if m is not None) / SECONDS_PER_HOUR
         silent_for = at_hour - last_seen
         if silent_for > silent_hours:
             seen = datetime.fromtimestamp(last_seen * SECONDS_PER_HOUR, UTC)
