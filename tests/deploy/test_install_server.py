@@ -14,7 +14,6 @@ import json
 import os
 import shlex
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -25,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from cer_backend.models import Base
+from tests.support.net import free_port
 
 ROOT = os.environ.get("CER_DEPLOY_ROOT", "")
 #: a folder of wheels in the root: the installer's pip runs offline from it
@@ -283,12 +283,6 @@ def test_the_service_user_runs_the_backend_and_its_backup(runs: Runs) -> None:
     path = Path(ROOT + done.stdout.splitlines()[-1])
     assert path.name.endswith(".pgdump")
     assert path.stat().st_mode & 0o777 == 0o600
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_the_service_serves_health_and_metrics_on_loopback(runs: Runs) -> None:
