@@ -128,6 +128,15 @@ def wait_for(what: str, seconds: float, probe: Callable[[], Any], alive: Callabl
 # --- configuration.yaml ------------------------------------------------------------------
 
 
+def chosen(only: str | None) -> tuple[Dashboard, ...]:
+    """The dashboards ``--only`` names (by key or address), or all of them."""
+    dashboards = tuple(d for d in DASHBOARDS if only in {None, d.key, d.url_path})
+    if not dashboards:
+        known = ", ".join(d.key for d in DASHBOARDS)
+        raise ShotError(f"--only {only}: no such dashboard (known: {known})")
+    return dashboards
+
+
 def write_config(folder: Path, port: int, repo: str) -> None:
     """A throw-away configuration: what the integration and its dashboards need, Italian."""
     dashboards = {
@@ -304,6 +313,11 @@ class HomeAssistant:
             raise ShotError(f"{kind} {handler}: did not finish: {answer}")
         return dict(answer)
 
+    def entry_state(self, entry_id: str) -> str | None:
+        """The state of a config entry ("loaded", "setup_in_progress", …)."""
+        entries = self.call("GET", "/api/config/config_entries/entry?domain=cer_community")
+        return next((e["state"] for e in entries if e["entry_id"] == entry_id), None)
+
     def states(self) -> dict[str, str]:
         """entity id → state."""
         return {item["entity_id"]: item["state"] for item in self.call("GET", "/api/states")}
@@ -402,6 +416,19 @@ def configure(
                     {"name": device, "source": "modbus", "role": role},
                     {"profile": profile, "host": "127.0.0.1", "port": ports[key], "unit": 1},
                 ],
+            )
+            # The entry reloads with the new device; options saved while it reloads are not
+            # applied (its update listener is registered again only at the end of the set-up),
+            # so the next device waits for this one's entities, as a person would.
+            prefix = "sensor." + re.sub(r"[^a-z0-9]+", "_", f"{name} {device}".lower()) + "_"
+            wait_for(
+                f"the entities of {name}'s {device}",
+                ENTITIES_S,
+                lambda prefix=prefix, entry_id=entry_id: (
+                    any(e.startswith(prefix) for e in ha.states())
+                    and ha.entry_state(entry_id) == "loaded"
+                ),
+                ha.alive,
             )
         log(f"Site {name!r} ({pod}) with {', '.join(d[1] for d in devices)} created")
 
@@ -572,10 +599,7 @@ def shoot(args: argparse.Namespace) -> None:
     reason = browser_available()
     if reason is not None:
         raise ShotError(reason)
-    dashboards = tuple(d for d in DASHBOARDS if args.only in {None, d.key, d.url_path})
-    if not dashboards:
-        known = ", ".join(d.key for d in DASHBOARDS)
-        raise ShotError(f"--only {args.only}: no such dashboard (known: {known})")
+    dashboards = chosen(args.only)
     work = Path(args.work)
 
     def alive() -> None:
@@ -650,6 +674,7 @@ def main(argv: list[str]) -> int:
     config.add_argument("folder")
     config.add_argument("--port", type=int, required=True)
     config.add_argument("--repo", required=True)
+    config.add_argument("--only")
     shot = steps.add_parser("shoot")
     shot.add_argument("--ha", required=True)
     shot.add_argument("--devices", required=True)
@@ -660,6 +685,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     try:
         if args.step == "config":
+            chosen(args.only)
             write_config(Path(args.folder), args.port, args.repo)
         else:
             shoot(args)
