@@ -57,11 +57,22 @@ class Dashboard:
     file: str
     title: str
     icon: str
+    #: (entity, least value) to wait for before the pictures, so that they show figures
+    #: that take a round trip through the backend (a minute or two); None: no wait
+    ready: tuple[str, float] | None = None
 
 
 #: The dashboards photographed (the Italian files: Home Assistant is set up in Italian).
 DASHBOARDS = (
-    Dashboard("staff", "cer-comunita", "municipal_staff.yaml", "CER Comunità", "mdi:solar-power"),
+    Dashboard(
+        "staff",
+        "cer-comunita",
+        "municipal_staff.yaml",
+        "CER Comunità",
+        "mdi:solar-power",
+        # both sites' live figures have reached the backend and come back as the community's
+        ready=("sensor.cer_comune_siti_della_comunita_che_trasmettono", 2),
+    ),
     Dashboard("building", "cer-edificio", "building.yaml", "CER Municipio", "mdi:office-building"),
 )
 
@@ -95,6 +106,7 @@ COMMUNITY_ENTRY = "CER Comune"
 
 #: Bounds of each wait, s.
 HA_START_S = 600
+READY_S = 240
 ENTITIES_S = 180
 RENDER_S = 90
 #: Time given to graphs and statistics to draw once the cards are there, s.
@@ -646,6 +658,9 @@ def shoot(args: argparse.Namespace) -> None:
             f"{len(wanted)} entities of the dashboards present"
             + (f"; unavailable: {', '.join(missing)}" if missing else ", none unavailable")
         )
+        for dashboard in dashboards:
+            if dashboard.ready is not None:
+                wait_ready(ha, *dashboard.ready)
         written = shoot_all(ha, work, Path(args.out), dashboards)
         for path in written:
             width, height, colours = colours_of(path)
@@ -654,6 +669,25 @@ def shoot(args: argparse.Namespace) -> None:
         log(f"{len(written)} pictures written, no card without its entity")
     finally:
         backend.stop()
+
+
+def wait_ready(ha: HomeAssistant, entity: str, least: float) -> None:
+    """Wait (at most READY_S) for ``entity`` to reach ``least``; a log line if it does not."""
+
+    def value() -> float:
+        try:
+            return float(ha.states().get(entity, "nan"))
+        except ValueError:
+            return float("nan")
+
+    log(f"Waiting for {entity} ≥ {least:g} (live figures through the backend, ≤ {READY_S} s)")
+    deadline = time.monotonic() + READY_S
+    while not value() >= least:
+        ha.alive()
+        if time.monotonic() > deadline:
+            log(f"{entity} is still {ha.states().get(entity)}: the pictures show it so")
+            return
+        time.sleep(2.0)
 
 
 def _running(pid: int) -> bool:
