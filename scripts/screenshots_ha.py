@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -717,6 +718,9 @@ def main(argv: list[str]) -> int:
     shot.add_argument("--only")
     shot.add_argument("--hass-pid", type=int)
     args = parser.parse_args(argv)
+    # SIGTERM (scripts/screenshots stopping, or its timeout) unwinds: the browser and the
+    # backend are stopped by the ``finally`` blocks
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         if args.step == "config":
             chosen(args.only)
@@ -726,6 +730,8 @@ def main(argv: list[str]) -> int:
     except (ShotError, OSError, AssertionError) as error:
         print(f"error: screenshots: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        return 130
     return 0
 
 
