@@ -5,6 +5,7 @@ it: ``hui-view`` → card → ``hui-warning``), and a page without one passes.""
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,6 +61,8 @@ def _load_script() -> ModuleType:
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     reason = browser_available()
+    if reason is not None and os.environ.get("CER_SCREENSHOTS_SCRIPT"):
+        pytest.fail(reason)  # scripts/test-screenshots installs the browser: it must be there
     if reason is not None:
         pytest.skip(reason)
     browser = chromium(tmp_path_factory.mktemp("downloads"))
