@@ -101,13 +101,21 @@ async def _async_upload_now(hass: HomeAssistant, entry_id: str | None) -> None:
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-    """Set up a site or a community entry."""
+    """Set up a site or a community entry.
+
+    An update saved while the set-up runs (devices added one after the other) reaches no
+    update listener yet: the entry is set up with what it had at the start, and reloaded
+    at the end when its data or options changed meanwhile.
+    """
+    started_with = (dict(entry.data), dict(entry.options))
     if entry.data.get(CONF_ENTRY_TYPE) == EntryType.COMMUNITY:
         await _async_setup_community(hass, entry)
     else:
         await _async_setup_site(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
+    if (dict(entry.data), dict(entry.options)) != started_with:
+        hass.config_entries.async_schedule_reload(entry.entry_id)
     return True
 
 
