@@ -16,6 +16,7 @@ from homeassistant.core import HomeAssistant, ServiceCall, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
 
@@ -30,6 +31,7 @@ from .const import (
     CONF_TOKEN,
     DOMAIN,
     SERVICE_UPLOAD_NOW,
+    SIGNAL_SITE_SET_UP,
     EntryType,
 )
 from .coordinator import CommunityCoordinator, DeviceCoordinator, SiteCoordinator
@@ -207,6 +209,7 @@ async def _async_setup_site(hass: HomeAssistant, entry: ConfigEntry) -> None:
         entry.async_on_unload(local.async_add_listener(local_changed))
     # The backend being down must not stop the site: the community sensors wait for it.
     await community.async_refresh()
+    async_dispatcher_send(hass, SIGNAL_SITE_SET_UP)
 
 
 def _register_devices(hass: HomeAssistant, entry: ConfigEntry) -> str:

@@ -9,8 +9,8 @@ Two sensors per site, each one value with its own long-term statistics (Home Ass
 history and statistics per entity, not per attribute): the site's share of the month's
 shared energy (with both sides and the percentage of the community as attributes) and its
 share of the month's estimated income. The sites are the site entries of this Home Assistant
-whose POD the summary lists (named after the entry); a site entry added later gets its
-sensors at the next summary, households (no Home Assistant) none.
+whose POD the summary lists (named after the entry); a site entry set up later gets its
+sensors at once, from the summary already read; households (no Home Assistant) none.
 """
 
 from __future__ import annotations
@@ -30,11 +30,12 @@ from homeassistant.components.sensor import (
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import UnitOfEnergy
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api import SiteShare
-from .const import CONF_ENTRY_TYPE, CONF_POD, DOMAIN
+from .const import CONF_ENTRY_TYPE, CONF_POD, DOMAIN, SIGNAL_SITE_SET_UP
 from .entity import community_device_info
 from .money import MoneyCoordinator
 
@@ -85,7 +86,8 @@ def async_track_site_shares(
     coordinator: MoneyCoordinator,
     async_add_entities: AddEntitiesCallback,
 ) -> None:
-    """Add the share sensors of each local site the summary lists, now and at each update."""
+    """Add the share sensors of each local site the summary lists: now, at each update, and
+    when a site entry is set up."""
     added: set[str] = set()
 
     @callback
@@ -107,6 +109,7 @@ def async_track_site_shares(
 
     add_new_sites()
     entry.async_on_unload(coordinator.async_add_listener(add_new_sites))
+    entry.async_on_unload(async_dispatcher_connect(hass, SIGNAL_SITE_SET_UP, add_new_sites))
 
 
 class SiteShareSensor(CoordinatorEntity[MoneyCoordinator], SensorEntity):

@@ -60,13 +60,11 @@ async def test_each_local_site_gets_its_share_of_the_month(
     ]
     assert sorted(sensors) == sorted([ENERGY.format("municipio"), INCOME.format("municipio")])
 
-    # a site entry added later gets its sensors at the next summary
+    # a site entry added later gets its sensors at once, from the summary already read
     scuola = site_entry(pod=OTHER_POD, name="Scuola", backend=backend)
     await setup_entry(hass, scuola)
-    money = get_runtime_data(community).money
-    await money.async_refresh()
-    await hass.async_block_till_done()
     assert _state(hass, INCOME.format("scuola")).state == "37.06"
+    money = get_runtime_data(community).money
 
     # a site the summary no longer lists is unavailable, not 0
     backend.summaries["month"]["sites"] = backend.summaries["month"]["sites"][:1]
