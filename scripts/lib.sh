@@ -198,9 +198,11 @@ ha_current_run() {
 }
 
 # Debian's chromium and chromium-driver for the browser tests of the web pages.
+# With the colour emoji font: the dashboards' ✅ and ⚠️ are drawn, not empty boxes.
 ensure_chromium() {
-  if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
-    apt_install chromium chromium-driver
+  if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1 \
+    || [ ! -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ]; then
+    apt_install chromium chromium-driver fonts-noto-color-emoji
   fi
 }
 
