@@ -47,7 +47,7 @@ ensure_backend_env() {
   python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || die "Python >= 3.11 is needed"
   [ -x "$BACKEND_VENV/bin/python" ] || python3 -m venv "$BACKEND_VENV"
   "$BACKEND_VENV/bin/pip" install -q --upgrade pip
-  "$BACKEND_VENV/bin/pip" install -q -e "$REPO_ROOT[dev]"
+  "$BACKEND_VENV/bin/pip" install -q -e "${REPO_ROOT}[dev]"
   echo "$want" > "$stamp"
 }
 
