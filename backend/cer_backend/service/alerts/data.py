@@ -23,17 +23,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ...domain.community import Community, parse_community
 from ...domain.period import epoch_hour
 from ...models import Community as CommunityRow
-from ...models import LiveSnapshot, Reading, SettlementRun, as_utc
+from ...models import LiveSnapshot, SettlementRun, as_utc
 from ..registry import RegistryError, community_document
 from .config import AlertProfile, profile_of
+from .window import read_window
 
 I64 = npt.NDArray[np.int64]
 BOOL = npt.NDArray[np.bool_]
 SECONDS_PER_HOUR = 3600
 #: days of readings before ``at`` that the rules need (90 days of load history + margin)
 HISTORY_DAYS = 100
-#: a POD-hour from several sources: the settlement's default ranking (DESIGN.md)
-SOURCE_RANK = {"dso": 0, "ha": 1, "manual": 2, "estimate": 3}
 
 
 class AlertDataError(ValueError):
@@ -189,56 +188,11 @@ async def load_alert_data(
     first_hour = epoch_hour(datetime.combine(first_day, dt.time(0), tzinfo=zone).astimezone(UTC))
     end_hour = int(at.timestamp()) // SECONDS_PER_HOUR
     hours = max(0, end_hour - first_hour)
-    start = datetime.fromtimestamp(first_hour * SECONDS_PER_HOUR, UTC)
-    end = datetime.fromtimestamp(end_hour * SECONDS_PER_HOUR, UTC)
 
     known = {p for m in community.members for p in m.pods} | {p.pod for p in community.plants}
-    source_column = getattr(Reading, "source", None)
-    columns = [
-        Reading.pod,
-        Reading.hour_start,
-        Reading.injected_wh,
-        Reading.withdrawn_wh,
-        Reading.produced_wh,
-    ]
-    if source_column is not None:
-        columns.append(source_column)
-    rows = (
-        await connection.execute(
-            select(*columns).where(
-                Reading.community_id == community_id,
-                Reading.hour_start >= start,
-                Reading.hour_start < end,
-            )
-        )
-    ).all()
-    pods = tuple(sorted(known | {r.pod for r in rows}))
-    index = {pod: i for i, pod in enumerate(pods)}
-    shape = (len(pods), hours)
-    injected = np.zeros(shape, dtype=np.int64)
-    withdrawn = np.zeros(shape, dtype=np.int64)
-    produced = np.full(shape, -1, dtype=np.int64)
-    present = np.zeros(shape, dtype=np.bool_)
-    ha = np.zeros(shape, dtype=np.bool_)
-    dso = np.zeros(shape, dtype=np.bool_)
-    if source_column is not None:
-        # the best-ranked source of a POD-hour is written last, so it wins
-        rows = sorted(rows, key=lambda r: -SOURCE_RANK.get(str(r[5]), len(SOURCE_RANK)))
-    for r in rows:
-        i = index[r.pod]
-        h = int(as_utc(r.hour_start).timestamp()) // SECONDS_PER_HOUR - first_hour
-        injected[i, h] = r.injected_wh
-        withdrawn[i, h] = r.withdrawn_wh
-        produced[i, h] = -1 if r.produced_wh is None else r.produced_wh
-        present[i, h] = True
-        source = str(r[5]) if source_column is not None else "ha"
-        if source == "ha":
-            ha[i, h] = True
-        elif source == "dso":
-            dso[i, h] = True
-    if source_column is None:
-        dso = present  # before readings kept their source, every stored hour counts
-
+    window = await read_window(connection, community_id, first_hour, end_hour)
+    pods = tuple(sorted(known | set(window.pod_names)))
+    injected, withdrawn, produced, present, ha, dso = window.matrices(pods, hours)
     live = {
         r.pod: as_utc(r.ts)
         for r in (
@@ -300,7 +254,7 @@ async def load_alert_data(
         live=live,
         runs=runs,
         gse=gse,
-        has_sources=source_column is not None,
+        has_sources=True,
     )
 
 
