@@ -76,20 +76,19 @@ class Window:
         dso = np.zeros(shape, dtype=np.bool_)
         index = {pod: i for i, pod in enumerate(pods)}
         row_of = np.array([index[name] for name in self.pod_names], dtype=np.int64)
-        rows = row_of[self.pod] if len(self.pod) else self.pod
-        for source in range(len(SOURCES), -1, -1):  # the best-ranked source is written last
-            mine = self.source == source
-            if not mine.any():
-                continue
-            r, h = rows[mine], self.hour[mine]
-            injected[r, h] = self.injected[mine]
-            withdrawn[r, h] = self.withdrawn[mine]
-            produced[r, h] = self.produced[mine]
-            present[r, h] = True
-        from_ha = self.source == SOURCE_RANK["ha"]
-        from_dso = self.source == SOURCE_RANK["dso"]
-        ha[rows[from_ha], self.hour[from_ha]] = True
-        dso[rows[from_dso], self.hour[from_dso]] = True
+        cells = (row_of[self.pod] * hours + self.hour) if len(self.pod) else self.pod
+        flat = (x.reshape(-1) for x in (injected, withdrawn, produced, present, ha, dso))
+        f_injected, f_withdrawn, f_produced, f_present, f_ha, f_dso = flat
+        f_present[cells] = True
+        f_ha[cells[self.source == SOURCE_RANK["ha"]]] = True
+        f_dso[cells[self.source == SOURCE_RANK["dso"]]] = True
+        ranks = np.unique(self.source)[::-1]  # the best-ranked source is written last
+        for rank in ranks.tolist():
+            mine = self.source == rank if len(ranks) > 1 else slice(None)
+            cell = cells[mine]
+            f_injected[cell] = self.injected[mine]
+            f_withdrawn[cell] = self.withdrawn[mine]
+            f_produced[cell] = self.produced[mine]
         return injected, withdrawn, produced, present, ha, dso
 
 
@@ -117,30 +116,39 @@ async def read_window(
             },
         )
     ).all()
-    names: dict[str, int] = {}
-    parts: list[tuple[int, int, Any]] = []
+    names: list[str] = []
+    sources: list[int] = []
+    columns: list[tuple[Any, Any, Any, Any]] = []
     for pod, source, packed in rows:
         if packed is None:
             continue
         if postgresql:
             table = np.frombuffer(bytes(packed), dtype=_PACKED)
-            columns = (table["hour"], table["injected"], table["withdrawn"], table["produced"])
+            columns.append(
+                (table["hour"], table["injected"], table["withdrawn"], table["produced"])
+            )
         else:
             flat = np.fromstring(str(packed), dtype=np.int64, sep=",").reshape(-1, 4)
-            columns = (flat[:, 0], flat[:, 1], flat[:, 2], flat[:, 3])
-        rank = SOURCE_RANK.get(str(source), len(SOURCES))
-        parts.append((names.setdefault(str(pod), len(names)), rank, columns))
-    if not parts:
-        empty = np.zeros(0, dtype=np.int64)
-        return Window((), empty, empty, empty, empty, empty, empty)
+            columns.append((flat[:, 0], flat[:, 1], flat[:, 2], flat[:, 3]))
+        names.append(str(pod))
+        sources.append(SOURCE_RANK.get(str(source), len(SOURCES)))
+    unique = tuple(dict.fromkeys(names))
+    position = {name: i for i, name in enumerate(unique)}
+    lengths = np.array([len(c[0]) for c in columns], dtype=np.int64)
+
+    def joined(k: int) -> I64:
+        if not columns:
+            return np.zeros(0, dtype=np.int64)
+        return np.concatenate([c[k] for c in columns]).astype(np.int64)
+
     return Window(
-        pod_names=tuple(names),
-        pod=np.concatenate([np.full(len(c[0]), p, dtype=np.int64) for p, _, c in parts]),
-        source=np.concatenate([np.full(len(c[0]), s, dtype=np.int64) for _, s, c in parts]),
-        hour=np.concatenate([c[0] for _, _, c in parts]).astype(np.int64),
-        injected=np.concatenate([c[1] for _, _, c in parts]).astype(np.int64),
-        withdrawn=np.concatenate([c[2] for _, _, c in parts]).astype(np.int64),
-        produced=np.concatenate([c[3] for _, _, c in parts]).astype(np.int64),
+        pod_names=unique,
+        pod=np.repeat(np.array([position[n] for n in names], dtype=np.int64), lengths),
+        source=np.repeat(np.array(sources, dtype=np.int64), lengths),
+        hour=joined(0),
+        injected=joined(1),
+        withdrawn=joined(2),
+        produced=joined(3),
     )
 
 
