@@ -90,6 +90,8 @@ class AlertData:
     ha: BOOL
     dso: BOOL
     live: dict[str, datetime] = field(default_factory=dict)
+    #: PODs whose latest live figure reports unavailable devices: (names, since when)
+    unavailable: dict[str, tuple[tuple[str, ...], datetime]] = field(default_factory=dict)
     runs: tuple[RunRow, ...] = ()
     gse: tuple[GseRow, ...] | None = None
     has_sources: bool = False
@@ -193,16 +195,25 @@ async def load_alert_data(
     window = await read_window(connection, community_id, first_hour, end_hour)
     pods = tuple(sorted(known | set(window.pod_names)))
     injected, withdrawn, produced, present, ha, dso = window.matrices(pods, hours)
-    live = {
-        r.pod: as_utc(r.ts)
+    snapshots = [
+        r
         for r in (
             await connection.execute(
-                select(LiveSnapshot.pod, LiveSnapshot.ts).where(
-                    LiveSnapshot.community_id == community_id
-                )
+                select(
+                    LiveSnapshot.pod,
+                    LiveSnapshot.ts,
+                    LiveSnapshot.unavailable_devices,
+                    LiveSnapshot.unavailable_since,
+                ).where(LiveSnapshot.community_id == community_id)
             )
         ).all()
         if as_utc(r.ts) <= at
+    ]
+    live = {r.pod: as_utc(r.ts) for r in snapshots}
+    unavailable = {
+        r.pod: (tuple(str(name) for name in r.unavailable_devices), as_utc(r.unavailable_since))
+        for r in snapshots
+        if r.unavailable_devices and r.unavailable_since is not None
     }
     run_columns = [
         SettlementRun.run_id,
@@ -252,6 +263,7 @@ async def load_alert_data(
         ha=ha,
         dso=dso,
         live=live,
+        unavailable=unavailable,
         runs=runs,
         gse=gse,
         has_sources=True,
