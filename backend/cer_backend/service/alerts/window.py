@@ -11,6 +11,7 @@ of a row per hour, and turns them into PODs × hours arrays with numpy.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -35,11 +36,11 @@ _PACKED = np.dtype(
 
 _PACK_POSTGRESQL = """
 SELECT pod, source,
-  string_agg(int4send(((extract(epoch FROM hour_start)::bigint / 3600) - :first)::int4)
+  string_agg(int4send(((extract(epoch FROM hour_start)::bigint / 3600) - %(first)s)::int4)
              || int8send(injected_wh) || int8send(withdrawn_wh)
              || int8send(coalesce(produced_wh, -1)), ''::bytea)
 FROM readings
-WHERE community_id = :community AND hour_start >= :start AND hour_start < :end
+WHERE community_id = %(community)s AND hour_start >= %(start)s AND hour_start < %(end)s
 GROUP BY pod, source
 """
 _PACK_SQLITE = """
@@ -102,20 +103,25 @@ async def read_window(
     """The readings of the hours [first_hour, end_hour) (epoch hours), packed per POD and
     source by the database."""
     postgresql = connection.dialect.name == "postgresql"
-    statement = text(_PACK_POSTGRESQL if postgresql else _PACK_SQLITE).bindparams(
-        bindparam("start", type_=UtcDateTime), bindparam("end", type_=UtcDateTime)
-    )
-    rows = (
-        await connection.execute(
-            statement,
-            {
-                "first": first_hour,
-                "community": community_id,
-                "start": _utc(first_hour),
-                "end": _utc(max(first_hour, end_hour)),
-            },
+    params = {
+        "first": first_hour,
+        "community": community_id,
+        "start": _utc(first_hour),
+        "end": _utc(max(first_hour, end_hour)),
+    }
+    rows: Sequence[Any]
+    if postgresql:  # the driver's binary protocol: the packed bytes as they are, no hex text
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        cursor = driver.cursor(binary=True)
+        await cursor.execute(_PACK_POSTGRESQL, params)
+        rows = await cursor.fetchall()
+        await cursor.close()
+    else:
+        statement = text(_PACK_SQLITE).bindparams(
+            bindparam("start", type_=UtcDateTime), bindparam("end", type_=UtcDateTime)
         )
-    ).all()
+        rows = (await connection.execute(statement, params)).all()
     names: list[str] = []
     sources: list[int] = []
     columns: list[tuple[Any, Any, Any, Any]] = []
