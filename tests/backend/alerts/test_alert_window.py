@@ -5,7 +5,7 @@ distributor have each hour, with several sources of the same hours mixed."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -14,9 +14,12 @@ from sqlalchemy import insert
 from cer_backend.database import create_engine
 from cer_backend.domain.period import epoch_hour
 from cer_backend.models import Reading
+from cer_backend.service.alerts import data as data_module
+from cer_backend.service.alerts.data import AlertData, load_alert_data, window_start
+from cer_backend.service.alerts.rules import evaluate
 from cer_backend.service.alerts.window import read_window, read_window_rows
 
-from .builders import AT, HOME, PLANT_A, build
+from .builders import AT, HOME, PLANT_A, ROME, _build, build, community, readings
 
 pytestmark = pytest.mark.database
 
@@ -75,3 +78,46 @@ def test_packed_reader_equals_the_row_reader(database_url: str) -> None:
             await engine.dispose()
 
     asyncio.run(scenario())
+
+
+@pytest.mark.postgresql_only
+def test_older_months_from_the_monthly_packs_change_nothing(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL: in September the surplus rule reads from January; the months before the
+    recent history come from settlement's packs, and the snapshot and its findings are the
+    ones of reading every hour packed per POD."""
+    at = datetime(2025, 9, 15, 12, tzinfo=ROME)
+    rows = readings(first=date(2025, 1, 1), until=at)
+    community_id = asyncio.run(_build(database_url, community(), rows, at))
+
+    async def snapshot(split: bool) -> AlertData:
+        if not split:
+            monkeypatch.setattr(data_module, "_older_months", lambda *args: None)
+        engine = create_engine(database_url)
+        try:
+            async with engine.connect() as connection:
+                return await load_alert_data(connection, community_id, at)
+        finally:
+            monkeypatch.undo()
+            await engine.dispose()
+
+    packed, whole = asyncio.run(snapshot(True)), asyncio.run(snapshot(False))
+    older = data_module._older_months(
+        window_start(at.astimezone(ROME)), at.astimezone(ROME), packed.profile, "Europe/Rome"
+    )
+    assert older is not None and older.months == [
+        "2025-01",
+        "2025-02",
+        "2025-03",
+        "2025-04",
+        "2025-05",
+    ]
+    assert packed.pods == whole.pods and packed.first_hour == whole.first_hour
+    for name in ("injected", "withdrawn", "present"):
+        assert np.array_equal(getattr(packed, name), getattr(whole, name)), name
+    recent = slice(older.hours, None)
+    for name in ("produced", "ha", "dso"):
+        assert np.array_equal(getattr(packed, name)[:, recent], getattr(whole, name)[:, recent])
+    assert packed.present[:, : older.hours].sum() > 0  # the packs did carry the old months
+    assert [f.cause for f in evaluate(packed)] == [f.cause for f in evaluate(whole)]

@@ -21,10 +21,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ...domain.community import Community, parse_community
-from ...domain.period import epoch_hour
+from ...domain.period import Period, epoch_hour
 from ...models import Community as CommunityRow
 from ...models import LiveSnapshot, SettlementRun, as_utc
 from ..registry import RegistryError, community_document
+from ..settlements import load_packed
+from ..sources import DEFAULT_RANKING
 from .config import AlertProfile, profile_of
 from .window import read_window
 
@@ -165,6 +167,25 @@ def window_start(at_local: datetime) -> dt.date:
     return min(today - timedelta(days=HISTORY_DAYS), month, dt.date(last_day.year, 1, 1))
 
 
+def _older_months(
+    first_day: dt.date, at_local: datetime, profile: AlertProfile, timezone: str
+) -> Period | None:
+    """The whole months of the window that only the year-to-date rule reads (None: none).
+
+    Recent means: the ``HISTORY_DAYS`` (or ``site_silent.active_days``, if longer) before
+    ``at`` and the month before the previous one, from the first of their month; before
+    that, the rules read only injected, withdrawn and present."""
+    today = at_local.date()
+    active = int(profile.value("site_silent", "active_days")) + 2
+    month = today.replace(day=1)
+    for _ in range(2):
+        month = (month - timedelta(days=1)).replace(day=1)
+    recent = min(today - timedelta(days=max(HISTORY_DAYS, active)), month).replace(day=1)
+    if first_day >= recent or first_day.day != 1:
+        return None
+    return Period.between(first_day, recent, timezone)
+
+
 async def load_alert_data(
     connection: AsyncConnection, community_id: str, at: datetime
 ) -> AlertData:
@@ -192,9 +213,25 @@ async def load_alert_data(
     hours = max(0, end_hour - first_hour)
 
     known = {p for m in community.members for p in m.pods} | {p.pod for p in community.plants}
-    window = await read_window(connection, community_id, first_hour, end_hour)
+    # PostgreSQL: whole months before the rules' recent history come from settlement's monthly
+    # packs (injected, withdrawn, present of the best-ranked source: all the surplus rule's
+    # year-to-date needs), the recent hours packed per POD by the query of ``window.py``
+    older = _older_months(first_day, local, profile, zone.key)
+    if connection.dialect.name != "postgresql":
+        older = None
+    split = first_hour if older is None else first_hour + older.hours
+    window = await read_window(connection, community_id, split, end_hour)
     pods = tuple(sorted(known | set(window.pod_names)))
-    injected, withdrawn, produced, present, ha, dso = window.matrices(pods, hours)
+    injected, withdrawn, produced, present, ha, dso = window.matrices(
+        pods, hours, split - first_hour
+    )
+    if older is not None and pods:
+        packed = await load_packed(
+            connection.engine, community_id, list(pods), older, DEFAULT_RANKING
+        )
+        injected[:, : older.hours] = packed.injected
+        withdrawn[:, : older.hours] = packed.withdrawn
+        present[:, : older.hours] = packed.present
     snapshots = [
         r
         for r in (

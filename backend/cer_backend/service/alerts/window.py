@@ -65,9 +65,12 @@ class Window:
     withdrawn: I64
     produced: I64
 
-    def matrices(self, pods: tuple[str, ...], hours: int) -> tuple[I64, I64, I64, BOOL, BOOL, BOOL]:
+    def matrices(
+        self, pods: tuple[str, ...], hours: int, offset: int = 0
+    ) -> tuple[I64, I64, I64, BOOL, BOOL, BOOL]:
         """PODs × hours: injected, withdrawn, produced (−1 unknown) of the best-ranked source
-        of each POD-hour, and where any source, Home Assistant, the distributor has it."""
+        of each POD-hour, and where any source, Home Assistant, the distributor has it; this
+        window's hour 0 is column ``offset``."""
         shape = (len(pods), hours)
         injected = np.zeros(shape, dtype=np.int64)
         withdrawn = np.zeros(shape, dtype=np.int64)
@@ -77,7 +80,7 @@ class Window:
         dso = np.zeros(shape, dtype=np.bool_)
         index = {pod: i for i, pod in enumerate(pods)}
         row_of = np.array([index[name] for name in self.pod_names], dtype=np.int64)
-        cells = (row_of[self.pod] * hours + self.hour) if len(self.pod) else self.pod
+        cells = (row_of[self.pod] * hours + self.hour + offset) if len(self.pod) else self.pod
         flat = (x.reshape(-1) for x in (injected, withdrawn, produced, present, ha, dso))
         f_injected, f_withdrawn, f_produced, f_present, f_ha, f_dso = flat
         f_present[cells] = True
