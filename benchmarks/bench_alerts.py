@@ -174,12 +174,12 @@ class _RowWindow:
         self.pod_names = pods
         self._matrices = matrices
 
-    def matrices(self, pods: tuple[str, ...], hours: int) -> tuple[Any, ...]:
+    def matrices(self, pods: tuple[str, ...], hours: int, offset: int = 0) -> tuple[Any, ...]:
         index = [pods.index(pod) for pod in self.pod_names]
         out = []
         for k, matrix in enumerate(self._matrices):
             target = np.full((len(pods), hours), -1 if k == 2 else 0, dtype=matrix.dtype)
-            target[index] = matrix
+            target[index, offset:] = matrix
             out.append(target)
         return tuple(out)
 
@@ -206,13 +206,16 @@ async def evaluate_once(url: str, community_id: str, reader: Any) -> tuple[float
 
 
 async def measure(url: str, community_id: str, label: str, pods: int) -> None:
-    packed = alert_data.read_window
+    packed, older = alert_data.read_window, alert_data._older_months
     try:
         fast = await evaluate_once(url, community_id, packed)
         fast = min(fast, await evaluate_once(url, community_id, packed))
+        # the reference: every hour of the window as a row (no monthly packs either)
+        alert_data._older_months = lambda *args: None  # type: ignore[attr-defined]
         slow = await evaluate_once(url, community_id, read_rows)
     finally:
         alert_data.read_window = packed  # type: ignore[attr-defined]
+        alert_data._older_months = older  # type: ignore[attr-defined]
     if fast[2] != slow[2]:
         raise SystemExit(f"{label}: the two readers found different alerts")
     total_fast, total_slow = fast[0] + fast[1], slow[0] + slow[1]
