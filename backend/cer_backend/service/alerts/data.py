@@ -1,9 +1,11 @@
 """What the alert rules look at, loaded once per evaluation: PODs × hours up to a moment.
 
 ``load_alert_data`` reads the readings of the hours that ended by ``at`` (whenever they were
-received), the latest live figure of each POD, the settlement runs made by ``at`` and, when
-the table exists (issue #10), the GSE figures. The rules (``rules.py``) are pure functions
-of this snapshot.
+received), the latest live figure of each POD (and the devices it reports unavailable), the
+settlement runs made by ``at`` and, when the table exists (issue #10), the GSE figures. The
+readings come set-based, packed per POD and source by the database (``window.py``); on
+PostgreSQL the whole months before the recent history from settlement's monthly packs. The
+rules (``rules.py``) are pure functions of this snapshot.
 """
 
 from __future__ import annotations
