@@ -4,7 +4,11 @@
 
 The database must be a throw-away one: its backend tables are dropped first. The server runs
 as `cer-backend serve` in its own process (as in production); the client sends concurrent
-requests from this process and prints readings per second and uploads per second.
+requests from this process and prints readings per second and uploads per second. The same
+requests then go, in the same run, to a reference server (`reference_ingest_server.py`:
+aiohttp alone, no validation, no database), and each figure is also given as a share of the
+reference's: the part of the machine's HTTP and JSON capacity the backend keeps after its own
+work, which a loaded machine changes far less than the absolute figures.
 """
 
 from __future__ import annotations
@@ -136,13 +140,50 @@ def main() -> int:
     url = normalise_database_url(args.database)
     wipe(url)
     token, codes = asyncio.run(prepare(url, args.pods))
-    port = free_port()
+    batches = [
+        {"pod": codes[n % len(codes)], "readings": readings((n // len(codes)) * 744, 744)}
+        for n in range(args.batches)
+    ]
+    offset = ((args.batches // len(codes)) + 1) * 744
+    singles = [
+        {"pod": codes[n % len(codes)], "readings": readings(offset + n // len(codes), 1)}
+        for n in range(args.singles)
+    ]
     env = dict(os.environ, CER_DATABASE_URL=url)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "cer_backend", "serve", "--port", str(port), "--no-access-log"],
-        env=env,
-        stderr=subprocess.DEVNULL,
-    )
+    backend = [sys.executable, "-m", "cer_backend", "serve", "--no-access-log", "--port"]
+    reference = [sys.executable, str(Path(__file__).with_name("reference_ingest_server.py"))]
+    figures = {}
+    for name, command in (("backend", backend), ("reference", reference)):
+        figures[name] = measure(
+            command,
+            env=env,
+            token=token,
+            batches=batches,
+            singles=singles,
+            concurrency=args.concurrency,
+        )
+    for kind, unit in (("batches", "readings/s"), ("singles", "uploads/s")):
+        ours, ref = figures["backend"][kind], figures["reference"][kind]
+        print(
+            f"{kind}: backend {ours:,.0f} {unit}, reference (aiohttp alone) {ref:,.0f} {unit}:"
+            f" {ours / ref:.2f} of the reference"
+        )
+    return 0
+
+
+def measure(
+    command: list[str],
+    *,
+    env: dict[str, str],
+    token: str,
+    batches: list[dict[str, object]],
+    singles: list[dict[str, object]],
+    concurrency: int,
+) -> dict[str, float]:
+    """Throughput of one server for the batches (readings/s) and the single hours (uploads/s)."""
+    port = free_port()
+    server = subprocess.Popen([*command, str(port)], env=env, stderr=subprocess.DEVNULL)
+    name = "backend" if "cer_backend" in command else "reference"
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -152,36 +193,29 @@ def main() -> int:
             except OSError:
                 time.sleep(0.2)
         base = f"http://127.0.0.1:{port}"
-        batches = [
-            {"pod": codes[n % len(codes)], "readings": readings((n // len(codes)) * 744, 744)}
-            for n in range(args.batches)
-        ]
         cpu = cpu_seconds(server.pid)
-        elapsed, accepted = asyncio.run(run_requests(base, token, batches, args.concurrency))
+        elapsed, accepted = asyncio.run(run_requests(base, token, batches, concurrency))
         cpu = cpu_seconds(server.pid) - cpu
+        per_second = accepted / elapsed
         print(
-            f"744-reading batches: {args.batches} requests, {accepted} readings in "
-            f"{elapsed:.2f} s = {accepted / elapsed:,.0f} readings/s "
+            f"{name}: 744-reading batches: {len(batches)} requests, {accepted} readings in "
+            f"{elapsed:.2f} s = {per_second:,.0f} readings/s "
             f"(server CPU {cpu:.2f} s = {accepted / max(cpu, 1e-9):,.0f} readings per CPU-second)"
         )
-        offset = ((args.batches // len(codes)) + 1) * 744
-        singles = [
-            {"pod": codes[n % len(codes)], "readings": readings(offset + n // len(codes), 1)}
-            for n in range(args.singles)
-        ]
         cpu = cpu_seconds(server.pid)
-        elapsed, accepted = asyncio.run(run_requests(base, token, singles, args.concurrency))
+        elapsed, accepted = asyncio.run(run_requests(base, token, singles, concurrency))
         cpu = cpu_seconds(server.pid) - cpu
+        uploads = len(singles) / elapsed
         print(
-            f"single-hour uploads: {args.singles} requests ({accepted} new readings) in "
-            f"{elapsed:.2f} s = {args.singles / elapsed:,.0f} uploads/s "
+            f"{name}: single-hour uploads: {len(singles)} requests ({accepted} new readings) in "
+            f"{elapsed:.2f} s = {uploads:,.0f} uploads/s "
             f"(server CPU {cpu:.2f} s = "
-            f"{args.singles / max(cpu, 1e-9):,.0f} uploads per CPU-second)"
+            f"{len(singles) / max(cpu, 1e-9):,.0f} uploads per CPU-second)"
         )
     finally:
         server.terminate()
         server.wait(timeout=15)
-    return 0
+    return {"batches": per_second, "singles": uploads}
 
 
 if __name__ == "__main__":

@@ -152,6 +152,51 @@ sid_umount() {
   SID_MOUNTED=0
 }
 
+# The repository's path as Home Assistant 2026.10 sees it (set by ha_current_paths).
+HA_REPO="$REPO_ROOT"
+# ha_current_paths: HA_REPO for the mode of ensure_ha_current_env (in chroot mode the
+# repository is bind-mounted at /work/repo by sid_mount).
+ha_current_paths() {
+  if [ "$HA_CURRENT_MODE" = chroot ]; then HA_REPO=/work/repo; else HA_REPO="$REPO_ROOT"; fi
+}
+
+# ha_current_voice: in the sid root, build assist_pipeline's requirements once (call it under
+# sid_lock). Home Assistant 2026.10 always sets up assist_satellite (a base platform), hence
+# assist_pipeline, whose requirements pymicro-vad and pyspeex-noise have no wheel for Python
+# 3.14: at first start it tried to build them without a compiler, failed, and every
+# get_services call failed with it (the frontend never loaded). They are built here, at the
+# versions that Home Assistant's own manifest pins.
+ha_current_voice() {
+  [ "$HA_CURRENT_MODE" = chroot ] || return 0
+  local stamp="$SID_ROOT/opt/venv/.cer-develop-stamp" requirements
+  local manifest=/opt/venv/lib/python3.14/site-packages/homeassistant/components/assist_pipeline/manifest.json
+  requirements="$(sid_chroot /opt/venv/bin/python -c 'import json, sys; print(" ".join(json.load(open(sys.argv[1]))["requirements"]))' "$manifest")"
+  if stamp_ok "$stamp" "$requirements"; then return; fi
+  log "Building $requirements for Python 3.14 in the sid root (a C++ compiler first)"
+  sid_chroot /usr/bin/env DEBIAN_FRONTEND=noninteractive \
+    sh -c 'apt-get -qq -o Acquire::Check-Valid-Until=false update;
+      apt-get install -y -qq --no-install-recommends g++ python3.14-dev' \
+    >/dev/null || die "could not install g++ and python3.14-dev in the sid root"
+  # shellcheck disable=SC2086
+  sid_chroot /opt/venv/bin/pip install -q $requirements || die "could not build $requirements"
+  echo "$requirements" | as_root tee "$stamp" >/dev/null
+}
+
+# ha_current_run PROGRAM ARGS...: a program of the Home Assistant 2026.10 environment (hass,
+# python) with the repository on PYTHONPATH, on this machine or in the sid root (mounted by
+# sid_mount: paths are as Home Assistant sees them, see HA_REPO). With SID_EXEC=1 the calling
+# (sub)shell is replaced, so that a background job's pid is the program's.
+ha_current_run() {
+  local program="$1"
+  shift
+  if [ "$HA_CURRENT_MODE" = native ]; then
+    ${SID_EXEC:+exec} env PYTHONPATH="$REPO_ROOT" "$HA_CURRENT_DIR/venv/bin/$program" "$@"
+  else
+    sid_chroot /usr/bin/env PYTHONPATH=/work/repo SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
+      "/opt/venv/bin/$program" "$@"
+  fi
+}
+
 # Debian's chromium and chromium-driver for the browser tests of the web pages.
 ensure_chromium() {
   if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then

@@ -333,8 +333,38 @@ MODEL_701_POINTS: dict[str, tuple[int, DataType, str | None]] = {
     "Tmp_SF": (122, S16, None),
 }  # fmt: skip
 
+# sunspec/models json/model_713.json (DER storage capacity), integer + SF, L = 7
+MODEL_713_POINTS: dict[str, tuple[int, DataType, str | None]] = {
+    "WHRtg": (2, U16, "WH_SF"), "WHAvail": (3, U16, "WH_SF"), "SoC": (4, U16, "Pct_SF"),
+    "SoH": (5, U16, "Pct_SF"), "Sta": (6, U16, None), "WH_SF": (7, S16, None),
+    "Pct_SF": (8, S16, None),
+}  # fmt: skip
+
+
+def model_160_points(modules: int) -> dict[str, tuple[int, DataType, str | None]]:
+    """Points of a model 160 (multiple MPPT) with ``modules`` modules (sunspec/models
+    json/model_160.json; MODBUS-MAPS §1.6): the module points are named ``DCW_1`` … for
+    module 1 …, each module 20 registers from +10."""
+    points: dict[str, tuple[int, DataType, str | None]] = {
+        "DCA_SF": (2, S16, None), "DCV_SF": (3, S16, None), "DCW_SF": (4, S16, None),
+        "DCWH_SF": (5, S16, None), "Evt": (6, U32, None), "N": (8, U16, None),
+        "TmsPer": (9, U16, None),
+    }  # fmt: skip
+    for module in range(1, modules + 1):
+        start = 10 + 20 * (module - 1)
+        points |= {
+            f"ID_{module}": (start, U16, None), f"DCA_{module}": (start + 9, U16, "DCA_SF"),
+            f"DCV_{module}": (start + 10, U16, "DCV_SF"),
+            f"DCW_{module}": (start + 11, U16, "DCW_SF"),
+            f"DCWH_{module}": (start + 12, U32, "DCWH_SF"),
+            f"Tmp_{module}": (start + 16, S16, None), f"DCSt_{module}": (start + 17, U16, None),
+        }  # fmt: skip
+    return points
+
+
 SUNSPEC_MODEL_POINTS = {
     701: MODEL_701_POINTS,
+    713: MODEL_713_POINTS,
     **dict.fromkeys((101, 102, 103), MODEL_103_POINTS),
     **dict.fromkeys((111, 112, 113), MODEL_113_POINTS),
     **dict.fromkeys((201, 202, 203, 204), MODEL_203_POINTS),
@@ -342,6 +372,7 @@ SUNSPEC_MODEL_POINTS = {
 }
 SUNSPEC_MODEL_LENGTH = {
     701: 153,
+    713: 7,
     **dict.fromkeys((101, 102, 103), 50),
     **dict.fromkeys((111, 112, 113), 60),
     **dict.fromkeys((201, 202, 203, 204), 105),
@@ -351,19 +382,28 @@ SUNSPEC_MODEL_LENGTH = {
 DEFAULT_SCALE_FACTORS = {
     "A_SF": -2, "V_SF": -1, "W_SF": 0, "Hz_SF": -2, "VA_SF": 0, "VAr_SF": 0, "PF_SF": -2,
     "WH_SF": 0, "DCA_SF": -2, "DCV_SF": -1, "DCW_SF": 0, "Tmp_SF": -1, "TotWh_SF": 0,
+    "DCWH_SF": 0, "Pct_SF": -1,
 }  # fmt: skip
 
 
 class SunSpecModelImage:
     """One model of a :class:`SunSpecSimulator`; ``set`` points by their SunSpec name."""
 
-    def __init__(self, sim: ModbusSimulator, model_id: int, address: int) -> None:
-        """Model ``model_id`` whose ID register is at ``address``."""
+    def __init__(
+        self,
+        sim: ModbusSimulator,
+        model_id: int,
+        address: int,
+        points: dict[str, tuple[int, DataType, str | None]] | None = None,
+        length: int | None = None,
+    ) -> None:
+        """Model ``model_id`` whose ID register is at ``address`` (``points`` and
+        ``length`` for a model with repeating groups, such as 160)."""
         self.sim = sim
         self.model_id = model_id
         self.address = address
-        self.length = SUNSPEC_MODEL_LENGTH[model_id]
-        self.points = SUNSPEC_MODEL_POINTS[model_id]
+        self.length = length or SUNSPEC_MODEL_LENGTH[model_id]
+        self.points = points or SUNSPEC_MODEL_POINTS[model_id]
 
     def point_address(self, point: str) -> int:
         """Wire address of ``point``."""
@@ -400,6 +440,10 @@ class SunSpecSimulator(ModbusSimulator):
     leaves the model out. Identity strings: ``manufacturer``, ``model``, ``serial``.
     ``meter_identity``: (model, serial) of a common model 1 (L = 65) placed right before the
     meter model, as SolarEdge does for the meters behind its inverters.
+    ``mppt_modules``: a model 160 (multiple MPPT, L = 8 + 20 × N) with that many modules
+    right after the inverter model (as SolarEdge Synergy and Fronius place it), image
+    ``sim.mppt`` (points ``DCW_1``, ``DCV_2``…); ``storage``: a model 713 (DER storage
+    capacity) after it, image ``sim.storage``.
     """
 
     def __init__(
@@ -414,6 +458,8 @@ class SunSpecSimulator(ModbusSimulator):
         serial: str = "SIM-INV-0001",
         version: str = "1.2.3",
         meter_identity: tuple[str, str] | None = None,
+        mppt_modules: int = 0,
+        storage: bool = False,
         port: int | None = None,
     ) -> None:
         """Lay out the model chain and fill realistic values."""
@@ -426,21 +472,42 @@ class SunSpecSimulator(ModbusSimulator):
         address += common_length + 2
         self.inverter: SunSpecModelImage | None = None
         self.meter: SunSpecModelImage | None = None
-        for model_id, kind in ((inverter_model, "inverter"), (meter_model, "meter")):
+        self.mppt: SunSpecModelImage | None = None
+        self.storage: SunSpecModelImage | None = None
+        self.mppt_modules = mppt_modules
+        chain = (
+            (inverter_model, "inverter"),
+            (160 if mppt_modules else None, "mppt"),
+            (713 if storage else None, "storage"),
+            (meter_model, "meter"),
+        )
+        for model_id, kind in chain:
             if model_id is None:
                 continue
             if kind == "meter" and meter_identity is not None:
                 self._common(address, 65, manufacturer, *meter_identity, version)
                 address += 65 + 2
+            if kind == "mppt":
+                address = self._lay_model(
+                    kind, 160, address, model_160_points(mppt_modules), 8 + 20 * mppt_modules
+                )
+                continue
             address = self._lay_model(kind, model_id, address)
         self.end_address = address
         self.set_registers(address, [0xFFFF, 0])
         self._fill_defaults()
 
-    def _lay_model(self, kind: str, model_id: int, address: int) -> int:
+    def _lay_model(
+        self,
+        kind: str,
+        model_id: int,
+        address: int,
+        points: dict[str, tuple[int, DataType, str | None]] | None = None,
+        length: int | None = None,
+    ) -> int:
         """Write model ``model_id`` (header, sentinels, scale factors) at ``address`` as the
-        ``kind`` ("inverter" or "meter") image; the address after it."""
-        image = SunSpecModelImage(self, model_id, address)
+        ``kind`` ("inverter", "meter", "mppt", "storage") image; the address after it."""
+        image = SunSpecModelImage(self, model_id, address, points, length)
         length = image.length
         self.set_registers(address, [model_id, length, *([0] * length)])
         for name, (_, data_type, _) in image.points.items():
@@ -488,6 +555,23 @@ class SunSpecSimulator(ModbusSimulator):
             }.items():  # fmt: skip
                 if point in inverter.points:
                     inverter.set(point, value)
+        if self.mppt is not None:
+            mppt = self.mppt
+            modules = self.mppt_modules
+            mppt.set("N", modules)
+            # two strings on a sunny afternoon (DCW is a uint16 in model 160)
+            for module in range(1, modules + 1):
+                for point, value in {
+                    "ID": module, "DCA": 8.25 - 0.5 * (module - 1),
+                    "DCV": 380.5 - 15 * (module - 1), "DCW": 3140 - 250 * (module - 1),
+                    "DCWH": 6_000_000 + module, "DCSt": 4,
+                }.items():  # fmt: skip
+                    mppt.set(f"{point}_{module}", value)
+        if self.storage is not None:
+            for point, value in {
+                "WHRtg": 10_000, "WHAvail": 8_750, "SoC": 87.5, "SoH": 100, "Sta": 0,
+            }.items():  # fmt: skip
+                self.storage.set(point, value)
         if self.meter is not None:
             meter = self.meter
             for point, value in {

@@ -48,15 +48,22 @@ def N_(message: str) -> str:
 
 
 @cache
-def _translations(code: str) -> gettext.GNUTranslations:
+def _translations(code: str, domain: str = DOMAIN) -> gettext.GNUTranslations:
     """The catalogue of a language, compiled from its ``.po`` source in memory."""
-    source = LOCALE_DIR / code / "LC_MESSAGES" / f"{DOMAIN}.po"
+    source = LOCALE_DIR / code / "LC_MESSAGES" / f"{domain}.po"
     with source.open("rb") as handle:
-        catalog = read_po(handle, locale=code, domain=DOMAIN)
+        catalog = read_po(handle, locale=code, domain=domain)
     compiled = io.BytesIO()
     write_mo(compiled, catalog, use_fuzzy=False)
     compiled.seek(0)
     return gettext.GNUTranslations(compiled)
+
+
+def catalogue(code: str, domain: str) -> gettext.GNUTranslations:
+    """The compiled catalogue ``domain`` of a language (``web``: the pages' texts)."""
+    if code not in LANGUAGES:
+        raise LanguageError(f"unknown language {code!r}: use one of {', '.join(sorted(LANGUAGES))}")
+    return _translations(code, domain)
 
 
 class Language:

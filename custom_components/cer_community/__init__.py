@@ -16,6 +16,7 @@ from homeassistant.core import HomeAssistant, ServiceCall, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
 
@@ -30,6 +31,7 @@ from .const import (
     CONF_TOKEN,
     DOMAIN,
     SERVICE_UPLOAD_NOW,
+    SIGNAL_SITE_SET_UP,
     EntryType,
 )
 from .coordinator import CommunityCoordinator, DeviceCoordinator, SiteCoordinator
@@ -101,13 +103,21 @@ async def _async_upload_now(hass: HomeAssistant, entry_id: str | None) -> None:
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-    """Set up a site or a community entry."""
+    """Set up a site or a community entry.
+
+    An update saved while the set-up runs (devices added one after the other) reaches no
+    update listener yet: the entry is set up with what it had at the start, and reloaded
+    at the end when its data or options changed meanwhile.
+    """
+    started_with = (dict(entry.data), dict(entry.options))
     if entry.data.get(CONF_ENTRY_TYPE) == EntryType.COMMUNITY:
         await _async_setup_community(hass, entry)
     else:
         await _async_setup_site(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
+    if (dict(entry.data), dict(entry.options)) != started_with:
+        hass.config_entries.async_schedule_reload(entry.entry_id)
     return True
 
 
@@ -199,6 +209,7 @@ async def _async_setup_site(hass: HomeAssistant, entry: ConfigEntry) -> None:
         entry.async_on_unload(local.async_add_listener(local_changed))
     # The backend being down must not stop the site: the community sensors wait for it.
     await community.async_refresh()
+    async_dispatcher_send(hass, SIGNAL_SITE_SET_UP)
 
 
 def _register_devices(hass: HomeAssistant, entry: ConfigEntry) -> str:

@@ -18,12 +18,12 @@ from typing import Any
 from homeassistant.components.sensor import SensorEntity, SensorEntityDescription
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
 
-from .api import CerApiAuthError, CerApiClient, CerApiError
-from .compat import coordinator_entry_kwargs, update_failed
+from .api import CerApiClient
+from .backend_errors import backend_update
+from .compat import coordinator_entry_kwargs
 from .const import DOMAIN, LOGGER
 from .entity import community_device_info
 
@@ -76,27 +76,10 @@ class AlertsCoordinator(DataUpdateCoordinator[list[BackendAlert]]):
         self.entry = entry
         self.client = client
 
+    @backend_update("the alerts", forbidden_is_auth=False)
     async def _async_update_data(self) -> list[BackendAlert]:
-        try:
-            raw = await self.client.get_alerts()
-            alerts = [BackendAlert.from_json(item) for item in raw]
-        except CerApiAuthError as err:
-            if err.status == 403:  # a token that may not read alerts: no alerts, no reauth
-                raise update_failed(
-                    f"The token may not read alerts: {err}",
-                    "backend_unavailable",
-                    {"error": str(err)},
-                ) from err
-            raise ConfigEntryAuthFailed(
-                f"The backend refused the token: {err}",
-                translation_domain=DOMAIN,
-                translation_key="backend_auth_failed",
-                translation_placeholders={"error": str(err)},
-            ) from err
-        except (CerApiError, KeyError, TypeError, ValueError) as err:
-            raise update_failed(
-                f"The backend is not reachable: {err}", "backend_unavailable", {"error": str(err)}
-            ) from err
+        raw = await self.client.get_alerts()
+        alerts = [BackendAlert.from_json(item) for item in raw]
         self.sync_issues(alerts)
         return alerts
 

@@ -100,12 +100,16 @@ class CommunityLive:
     sites_reporting: int
     sites_total: int
     tip_estimate_eur_mwh: float | None
+    sites_expected: int | None = None
+    """The PODs that upload from a Home Assistant, the ones expected to report (``None``:
+    a backend from before issue #14 does not say)."""
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> CommunityLive:
         """Read the contract's JSON object; raises ``KeyError``/``ValueError``/``TypeError``."""
         hour = raw.get("hour_start")
         tip = raw.get("tip_estimate_eur_mwh")
+        expected = raw.get("sites_expected")
         return cls(
             hour_start=datetime.fromisoformat(hour) if hour else None,
             injected_wh=int(raw.get("injected_wh") or 0),
@@ -115,6 +119,29 @@ class CommunityLive:
             sites_reporting=int(raw.get("sites_reporting") or 0),
             sites_total=int(raw.get("sites_total") or 0),
             tip_estimate_eur_mwh=None if tip is None else float(tip),
+            sites_expected=None if expected is None else int(expected),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SiteShare:
+    """A site's part of the period's shared energy and estimated income (summary ``sites``)."""
+
+    pod: str
+    share_wh: int
+    share_estimated_eur: Decimal
+    shared_injected_wh: int
+    shared_withdrawn_wh: int
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> SiteShare:
+        """Read one entry of the summary's ``sites`` (money as a decimal string, exact)."""
+        return cls(
+            pod=str(raw["pod"]),
+            share_wh=int(raw["share_wh"]),
+            share_estimated_eur=Decimal(str(raw["share_estimated_eur"])),
+            shared_injected_wh=int(raw.get("shared_injected_wh") or 0),
+            shared_withdrawn_wh=int(raw.get("shared_withdrawn_wh") or 0),
         )
 
 
@@ -127,6 +154,8 @@ class CommunitySummary:
     tip_eur: Decimal
     valorisation_eur: Decimal
     estimated_eur: Decimal
+    sites: tuple[SiteShare, ...] = ()
+    """Each site's share (a backend from before issue #14 sends none: empty)."""
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> CommunitySummary:
@@ -137,6 +166,11 @@ class CommunitySummary:
             tip_eur=Decimal(str(raw["tip_eur"])),
             valorisation_eur=Decimal(str(raw["valorisation_eur"])),
             estimated_eur=Decimal(str(raw["estimated_eur"])),
+            sites=tuple(
+                SiteShare.from_json(site)
+                for site in raw.get("sites") or []
+                if isinstance(site, Mapping) and "share_wh" in site
+            ),
         )
 
 

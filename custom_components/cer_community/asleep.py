@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from .modbus.device import ASLEEP_STATES
-from .modbus.quantities import Quantity
+from .modbus.quantities import Quantity, module_of
 
 #: Below this AC power an inverter is idle: the few watts it shows at dusk.
 IDLE_POWER_W: Final = 25.0
@@ -66,7 +66,8 @@ def asleep_reading(
     unknown."""
     reading: Reading = {}
     for quantity in quantities:
-        if quantity in ASLEEP_ZERO:
+        per_input = module_of(quantity)  # an MPPT input's DC power is 0 like the whole's
+        if quantity in ASLEEP_ZERO or (per_input is not None and per_input[0] in ASLEEP_ZERO):
             reading[quantity] = 0
         elif quantity in ASLEEP_HELD:
             reading[quantity] = last.get(quantity)

@@ -140,13 +140,11 @@ DEVICE_SCHEMA = vol.Schema(
 BAUDRATES = ("1200", "2400", "4800", "9600", "19200", "38400", "57600", "115200")
 
 
-def serial_schema(ports: list[str]) -> vol.Schema:
-    """The form of a serial (RTU) device: the ports found, or any path typed in."""
+def serial_connection_schema(ports: list[str]) -> vol.Schema:
+    """Port (the ports found, or any path typed in), speed, framing and unit of a serial
+    (RTU) device: its form's connection fields, and the whole form of its reconfigure."""
     return vol.Schema(
         {
-            vol.Required(CONF_PROFILE, default=ModbusProfile.SDM120.value): _select(
-                [profile.value for profile in ModbusProfile], CONF_PROFILE
-            ),
             vol.Required(CONF_SERIAL_PORT): SelectSelector(
                 SelectSelectorConfig(
                     options=ports, custom_value=True, mode=SelectSelectorMode.DROPDOWN
@@ -158,10 +156,48 @@ def serial_schema(ports: list[str]) -> vol.Schema:
             vol.Required(CONF_PARITY, default="N"): _select(["N", "E", "O"], CONF_PARITY),
             vol.Required(CONF_STOPBITS, default="1"): _select(["1", "2"], CONF_STOPBITS),
             vol.Required(CONF_UNIT, default=DEFAULT_UNIT): _UNIT,
-            vol.Optional(CONF_INVERT_POWER, default=False): BooleanSelector(),
-            vol.Optional(CONF_SWAP_ENERGY, default=False): BooleanSelector(),
         }
     )
+
+
+def serial_schema(ports: list[str]) -> vol.Schema:
+    """The form of a serial (RTU) device: profile, connection, sign options."""
+    return (
+        vol.Schema(
+            {
+                vol.Required(CONF_PROFILE, default=ModbusProfile.SDM120.value): _select(
+                    [profile.value for profile in ModbusProfile], CONF_PROFILE
+                )
+            }
+        )
+        .extend(serial_connection_schema(ports).schema)
+        .extend(
+            {
+                vol.Optional(CONF_INVERT_POWER, default=False): BooleanSelector(),
+                vol.Optional(CONF_SWAP_ENERGY, default=False): BooleanSelector(),
+            }
+        )
+    )
+
+
+def _serial_connection_from(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """The serial connection fields of a form, as stored (numbers as numbers)."""
+    return {
+        CONF_SERIAL_PORT: str(user_input[CONF_SERIAL_PORT]).strip(),
+        CONF_BAUDRATE: int(user_input[CONF_BAUDRATE]),
+        CONF_PARITY: user_input[CONF_PARITY],
+        CONF_STOPBITS: int(user_input[CONF_STOPBITS]),
+        CONF_UNIT: int(user_input[CONF_UNIT]),
+    }
+
+
+def _serial_suggestions(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Stored (or typed) values as the serial form's selectors show them (text)."""
+    suggested = dict(values)
+    for key in (CONF_BAUDRATE, CONF_STOPBITS):
+        if key in suggested:
+            suggested[key] = str(suggested[key])
+    return suggested
 
 
 def _list_serial_ports() -> list[str]:
@@ -520,14 +556,20 @@ class CerCommunityConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reconfigure_device(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Choose the Modbus device whose connection changes."""
+        """Choose the Modbus device (TCP or serial) whose connection changes."""
         assert self._entry is not None
-        devices = [d for d in devices_of(self._entry.options) if d.source is DeviceSource.MODBUS]
+        devices = [
+            d
+            for d in devices_of(self._entry.options)
+            if d.source in (DeviceSource.MODBUS, DeviceSource.SERIAL)
+        ]
         if not devices:
             return self.async_abort(reason="no_modbus_devices")
         if user_input is not None or len(devices) == 1:
             chosen = user_input[CONF_DEVICE_ID] if user_input else devices[0].device_id
             self._device = next(d for d in devices if d.device_id == chosen)
+            if self._device.source is DeviceSource.SERIAL:
+                return await self.async_step_reconfigure_serial()
             return await self.async_step_reconfigure_connection()
         return self.async_show_form(
             step_id="reconfigure_device",
@@ -555,6 +597,35 @@ class CerCommunityConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="reconfigure_connection",
             data_schema=self.add_suggested_values_to_schema(
                 CONNECTION_SCHEMA, user_input or self._device.as_dict()
+            ),
+            errors=errors,
+            description_placeholders={CONF_NAME: self._device.name},
+        )
+
+    async def async_step_reconfigure_serial(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Serial port, speed, framing and unit of the chosen RTU device (a new USB adapter,
+        a meter set to another speed), tested before they are saved."""
+        assert self._entry is not None
+        assert self._device is not None
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            device = DeviceConfig.from_dict(
+                {**self._device.as_dict(), **_serial_connection_from(user_input)}
+            )
+            errors, device = await _async_test_device(self.hass, device)
+            if not errors:
+                _save_and_reload(
+                    self.hass, self._entry, options=_replace_device(self._entry.options, device)
+                )
+                return self.async_abort(reason="reconfigure_successful")
+        ports = await self.hass.async_add_executor_job(_list_serial_ports)
+        return self.async_show_form(
+            step_id="reconfigure_serial",
+            data_schema=self.add_suggested_values_to_schema(
+                serial_connection_schema(ports),
+                _serial_suggestions(user_input or self._device.as_dict()),
             ),
             errors=errors,
             description_placeholders={CONF_NAME: self._device.name},
@@ -653,11 +724,7 @@ class CerCommunityOptionsFlow(OptionsFlow):
             self._draft.update(
                 {
                     CONF_PROFILE: user_input[CONF_PROFILE],
-                    CONF_SERIAL_PORT: str(user_input[CONF_SERIAL_PORT]).strip(),
-                    CONF_BAUDRATE: int(user_input[CONF_BAUDRATE]),
-                    CONF_PARITY: user_input[CONF_PARITY],
-                    CONF_STOPBITS: int(user_input[CONF_STOPBITS]),
-                    CONF_UNIT: int(user_input[CONF_UNIT]),
+                    **_serial_connection_from(user_input),
                     CONF_INVERT_POWER: bool(user_input.get(CONF_INVERT_POWER)),
                     CONF_SWAP_ENERGY: bool(user_input.get(CONF_SWAP_ENERGY)),
                 }
@@ -669,10 +736,7 @@ class CerCommunityOptionsFlow(OptionsFlow):
             if not errors:
                 return self._async_save_draft()
         ports = await self.hass.async_add_executor_job(_list_serial_ports)
-        suggested = dict(user_input or self._draft)
-        for key in (CONF_BAUDRATE, CONF_STOPBITS):
-            if key in suggested:
-                suggested[key] = str(suggested[key])
+        suggested = _serial_suggestions(user_input or self._draft)
         return self.async_show_form(
             step_id="serial",
             data_schema=self.add_suggested_values_to_schema(serial_schema(ports), suggested),

@@ -102,3 +102,8 @@ class ModbusProfile(StrEnum):
     SDM630 = "sdm630"
     EM24 = "em24"
     GENERIC = "generic"
+
+
+#: Dispatcher signal: a site entry of this Home Assistant was set up (the community entry
+#: adds its share sensors from the summary it already holds).
+SIGNAL_SITE_SET_UP = f"{DOMAIN}_site_set_up"

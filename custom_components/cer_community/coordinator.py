@@ -24,7 +24,6 @@ from typing import Literal
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.sun import is_up
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
@@ -33,6 +32,7 @@ from homeassistant.util import dt as dt_util
 from .accounting import DeviceSample, HourFigures
 from .api import CerApiAuthError, CerApiClient, CerApiConnectionError, CerApiError, CommunityLive
 from .asleep import SleepWatch, asleep_reading
+from .backend_errors import backend_update
 from .compat import coordinator_entry_kwargs, update_failed
 from .const import COMMUNITY_SCAN_INTERVAL, DEVICE_SCAN_INTERVAL, DOMAIN, LOGGER, DeviceRole
 from .counter_guard import CounterGuard, HeldCounter, counter_issue_id
@@ -284,22 +284,9 @@ class CommunityCoordinator(DataUpdateCoordinator[CommunityLive]):
         self.source = source
         self._reader = reader
 
+    @backend_update("the community's live figures")
     async def _async_update_data(self) -> CommunityLive:
-        try:
-            return await self._reader()
-        except CerApiAuthError as err:
-            raise ConfigEntryAuthFailed(
-                f"The backend refused the token: {err}",
-                translation_domain=DOMAIN,
-                translation_key="backend_auth_failed",
-                translation_placeholders={"error": str(err)},
-            ) from err
-        except CerApiError as err:
-            raise update_failed(
-                f"The backend is not reachable: {err}",
-                "backend_unavailable",
-                {"error": str(err)},
-            ) from err
+        return await self._reader()
 
 
 def hour_start(now: datetime | None = None) -> datetime:

@@ -8,7 +8,8 @@ figures of the current hour in the same shape the backend's ``/community/live`` 
 - shared energy (*energia condivisa*) = min(sum of injected, sum of withdrawn) this hour;
 - surplus power now = sum of injection - sum of withdrawal (negative: the community draws
   more than it injects), signed as the backend's ``surplus_w``;
-- sites reporting: sites that polled their devices recently.
+- sites reporting: sites that polled their devices recently, of the sites expected (all the
+  sites of this Home Assistant).
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ class LocalCommunity:
             sites_reporting=len(reporting),
             sites_total=len(hours),
             tip_estimate_eur_mwh=None,
+            sites_expected=len(hours),  # every site here uploads from this Home Assistant
         )
 
     @callback

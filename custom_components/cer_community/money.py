@@ -1,4 +1,5 @@
-"""Money on the staff dashboard: today's and this month's shared energy and estimated income.
+"""Money on the staff dashboard: today's and this month's shared energy and estimated income,
+and each site's share of the month.
 
 The community entry reads them from the backend's ``GET /community/summary`` (the settlement
 engine's own figures: TIP + valorisation, exact decimals), for the local day and month.
@@ -6,20 +7,21 @@ engine's own figures: TIP + valorisation, exact decimals), for the local day and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
-from .api import CerApiAuthError, CerApiClient, CerApiError
-from .compat import coordinator_entry_kwargs, update_failed
-from .const import DOMAIN, LOGGER
+from .api import CerApiClient, SiteShare
+from .backend_errors import backend_update
+from .compat import coordinator_entry_kwargs
+from .const import LOGGER
 
 #: The summary is a settlement of the period so far: every 10 minutes is plenty.
 MONEY_SCAN_INTERVAL: Final = timedelta(minutes=10)
@@ -37,6 +39,8 @@ class CommunityMoney:
     month_shared_wh: int
     month_estimated_eur: Decimal
     month_tip_eur: Decimal
+    month_sites: Mapping[str, SiteShare] = field(default_factory=dict)
+    """Each site's share of the month (by POD)."""
 
     @property
     def month_average_tip_eur_mwh(self) -> Decimal | None:
@@ -61,26 +65,13 @@ class MoneyCoordinator(DataUpdateCoordinator[CommunityMoney]):
         self.entry = entry
         self._client = client
 
+    @backend_update("the community summary")
     async def _async_update_data(self) -> CommunityMoney:
         now = dt_util.now()
         day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
         month_start = day_start.replace(day=1)
-        try:
-            today = await self._client.get_community_summary(day_start.strftime("%Y-%m-%d"))
-            month = await self._client.get_community_summary(day_start.strftime("%Y-%m"))
-        except CerApiAuthError as err:
-            raise ConfigEntryAuthFailed(
-                f"The backend refused the token: {err}",
-                translation_domain=DOMAIN,
-                translation_key="backend_auth_failed",
-                translation_placeholders={"error": str(err)},
-            ) from err
-        except CerApiError as err:
-            raise update_failed(
-                f"The community summary is not available: {err}",
-                "backend_unavailable",
-                {"error": str(err)},
-            ) from err
+        today = await self._client.get_community_summary(day_start.strftime("%Y-%m-%d"))
+        month = await self._client.get_community_summary(day_start.strftime("%Y-%m"))
         return CommunityMoney(
             day_start=day_start,
             month_start=month_start,
@@ -89,4 +80,5 @@ class MoneyCoordinator(DataUpdateCoordinator[CommunityMoney]):
             month_shared_wh=month.shared_wh,
             month_estimated_eur=month.estimated_eur,
             month_tip_eur=month.tip_eur,
+            month_sites={site.pod: site for site in month.sites},
         )

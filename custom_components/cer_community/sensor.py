@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -16,6 +16,7 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import (
+    PERCENTAGE,
     EntityCategory,
     UnitOfElectricCurrent,
     UnitOfElectricPotential,
@@ -40,9 +41,10 @@ from .entity import (
     CerSiteEntity,
     community_device_info,
 )
-from .modbus.quantities import Quantity
+from .modbus.quantities import Quantity, module_of
 from .money import CommunityMoney, MoneyCoordinator
 from .runtime import CommunityRuntimeData, SiteRuntimeData
+from .site_shares import async_track_site_shares
 
 # Entities only read coordinator data: no limit on parallel updates.
 PARALLEL_UPDATES = 0
@@ -163,6 +165,27 @@ DEVICE_SENSORS: tuple[CerDeviceSensorDescription, ...] = (
         value_fn=_quantity(Q.TEMPERATURE),
     ),
     CerDeviceSensorDescription(
+        key=str(Q.STATE_OF_CHARGE),
+        translation_key=str(Q.STATE_OF_CHARGE),
+        device_class=SensorDeviceClass.BATTERY,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=0,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_quantity(Q.STATE_OF_CHARGE),
+    ),
+    CerDeviceSensorDescription(
+        key=str(Q.STORED_ENERGY),
+        translation_key=str(Q.STORED_ENERGY),
+        device_class=SensorDeviceClass.ENERGY_STORAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_quantity(Q.STORED_ENERGY),
+    ),
+    CerDeviceSensorDescription(
         key=str(Q.INVERTER_STATE),
         translation_key=str(Q.INVERTER_STATE),
         device_class=SensorDeviceClass.ENUM,
@@ -171,6 +194,67 @@ DEVICE_SENSORS: tuple[CerDeviceSensorDescription, ...] = (
         value_fn=_inverter_state,
     ),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleSensorTemplate:
+    """The sensor of a quantity measured on each MPPT input (SunSpec model 160)."""
+
+    translation_key: str
+    """Its name, with the input number as the ``module`` placeholder."""
+    device_class: SensorDeviceClass
+    unit: str
+    precision: int
+    enabled_up_to: int
+    """Enabled by default while the inverter has at most this many inputs (0: never):
+    diagnostics that would fill the device page are there to be turned on."""
+
+
+#: Per-MPPT-input sensors, diagnostic (issue #14 item 8): the DC power of each string is
+#: enabled on a usual inverter (up to 4 inputs), its voltage and current on demand.
+MODULE_SENSORS: dict[Quantity, ModuleSensorTemplate] = {
+    Q.DC_POWER: ModuleSensorTemplate("mppt_dc_power", SensorDeviceClass.POWER, _W, 0, 4),
+    Q.DC_VOLTAGE: ModuleSensorTemplate("mppt_dc_voltage", SensorDeviceClass.VOLTAGE, _V, 1, 0),
+    Q.DC_CURRENT: ModuleSensorTemplate("mppt_dc_current", SensorDeviceClass.CURRENT, _A, 2, 0),
+}
+
+
+def _module_description(
+    quantity: Quantity, template: ModuleSensorTemplate, module: int, modules: int
+) -> CerDeviceSensorDescription:
+    return CerDeviceSensorDescription(
+        key=str(quantity),
+        translation_key=template.translation_key,
+        translation_placeholders={"module": str(module)},
+        device_class=template.device_class,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=template.unit,
+        suggested_display_precision=template.precision,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=modules <= template.enabled_up_to,
+        value_fn=_quantity(quantity),
+    )
+
+
+def device_sensor_descriptions(keys: Iterable[str]) -> list[CerDeviceSensorDescription]:
+    """The sensors of a device whose readings have ``keys``: those of
+    :data:`DEVICE_SENSORS`, then per MPPT input those of :data:`MODULE_SENSORS`."""
+    present = set(keys)
+    descriptions = [d for d in DEVICE_SENSORS if d.key in present]
+    per_module: list[tuple[int, int, Quantity]] = []
+    order = list(MODULE_SENSORS)
+    for key in present:
+        try:
+            found = module_of(Quantity(key))
+        except ValueError:  # a key of a newer version, or not a quantity
+            continue
+        if found is not None and found[0] in MODULE_SENSORS:
+            per_module.append((found[1], order.index(found[0]), Quantity(key)))
+    modules = max((module for module, _, _ in per_module), default=0)
+    for module, index, quantity in sorted(per_module):
+        template = MODULE_SENSORS[order[index]]
+        descriptions.append(_module_description(quantity, template, module, modules))
+    return descriptions
 
 
 #: Quantities that mean nothing for a device in a role: a meter on a load line (lighting, a
@@ -304,6 +388,12 @@ COMMUNITY_SENSORS: tuple[CerCommunitySensorDescription, ...] = (
         value_fn=lambda live: live.sites_reporting,
     ),
     CerCommunitySensorDescription(
+        key="sites_expected",
+        translation_key="sites_expected",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda live: live.sites_expected,
+    ),
+    CerCommunitySensorDescription(
         key="sites_total",
         translation_key="sites_total",
         entity_category=EntityCategory.DIAGNOSTIC,
@@ -380,6 +470,7 @@ async def async_setup_entry(
             entities.extend(
                 CerMoneySensor(runtime.money, description) for description in MONEY_SENSORS
             )
+            async_track_site_shares(hass, entry, runtime.money, async_add_entities)
         async_add_entities(entities)
         return
     assert isinstance(runtime, SiteRuntimeData)
@@ -388,8 +479,7 @@ async def async_setup_entry(
         quantities -= ROLE_HIDDEN_QUANTITIES.get(coordinator.device.role, frozenset())
         entities.extend(
             CerDeviceSensor(coordinator, description, runtime.site_device_id)
-            for description in DEVICE_SENSORS
-            if description.key in quantities
+            for description in device_sensor_descriptions(quantities)
         )
     has_backend = runtime.uploader.api is not None
     entities.extend(

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -17,6 +12,7 @@ from sqlalchemy.engine import make_url
 
 from cer_backend import __version__
 from cer_backend.app import create_app
+from tests.support.serve import ServedBackend
 
 pytestmark = pytest.mark.database
 
@@ -59,39 +55,18 @@ async def test_health_is_503_when_the_database_is_unreachable() -> None:
     assert body == {"status": "unavailable", "version": __version__, "database": "postgresql"}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_serve_command_answers_health(database_url: str, tmp_path: Path) -> None:
     """What the README's run command does: `cer-backend serve`, then GET /api/v1/health."""
-    port = _free_port()
-    env = dict(os.environ, CER_DATA_DIR=str(tmp_path / "data"), CER_DATABASE_URL=database_url)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cer_backend", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    server = ServedBackend(tmp_path / "data", database_url)
+    server.start(timeout=30)
+    process = server.process
+    assert process is not None
     try:
-        deadline = time.monotonic() + 30
-        status = None
-        while time.monotonic() < deadline and status is None:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    pass
-            except OSError:
-                assert process.poll() is None, process.stdout.read() if process.stdout else ""
-                time.sleep(0.1)
-                continue
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health") as reply:
-                status = reply.status
-                payload = reply.read().decode()
+        with urllib.request.urlopen(f"{server.api}/health") as reply:
+            status = reply.status
+            payload = reply.read().decode()
         assert status == 200
         assert '"status": "ok"' in payload
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        server.stop()
     assert process.returncode == 0, "serve must shut down cleanly on SIGTERM"

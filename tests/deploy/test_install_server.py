@@ -1,11 +1,11 @@
-"""``scripts/install-server`` in a Debian 12 root filesystem (run by ``scripts/test-deploy``).
+"""``scripts/install-server`` in a root filesystem of each supported system.
 
-``CER_DEPLOY_ROOT`` names a fresh copy of the cached bookworm root with the checkout at
+Run by ``scripts/test-deploy``: ``CER_DEPLOY_ROOT`` names a fresh copy of a cached root
+(Debian 12, Debian 13 or Ubuntu 24.04; ``CER_DEPLOY_SYSTEM`` names it) with the checkout at
 /work/repo and PostgreSQL started in it (``pg_ctlcluster``); without it these tests are
 skipped. The script runs with ``--no-start`` (no systemd in a chroot): first a dry run that
 must change nothing, then the install, then checks of what it made, then a second run that
-must change nothing.
-"""
+must change nothing."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import json
 import os
 import shlex
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -25,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from cer_backend.models import Base
+from tests.support.net import free_port
 
 ROOT = os.environ.get("CER_DEPLOY_ROOT", "")
 #: a folder of wheels in the root: the installer's pip runs offline from it
@@ -285,12 +285,6 @@ def test_the_service_user_runs_the_backend_and_its_backup(runs: Runs) -> None:
     assert path.stat().st_mode & 0o777 == 0o600
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_the_service_serves_health_and_metrics_on_loopback(runs: Runs) -> None:
     """``serve`` as the unit runs it (service user, settings file), on a free port."""
     env = Path(ROOT + "/etc/cer-backend/env").read_text()
@@ -382,3 +376,26 @@ def test_a_new_checkout_is_installed_over_the_old_one(runs: Runs) -> None:
     assert "changed: replace the installed cer-backend" in upgraded.stdout, upgraded.stdout
     assert "up to date" in chroot("cer-backend", "migrate", "--check").stdout
     assert "Done: 0 changes" in chroot(*INSTALL).stdout
+
+
+def test_a_wheel_is_installed_instead_of_the_checkout(runs: Runs) -> None:
+    """``--wheel FILE``: the backend from a built wheel (a release), then idempotent."""
+    assert runs.first.returncode == 0
+    missing = chroot(*INSTALL, "--wheel", "/root/dist/none.whl", check=False)
+    assert missing.returncode != 0
+    assert "no wheel at /root/dist/none.whl" in missing.stdout + missing.stderr
+    # a release's wheel, built the way a maintainer would (from a copy: the checkout is
+    # read-only), with the installed venv's pip and the wheels folder's setuptools
+    chroot(
+        "sh", "-ec",
+        "rm -rf /tmp/source /root/dist && mkdir -p /tmp/source /root/dist"
+        " && cd /work/repo && cp -r pyproject.toml README.md LICENSE backend /tmp/source/"
+        " && /opt/cer-backend/venv/bin/pip wheel -q --no-deps -w /root/dist /tmp/source",
+    )  # fmt: skip
+    wheel = next(Path(ROOT + "/root/dist").glob("cer_backend-*.whl"))
+    path = f"/root/dist/{wheel.name}"
+    installed = chroot(*INSTALL, "--wheel", path)
+    assert f"Backend in /opt/cer-backend/venv ({path})" in installed.stdout, installed.stdout
+    assert f"changed: install {wheel.name}" in installed.stdout, installed.stdout
+    assert "up to date" in chroot("cer-backend", "migrate", "--check").stdout
+    assert "Done: 0 changes" in chroot(*INSTALL, "--wheel", path).stdout

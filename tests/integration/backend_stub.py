@@ -5,8 +5,9 @@ It stands in for ``backend/cer_backend`` (another virtualenv, not importable her
 ``POST /api/v1/readings`` idempotent on (pod, hour_start) with per-item accept / duplicate /
 replace / reject, at most 744 readings per request (413), hours accepted only once ended
 (5 minutes of clock skew), hours of a settled period stored as late, refused hours refused;
-``POST /api/v1/live`` answering the community's live figures; ``GET /api/v1/community/live``;
-errors as problem+json.
+``POST /api/v1/live`` answering the community's live figures (``sites_expected``: the PODs
+that sent hours or live figures); ``GET /api/v1/community/live``; ``GET
+/api/v1/community/summary`` with each site's share of the month; errors as problem+json.
 
 Tests drive it: :meth:`BackendStub.stop` / :meth:`start` (down, same port), ``fail_status``
 (answer every request with that status), ``delay_s`` (slow answers), :meth:`hold_requests`
@@ -72,8 +73,31 @@ class BackendStub:
         #: of the backend's (money as decimal strings)
         self.summaries: dict[str, dict[str, Any]] = {
             "day": {"shared_wh": 12_500, "tip_eur": "1.38", "valorisation_eur": "0.10"},
-            "month": {"shared_wh": 812_345, "tip_eur": "89.77", "valorisation_eur": "6.63"},
+            "month": {
+                "shared_wh": 812_345,
+                "tip_eur": "89.77",
+                "valorisation_eur": "6.63",
+                # each site's share (issue #14 item 11): adds up to the month's figures
+                "sites": [
+                    {
+                        "pod": "IT001E00000001",
+                        "share_wh": 500_000,
+                        "share_estimated_eur": "59.34",
+                        "shared_injected_wh": 900_000,
+                        "shared_withdrawn_wh": 100_000,
+                    },
+                    {
+                        "pod": "IT001E00000002",
+                        "share_wh": 312_345,
+                        "share_estimated_eur": "37.06",
+                        "shared_injected_wh": 0,
+                        "shared_withdrawn_wh": 624_690,
+                    },
+                ],
+            },
         }
+        #: answer ``sites_expected`` in the live figures (False: a backend before issue #14)
+        self.says_sites_expected = True
         self.fail_status: int | None = None
         #: a batch holding a reading with this withdrawal is refused whole (422), as an older
         #: backend or a proxy could do (issue #12: the uploader isolates it)
@@ -315,7 +339,7 @@ class BackendStub:
         figures = self.summaries[kind]
         estimated = float(figures["tip_eur"]) + float(figures["valorisation_eur"])
         return web.json_response(
-            {"period": period, **figures, "estimated_eur": f"{estimated:.2f}", "sites": []}
+            {"sites": [], **figures, "period": period, "estimated_eur": f"{estimated:.2f}"}
         )
 
     def community(self) -> dict[str, Any]:
@@ -325,7 +349,7 @@ class BackendStub:
         injection = sum(float(v["injection_w"]) for v in self.live.values())
         withdrawal = sum(float(v["withdrawal_w"]) for v in self.live.values())
         now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-        return {
+        figures: dict[str, Any] = {
             "hour_start": now.isoformat(),
             "injected_wh": injected,
             "withdrawn_wh": withdrawn,
@@ -335,3 +359,6 @@ class BackendStub:
             "sites_total": len(self.pods),
             "tip_estimate_eur_mwh": 110.5,
         }
+        if self.says_sites_expected:  # the PODs that upload from a Home Assistant
+            figures["sites_expected"] = len({pod for pod, _ in self.stored} | set(self.live))
+        return figures

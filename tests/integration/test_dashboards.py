@@ -286,15 +286,10 @@ async def test_unknown_tip_estimate_reads_a_dash_not_zero_euro(
 @pytest.mark.parametrize(
     "case",
     [
-        (0, 3, "✅ Invii regolari (ultimo 3 min fa)", "⚠️"),
-        (1, 20, "✅ Invii regolari (ultimo 20 min fa)", "⚠️"),
-        (
-            3,
-            185,
-            "⚠️ **3 ore** non ancora accettate dal backend (ultimo invio riuscito 3 ore fa)",
-            "✅",
-        ),
-        (0, 300, "⚠️ Nessun invio riuscito da 5 ore", "✅"),
+        (0, 3, "✅ Invii regolari.", "⚠️"),
+        (1, 20, "✅ Invii regolari.", "⚠️"),
+        (3, 185, "⚠️ **3 ore** non ancora accettate dal backend: controllare", "✅"),
+        (0, 300, "⚠️ Nessun invio riuscito da più di 2 ore", "✅"),
         (6, None, "⚠️ **6 ore**", "✅"),
     ],
 )
@@ -302,7 +297,8 @@ async def test_upload_health_is_not_green_while_hours_fail(
     hass: HomeAssistant, name: str, case: tuple[int, int | None, str, str]
 ) -> None:
     """Issue #14 item 13: "✅ Invii regolari" was shown while hours had been failing for up
-    to 6 hours, and its relative time was English inside Italian ("ultimo 3 minutes fa")."""
+    to 6 hours, and its relative time was English inside Italian ("ultimo 3 minutes fa"):
+    the time of the last upload is now the entities row's, in HA's language."""
     pending, minutes_ago, expected, absent = case
     content = _markdown(name, "Invii regolari")
     pending_id, last_id = ENTITY_ID.findall(content)[:2]
@@ -314,7 +310,90 @@ async def test_upload_health_is_not_green_while_hours_fail(
     rendered = Template(content, hass).async_render(parse_result=False)
     assert expected in rendered
     assert absent not in rendered
-    assert "minutes" not in rendered and "hours" not in rendered
+    assert not RELATIVE_TEXT.search(rendered), rendered
+
+
+#: what a relative time built in a template looks like, in either language
+RELATIVE_TEXT = re.compile(r"\b(fa|ago|minutes?|hours?|min|ore fa)\b[).]")
+#: template functions that write relative times in English whatever HA's language
+ENGLISH_ONLY = ("relative_time", "time_since", "time_until")
+
+
+@pytest.mark.parametrize("name", DASHBOARDS)
+def test_relative_times_are_the_frontends_in_the_users_language(name: str) -> None:
+    """Issue #14 item 13: no template builds a relative time (HA's ``relative_time`` and
+    ``time_since`` write English; a hand-made "3 min fa" is Italian to everyone); the time of
+    the last upload is an entities row with ``format: relative``, which the frontend writes
+    in the user's language."""
+    text = (LOVELACE / name).read_text(encoding="utf-8")
+    assert not [f for f in ENGLISH_ONLY if f in text], name
+    assert " fa'" not in text and " fa)" not in text, name
+    rows = [
+        row
+        for card in _cards(_load(name)["views"])
+        if card["type"] == "entities"
+        for row in card.get("entities", [])
+        if isinstance(row, dict)
+        and re.search(r"_(ultimo_invio|last_upload)$", row.get("entity", ""))
+    ]
+    assert rows, name
+    assert all(row.get("format") == "relative" for row in rows), rows
+
+
+@pytest.mark.parametrize("name", ["municipal_staff.yaml", "en/municipal_staff.yaml"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        (2, 2, 31, "✅ Nessun avviso", "non trasmettono"),  # 29 households never report
+        (1, 2, 31, "⚠️ **Siti con Home Assistant che non trasmettono:** 1 su 2", "✅"),
+        (0, None, 31, "✅ Nessun avviso", "non trasmettono"),  # an older backend: not known
+    ],
+)
+async def test_sites_not_reporting_counts_only_home_assistant_sites(
+    hass: HomeAssistant, name: str, case: tuple[int, int | None, int, str, str]
+) -> None:
+    """Issue #14 item 13: "29 of 31 sites not reporting" was permanent (households have no
+    Home Assistant); the warning compares the sites reporting with those expected to."""
+    reporting, expected, total, says, absent = case
+    content = _markdown(name, "non trasmettono")
+    ids = ENTITY_ID.findall(content)
+    reporting_id = next(i for i in ids if i.endswith(("che_trasmettono", "sites_reporting")))
+    expected_id = next(i for i in ids if i.endswith(("devono_trasmettere", "expected_to_report")))
+    hass.states.async_set(reporting_id, str(reporting))
+    hass.states.async_set(expected_id, "unknown" if expected is None else str(expected))
+    for sites_id in (i for i in ids if i.endswith(("_siti_della_comunita", "_community_sites"))):
+        hass.states.async_set(sites_id, str(total))
+    rendered = Template(content, hass).async_render(parse_result=False)
+    assert says in rendered, rendered
+    assert absent not in rendered, rendered
+
+
+async def test_each_buildings_share_of_the_month_is_on_the_staff_dashboard(
+    community_hass: HomeAssistant,
+) -> None:
+    """Issue #14 item 11: per site its share of the month, from the backend's summary."""
+    hass = community_hass
+    name = "municipal_staff.yaml" if hass.config.language == "it" else "en/municipal_staff.yaml"
+    (card,) = [
+        c
+        for c in _cards(_load(name)["views"])
+        if c["type"] == "entities" and c.get("title") == "Quota del mese per edificio"
+    ]
+    values = [
+        hass.states.get(row["entity"])
+        for row in card["entities"]
+        if "entity" in row and row.get("type") != "attribute"
+    ]
+    assert len(values) == 4
+    assert all(v is not None and v.state not in ("unknown", "unavailable") for v in values)
+    assert [v.state for v in values if v.attributes.get("device_class") == "monetary"] == [  # type: ignore[union-attr]
+        "59.34",
+        "37.06",
+    ]
+    for row in card["entities"]:
+        if row.get("type") == "attribute":
+            state = hass.states.get(row["entity"])
+            assert state is not None and row["attribute"] in state.attributes
 
 
 #: Width for cards on a 412-px phone (16 px margins each side; at 1400 px a masonry column

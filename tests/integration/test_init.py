@@ -330,3 +330,30 @@ async def test_money_of_the_day_and_month_on_the_community_entry(
         "unknown"
     )
     await unload_entry(hass, entry)
+
+
+async def test_options_saved_while_the_entry_sets_up_are_applied(
+    hass: HomeAssistant, sdm630: Sdm630Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A device added while the site entry is still setting up (devices added one after the
+    other through the API) gets its entities: the change is not lost between the start of
+    the set-up and its update listener."""
+    entry = site_entry([])
+    new_options = {
+        CONF_DEVICES: [modbus_device("grid", "Grid meter", "grid", "sdm630", sdm630.port)]
+    }
+    from custom_components.cer_community import SiteUploader  # noqa: PLC0415
+
+    original = SiteUploader.async_start
+
+    def start_then_change_options(uploader: SiteUploader) -> None:
+        original(uploader)  # the devices are built: the set-up is half way
+        hass.config_entries.async_update_entry(entry, options=new_options)
+
+    monkeypatch.setattr(SiteUploader, "async_start", start_then_change_options)
+    await setup_entry(hass, entry)
+    await hass.async_block_till_done()
+    assert entry.state is config_entries.ConfigEntryState.LOADED
+    assert _device(hass, entry.entry_id, f"{POD}_grid") is not None
+    assert "grid" in get_runtime_data(entry).devices
+    await unload_entry(hass, entry)

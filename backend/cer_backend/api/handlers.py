@@ -152,8 +152,10 @@ async def post_live(context: Context) -> web.StreamResponse:
 async def _community_live(context: Context, community_id: str, rules: Any) -> web.StreamResponse:
 
     tip = await tip_estimate_now(context.app[ENGINE_KEY], community_id)
+    store = context.app[LIVE_KEY]
+    expected = await store.ha_sites.pods(community_id, store.last_live(community_id))
     return json_response(
-        context.app[LIVE_KEY].community_live(community_id, rules, tip_estimate_eur_mwh=tip)
+        store.community_live(community_id, rules, tip_estimate_eur_mwh=tip, expected=expected)
     )
 
 

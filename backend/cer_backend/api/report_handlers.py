@@ -6,17 +6,16 @@ decides, else Italian.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
 from ..i18n import LANGUAGES, Language, LanguageError, choose_language
-from ..service.community_report import community_report_pdf
-from ..service.council import council_report_pdf
 from ..service.delivery import list_deliveries
-from ..service.export import export_csv, export_xlsx
 from ..service.report_model import ReportError, RunFacts, load_facts
-from ..service.statements import StatementError, statement_csv, statement_pdf
+from ..service.run_documents import MEMBER_DOCUMENTS, RUN_DOCUMENTS, XLSX
+from ..service.statements import StatementError
 from .handlers import json_response, scoped_community
 from .keys import ENGINE_KEY
 from .problems import ApiError
@@ -47,22 +46,32 @@ def request_language(context: Context, facts: RunFacts) -> Language:
         raise ApiError(422, str(err), errors=[{"field": "lang", "message": str(err)}]) from err
 
 
-def _attachment(facts: RunFacts, suffix: str) -> dict[str, str]:
-    return {
+def _download(
+    facts: RunFacts, body: str | bytes, content_type: str, suffix: str
+) -> web.StreamResponse:
+    """A document of the run as an attachment named ``cer-{community}-{period}-{suffix}``."""
+    headers = {
         "Content-Disposition": f'attachment; filename="cer-{facts.community_id}-'
         f'{facts.period}-{suffix}"'
     }
+    if isinstance(body, str):
+        return web.Response(text=body, content_type=content_type, headers=headers)
+    return web.Response(body=body, content_type=content_type, headers=headers)
 
 
-async def report_pdf(context: Context) -> web.StreamResponse:
-    """``GET /settlements/{run}/report.pdf``: the community report."""
+async def _run_document(
+    context: Context, name: str, suffix: Callable[[Language], str] | None = None
+) -> web.StreamResponse:
+    """The run document ``name`` of the URL's run in the request's language (a report that
+    cannot be made answers its status); the file is named by ``suffix``, else ``name``."""
     facts = await run_facts(context)
     lang = request_language(context, facts)
-    return web.Response(
-        body=community_report_pdf(facts, lang),
-        content_type="application/pdf",
-        headers=_attachment(facts, f"report-{lang.code}.pdf"),
-    )
+    document = RUN_DOCUMENTS[name]
+    try:
+        body = document.render(facts, lang)
+    except ReportError as err:
+        raise ApiError(err.status, str(err)) from err
+    return _download(facts, body, document.content_type, suffix(lang) if suffix else name)
 
 
 def _member_id(context: Context, facts: RunFacts) -> str:
@@ -72,65 +81,47 @@ def _member_id(context: Context, facts: RunFacts) -> str:
     return member_id
 
 
-async def statement_pdf_handler(context: Context) -> web.StreamResponse:
-    """``GET /settlements/{run}/members/{member}/statement.pdf``."""
+async def _member_document(context: Context, name: str) -> web.StreamResponse:
+    """The statement ``name`` of the URL's member of the URL's run (404 when not in it)."""
     facts = await run_facts(context)
     member_id = _member_id(context, facts)
     lang = request_language(context, facts)
+    document = MEMBER_DOCUMENTS[name]
     try:
-        body = statement_pdf(facts, member_id, lang)
+        body = document.render(facts, member_id, lang)
     except StatementError as err:
         raise ApiError(404, f"member {member_id!r} is not in run {facts.id}") from err
-    return web.Response(
-        body=body, content_type="application/pdf", headers=_attachment(facts, f"{member_id}.pdf")
-    )
+    return _download(facts, body, document.content_type, f"{member_id}.{document.extension}")
+
+
+async def report_pdf(context: Context) -> web.StreamResponse:
+    """``GET /settlements/{run}/report.pdf``: the community report."""
+    return await _run_document(context, "report.pdf", lambda lang: f"report-{lang.code}.pdf")
+
+
+async def statement_pdf_handler(context: Context) -> web.StreamResponse:
+    """``GET /settlements/{run}/members/{member}/statement.pdf``."""
+    return await _member_document(context, "statement.pdf")
 
 
 async def statement_csv_handler(context: Context) -> web.StreamResponse:
     """``GET /settlements/{run}/members/{member}/statement.csv``."""
-    facts = await run_facts(context)
-    member_id = _member_id(context, facts)
-    lang = request_language(context, facts)
-    return web.Response(
-        text=statement_csv(facts, member_id, lang),
-        content_type="text/csv",
-        headers=_attachment(facts, f"{member_id}.csv"),
-    )
+    return await _member_document(context, "statement.csv")
 
 
 async def export_xlsx_handler(context: Context) -> web.StreamResponse:
     """``GET /settlements/{run}/export.xlsx``: the accountant's export."""
-    facts = await run_facts(context)
-    lang = request_language(context, facts)
-    return web.Response(
-        body=export_xlsx(facts, lang),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers=_attachment(facts, "export.xlsx"),
-    )
+    return await _run_document(context, "export.xlsx")
 
 
 async def export_csv_handler(context: Context) -> web.StreamResponse:
     """``GET /settlements/{run}/export.csv``: the accountant's export."""
-    facts = await run_facts(context)
-    lang = request_language(context, facts)
-    return web.Response(
-        text=export_csv(facts, lang),
-        content_type="text/csv",
-        headers=_attachment(facts, "export.csv"),
-    )
+    return await _run_document(context, "export.csv")
 
 
 async def council_pdf_handler(context: Context) -> web.StreamResponse:
     """``GET /settlements/{run}/council.pdf``: the council's annual report of a year run."""
-    facts = await run_facts(context)
-    lang = request_language(context, facts)
-    try:
-        body = council_report_pdf(facts, lang)
-    except ReportError as err:
-        raise ApiError(err.status, str(err)) from err
-    return web.Response(
-        body=body, content_type="application/pdf", headers=_attachment(facts, "council.pdf")
-    )
+    return await _run_document(context, "council.pdf")
 
 
 async def deliveries_handler(context: Context) -> web.StreamResponse:
@@ -151,7 +142,7 @@ ROUTES: list[Route] = [
         "The accountant's export of a run (XLSX): members, management, funds and totals",
         ADMIN,
         query=LANG_QUERY,
-        response_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        response_type=XLSX,
         tag="reports",
     ),
     Route(

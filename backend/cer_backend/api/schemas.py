@@ -329,6 +329,11 @@ COMMUNITY_LIVE: Schema = {
         "sites_reporting": {"type": "integer"},
         "sites_total": {"type": "integer"},
         "tip_estimate_eur_mwh": {"type": ["number", "null"]},
+        "sites_expected": {
+            "type": "integer",
+            "description": "PODs that uploaded from a Home Assistant (an ha hour or a live "
+            "figure) in the site_silent alert's active_days: the sites expected to report",
+        },
     },
 }
 

@@ -14,34 +14,13 @@ from typing import Any
 from ..database import create_engine
 from ..domain.errors import InvalidInput
 from ..files import load_yaml
-from ..migrate import upgrade
 from ..service.registry import RegistryError
 from ..service.registry_changes import RegistryRefused, apply_import
 from ..service.tokens import TokenError, create_token
 from ..settings import resolve_database_url
+from .database import add_database_option, migrate_database, safe_url
 from .errors import CheckFailed, UsageError
 from .operations import check_migrations
-from .serve import add_database_option
-
-
-async def _migrate(url: str) -> tuple[str | None, str | None]:
-    engine = create_engine(url)
-    try:
-        return await upgrade(engine)
-    finally:
-        await engine.dispose()
-
-
-def migrate_database(url: str) -> tuple[str | None, str | None]:
-    """Bring the schema up to date; UsageError (one line) when the database cannot be used."""
-    try:
-        return asyncio.run(_migrate(url))
-    except Exception as err:
-        raise UsageError(f"cannot migrate {_safe(url)}: {err}") from err
-
-
-def _safe(url: str) -> str:
-    return url.rsplit("@", maxsplit=1)[-1]
 
 
 def _migrate_command(args: argparse.Namespace) -> int:
@@ -50,9 +29,9 @@ def _migrate_command(args: argparse.Namespace) -> int:
         return check_migrations(url)
     before, after = migrate_database(url)
     if before == after:
-        print(f"database {_safe(url)} is at revision {after} (up to date)")
+        print(f"database {safe_url(url)} is at revision {after} (up to date)")
     else:
-        print(f"database {_safe(url)} migrated from {before or 'empty'} to {after}")
+        print(f"database {safe_url(url)} migrated from {before or 'empty'} to {after}")
     return 0
 
 

@@ -13,9 +13,8 @@ from ..service.alerts.data import AlertDataError
 from ..service.alerts.delivery import deliver
 from ..service.alerts.store import Evaluation, check_alerts
 from ..settings import resolve_database_url
-from .admin import migrate_database
+from .database import add_database_option, migrate_database
 from .errors import UsageError
-from .serve import add_database_option
 
 
 def parse_at(text: str) -> datetime:

@@ -32,9 +32,8 @@ from ..service.settlements import (
     list_runs,
 )
 from ..settings import resolve_database_url
-from .admin import migrate_database
+from .database import add_database_option, migrate_database
 from .errors import CheckFailed, UsageError
-from .serve import add_database_option
 
 
 def _print_json(data: Any) -> None:

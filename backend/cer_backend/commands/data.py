@@ -20,9 +20,9 @@ from ..service.prices import store_prices
 from ..service.settlements import create_run
 from ..service.tokens import create_token
 from ..settings import resolve_database_url
-from .admin import import_community_file, migrate_database
+from .admin import import_community_file
+from .database import add_database_option, migrate_database
 from .errors import UsageError
-from .serve import add_database_option
 
 
 def _import_prices(url: str, path: Path, community: str | None) -> dict[str, Any]:

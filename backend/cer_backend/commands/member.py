@@ -13,9 +13,8 @@ from typing import Any
 from ..database import create_engine
 from ..service.web_access import LINK_DAYS, LinkError, create_member_link, link_url
 from ..settings import resolve_database_url
-from .admin import migrate_database
+from .database import add_database_option, migrate_database
 from .errors import UsageError
-from .serve import add_database_option
 
 #: where the backend is reached when neither --base-url nor CER_BASE_URL says
 DEFAULT_BASE_URL = "http://127.0.0.1:8080"

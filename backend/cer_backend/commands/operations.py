@@ -16,8 +16,8 @@ from ..database import create_engine
 from ..service.backups import DEFAULT_KEEP, BackupError, TargetNotEmpty, backup, restore, safe_url
 from ..service.upgrades import Migration, UnknownRevision, pending_migrations
 from ..settings import resolve_database_url
+from .database import add_database_option
 from .errors import CheckFailed, UsageError
-from .serve import add_database_option
 
 #: an age public key (``age1…``): when set, every backup is encrypted for it
 RECIPIENT_VARIABLE = "CER_BACKUP_AGE_RECIPIENT"

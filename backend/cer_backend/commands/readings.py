@@ -25,9 +25,8 @@ from ..service.coverage import compare, coverage
 from ..service.metered import DEFAULT_SOURCE, ImportOutcome, MeteredImportError, import_file
 from ..service.settlements import SettlementError
 from ..settings import resolve_database_url
-from .admin import migrate_database
+from .database import add_database_option, migrate_database
 from .errors import UsageError
-from .serve import add_database_option
 
 
 def _print_json(data: Any) -> None:

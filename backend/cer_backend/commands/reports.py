@@ -26,9 +26,8 @@ from ..service.mail import MailError, SmtpConfig
 from ..service.report_model import ReportError, RunFacts, load_facts
 from ..service.statements import StatementError, statement_csv, statement_pdf
 from ..settings import resolve_database_url
-from .admin import migrate_database
+from .database import add_database_option, migrate_database
 from .errors import UsageError
-from .serve import add_database_option
 
 T = TypeVar("T")
 

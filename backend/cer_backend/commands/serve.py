@@ -14,24 +14,14 @@ from ..app import create_app
 from ..logs import configure_logging
 from ..service.alerts.scheduler import EVALUATION_INTERVAL
 from ..settings import DEFAULT_HOST, DEFAULT_PORT, resolve_database_url
+from .database import add_database_option, migrate_database
 from .errors import UsageError
 
 #: seconds given to requests in flight when SIGTERM/SIGINT arrives
 SHUTDOWN_TIMEOUT = 10.0
 
 
-def add_database_option(parser: argparse.ArgumentParser) -> None:
-    """``--database URL``: the same resolution in every command."""
-    parser.add_argument(
-        "--database",
-        metavar="URL",
-        help="database URL (default: $CER_DATABASE_URL, else SQLite in $CER_DATA_DIR)",
-    )
-
-
 def _serve(args: argparse.Namespace) -> int:
-    from .admin import migrate_database  # noqa: PLC0415 (admin imports this module)
-
     configure_logging(
         args.log_format,
         logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,

@@ -335,6 +335,9 @@ class SettlementResult:
     errors: list[str]
     assumptions: list[str]
     configurations: list[ConfigurationSettlement] = field(default_factory=list)
+    #: each consumption POD's coincident withdrawal (its part of the shared energy on the
+    #: withdrawal side, :func:`coincident_withdrawal_shares`); not in ``settle --json``
+    pod_coincident_wh: dict[str, int] = field(default_factory=dict)
 
     @property
     def hours(self) -> int:
@@ -982,6 +985,20 @@ def coincident_withdrawal(
     """Each member's share of the configuration's shared energy, in Wh: each hour's E_cond
     pro-rata to the members' withdrawals there, rounded to the Wh by largest remainder over
     the period so the members' figures add up to the configuration's shared energy."""
+    return coincident_withdrawal_shares(withdrawn, sums, conf, n_members)[0]
+
+
+def coincident_withdrawal_shares(
+    withdrawn: I64,
+    sums: _RowSums,
+    conf: _ConfigurationEnergy,
+    n_members: int,
+) -> tuple[list[int], dict[int, int]]:
+    """The coincident withdrawal of :func:`coincident_withdrawal` per member and per row
+    (POD) from one pass: each hour's E_cond pro-rata to the withdrawals there (GSE-RULES §1),
+    both rounded to the Wh by largest remainder so that each adds up to the configuration's
+    shared energy. The rows' figures tell a site its part of the shared energy on the
+    withdrawal side (issue #14 item 11)."""
     hours = withdrawn.shape[1]
     shared_total = int(conf.shared_h.sum(dtype=np.int64))
     total_withdrawn = int(conf.withdrawn_h.sum(dtype=np.int64))
@@ -1002,13 +1019,21 @@ def coincident_withdrawal(
     coincident_rows = _row_dot(withdrawn, full_rows, ratio).tolist()
     per_row = dict(zip(full_rows, coincident_rows, strict=True))
     coincident = [0] * n_members
+    by_row: dict[int, int] = {}
     for p in conf.points:
         if p.start == 0 and p.end == hours:
-            coincident[p.member] += int(per_row[p.row])
+            scaled = int(per_row[p.row])
         else:
             part = withdrawn[p.row, p.start : p.end]
-            coincident[p.member] += int(part @ ratio[p.start : p.end])
-    return _round_scaled_to_total(coincident, bits, shared_total)
+            scaled = int(part @ ratio[p.start : p.end])
+        coincident[p.member] += scaled
+        by_row[p.row] = by_row.get(p.row, 0) + scaled
+    rows = sorted(by_row)
+    rounded_rows = _round_scaled_to_total([by_row[r] for r in rows], bits, shared_total)
+    return (
+        _round_scaled_to_total(coincident, bits, shared_total),
+        dict(zip(rows, rounded_rows, strict=True)),
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -1132,6 +1157,7 @@ def settle(
 
     # per configuration: surplus (§4), members' coincident withdrawal, money rounded -----
     shared_member = [0] * len(members)
+    shared_row: dict[int, int] = {}
     config_results: list[ConfigurationSettlement] = []
     surplus_total = Fraction(0)
     all_sets: list[dict[str, Any]] = []
@@ -1148,8 +1174,11 @@ def settle(
             entry["cabina_primaria"] = conf.cabina
         surplus_total += earmark
         all_sets.extend(sets)
-        for i, wh in enumerate(coincident_withdrawal(withdrawn, sums, conf, len(members))):
+        by_member, by_row = coincident_withdrawal_shares(withdrawn, sums, conf, len(members))
+        for i, wh in enumerate(by_member):
             shared_member[i] += wh
+        for row, wh in by_row.items():
+            shared_row[row] = shared_row.get(row, 0) + wh
         config_results.append(
             ConfigurationSettlement(
                 cabina_primaria=conf.cabina,
@@ -1301,6 +1330,7 @@ def settle(
         errors=errors,
         assumptions=options.assumptions(prices.quarter_hours, community),
         configurations=config_results,
+        pod_coincident_wh={energy.pods[row]: wh for row, wh in sorted(shared_row.items())},
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..models import LiveSnapshot, as_utc, table, utcnow
+from .ha_sites import HomeAssistantSites
 from .registry import CommunityRules
 
 _LOGGER = logging.getLogger(__name__)
@@ -57,6 +58,12 @@ class LiveStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._snapshots: dict[str, dict[str, Snapshot]] = {}
+        #: the PODs that upload from a Home Assistant (the sites expected to report)
+        self.ha_sites = HomeAssistantSites(engine)
+
+    def last_live(self, community_id: str) -> dict[str, datetime]:
+        """The time of each POD's last live figure."""
+        return {pod: s.ts for pod, s in self._snapshots.get(community_id, {}).items()}
 
     async def load(self) -> int:
         """Fill memory from the database (at start-up); returns the number of snapshots."""
@@ -112,8 +119,11 @@ class LiveStore:
         rules: CommunityRules,
         now: datetime | None = None,
         tip_estimate_eur_mwh: float | None = None,
+        expected: set[str] | None = None,
     ) -> dict[str, Any]:
-        """The contract's community live figures for the current local hour."""
+        """The contract's community live figures for the current local hour; with
+        ``expected`` (the PODs that upload from a Home Assistant, ``service.ha_sites``) also
+        ``sites_expected``, how many of the active PODs are expected to report."""
         now = now or utcnow()
         local_now = now.astimezone(rules.timezone)
         hour_start = local_now.replace(minute=0, second=0, microsecond=0)
@@ -137,7 +147,7 @@ class LiveStore:
                 reporting += 1
                 injection_w += snapshot.injection_w
                 withdrawal_w += snapshot.withdrawal_w
-        return {
+        figures: dict[str, Any] = {
             "hour_start": hour_start.isoformat(),
             "injected_wh": injected,
             "withdrawn_wh": withdrawn,
@@ -148,3 +158,6 @@ class LiveStore:
             "sites_total": len(active),
             "tip_estimate_eur_mwh": tip_estimate_eur_mwh,
         }
+        if expected is not None:
+            figures["sites_expected"] = len(active & expected)
+        return figures

@@ -290,6 +290,17 @@ async def community_document(
     return document
 
 
+async def editable_document(
+    connection: AsyncConnection | AsyncSession, community_id: str
+) -> dict[str, Any]:
+    """The community file to edit and import again: ended PODs and plants left out.
+
+    An import that lists an ended POD or plant brings it back (its end date is cleared), so
+    a file offered for editing must not carry them; members keep their ``left`` day.
+    """
+    return await community_document(connection, community_id, date.max)
+
+
 #: optional header keys of the community file stored as given in ``communities.extra``
 HEADER_EXTRA_KEYS = ("configuration", "cu_afb_eur_mwh", "gse_fees")
 

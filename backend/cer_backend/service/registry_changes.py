@@ -14,7 +14,7 @@ registry as it was on the first day of its period (:func:`document_in_force`).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -56,6 +56,8 @@ PLANT_FIELDS = (
     "built_for_cer",
 )
 MEMBER_FIELDS = ("name", "type", "joined", "left", "ateco", "tax_code", "email", "public")
+#: details of a POD compared by the diff when the file gives them (with the member it is of)
+POD_FIELDS = ("cabina_primaria", "role", "label")
 
 
 class RegistryRefused(RegistryError):
@@ -166,35 +168,219 @@ def _num(value: Any) -> Any:
     return int(number) if number.is_integer() else number
 
 
-async def registry_state(session: AsyncSession | AsyncConnection, community_id: str) -> Any:
-    """The registry rows of a community, keyed by id (ended rows included)."""
-    members = {
-        row.member_id: row
-        for row in (
-            await session.execute(select(table(Member)).where(Member.community_id == community_id))
-        ).all()
-    }
-    pods = {
-        row.pod: row
-        for row in (
-            await session.execute(select(table(Pod)).where(Pod.community_id == community_id))
-        ).all()
-    }
-    plants = {
-        row.plant_id: row
-        for row in (
-            await session.execute(select(table(Plant)).where(Plant.community_id == community_id))
-        ).all()
-    }
-    return members, pods, plants
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _flag(value: Any) -> Any:
+    return bool(_iso(value))
+
+
+def _amount(value: Any) -> Any:
+    return _num(value or 0)
+
+
+def _voltage(value: Any) -> Any:
+    return value or "lv"
+
+
+#: plant fields compared as amounts (none is 0) and the voltage (none is low voltage);
+#: the others as they are (days in ISO form)
+_PLANT_NORMALISE: dict[str, Callable[[Any], Any]] = {
+    "power_kw": _amount,
+    "capital_grant_pct": _amount,
+    "voltage": _voltage,
+}
+
+
+def _text_differs(old: Any, new: Any) -> bool:
+    return str(old) != str(new)
+
+
+def _value_differs(old: Any, new: Any) -> bool:
+    return bool(old != new)
+
+
+@dataclass(frozen=True, slots=True)
+class Compared:
+    """A field the diff compares: ``column`` of the registry row against ``name`` of the
+    file's entry, both through ``normalise``; ``only_if_given``: compared only when the
+    entry names it (a POD's details)."""
+
+    name: str
+    column: str = ""
+    normalise: Callable[[Any], Any] = _iso
+    only_if_given: bool = False
+
+    @property
+    def attribute(self) -> str:
+        return self.column or self.name
+
+
+@dataclass(frozen=True, slots=True)
+class EntityKind:
+    """How one kind of registry row (members, PODs, plants) is diffed, ended and re-added.
+
+    ``section``: its part of the diff; ``model``/``key``: its table and the key of a row;
+    ``end``: the column that end-dates a row (null while in force); ``entries``: the file's
+    entries by key; ``fields``: what is compared; ``differs``: when two values differ;
+    ``added``/``changed``: the diff's line for an entry added or changed; ``readds``: whether
+    an ended row listed again is added again (in force again) or just compared;
+    ``member_column``: the column naming the member a row belongs to (it ends with him).
+    """
+
+    section: str
+    model: type[Member] | type[Pod] | type[Plant]
+    key: str
+    end: str
+    entries: Callable[[Mapping[str, Any]], dict[str, Mapping[str, Any]]]
+    fields: tuple[Compared, ...]
+    differs: Callable[[Any, Any], bool]
+    added: Callable[[str, Mapping[str, Any]], Any]
+    changed: Callable[[str, dict[str, list[Any]]], dict[str, Any]]
+    readds: bool
+    member_column: str | None = None
+
+
+def _member_entries(data: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    return {str(m["id"]): m for m in data.get("members") or []}
+
+
+def _pod_entries(data: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """Each POD of the file with its details and (as ``member``) the member it belongs to."""
+    entries: dict[str, Mapping[str, Any]] = {}
+    for member_id, member in _member_entries(data).items():
+        for entry in member.get("pods") or []:
+            details = dict(entry) if isinstance(entry, Mapping) else {}
+            entries[pod_code(entry)] = {**details, "member": member_id}
+    return entries
+
+
+def _plant_entries(data: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    return {str(p["id"]): p for p in data.get("plants") or []}
+
+
+#: the kinds of registry rows a community file lists, in the order of the diff
+ENTITY_KINDS = (
+    EntityKind(
+        section="members",
+        model=Member,
+        key="member_id",
+        end="left",
+        entries=_member_entries,
+        fields=tuple(
+            Compared(name, normalise=_flag if name == "public" else _iso) for name in MEMBER_FIELDS
+        ),
+        differs=_text_differs,
+        added=lambda key, entry: key,
+        changed=lambda key, fields: {"id": key, "fields": fields},
+        readds=False,
+    ),
+    EntityKind(
+        section="pods",
+        model=Pod,
+        key="pod",
+        end="ended",
+        entries=_pod_entries,
+        fields=(
+            Compared("member", "member_id", _as_is),
+            *(Compared(name, "", _as_is, only_if_given=True) for name in POD_FIELDS),
+        ),
+        differs=_value_differs,
+        added=lambda key, entry: {"pod": key, "member": entry["member"]},
+        changed=lambda key, fields: {"pod": key, "fields": fields},
+        readds=True,
+        member_column="member_id",
+    ),
+    EntityKind(
+        section="plants",
+        model=Plant,
+        key="plant_id",
+        end="ended",
+        entries=_plant_entries,
+        fields=tuple(
+            Compared(name, normalise=_PLANT_NORMALISE.get(name, _iso)) for name in PLANT_FIELDS
+        ),
+        differs=_text_differs,
+        added=lambda key, entry: key,
+        changed=lambda key, fields: {"id": key, "fields": fields},
+        readds=True,
+    ),
+)
+
+
+async def registry_state(
+    session: AsyncSession | AsyncConnection, community_id: str
+) -> dict[str, dict[str, Any]]:
+    """The registry rows of a community by kind (``members``, ``pods``, ``plants``), each
+    keyed by its id (ended rows included)."""
+    state: dict[str, dict[str, Any]] = {}
+    for kind in ENTITY_KINDS:
+        statement = select(table(kind.model)).where(kind.model.community_id == community_id)
+        state[kind.section] = {
+            getattr(row, kind.key): row for row in (await session.execute(statement)).all()
+        }
+    return state
 
 
 def _section() -> dict[str, list[Any]]:
     return {"added": [], "changed": [], "ended": []}
 
 
+def _changed_fields(kind: EntityKind, row: Any, entry: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """The compared fields of ``kind`` in which the registry ``row`` and the file's ``entry``
+    differ, as ``{name: [old, new]}``."""
+    fields: dict[str, list[Any]] = {}
+    for compared in kind.fields:
+        if not hasattr(row, compared.attribute):
+            continue
+        if compared.only_if_given and compared.name not in entry:
+            continue
+        old = compared.normalise(getattr(row, compared.attribute))
+        new = compared.normalise(entry.get(compared.name))
+        if kind.differs(old, new):
+            fields[compared.name] = [old, new]
+    return fields
+
+
+def _kind_diff(
+    kind: EntityKind, rows: Mapping[str, Any], entries: Mapping[str, Mapping[str, Any]]
+) -> dict[str, list[Any]]:
+    """One kind's part of the diff: entries added (new, or ended and listed again when the
+    kind re-adds), changed (their compared fields), and rows ended (in force, not listed)."""
+    section = _section()
+    for key, entry in entries.items():
+        row = rows.get(key)
+        if row is None or (kind.readds and getattr(row, kind.end) is not None):
+            section["added"].append(kind.added(key, entry))
+            continue
+        fields = _changed_fields(kind, row, entry)
+        if fields:
+            section["changed"].append(kind.changed(key, fields))
+    section["ended"] = [
+        key for key, row in rows.items() if key not in entries and getattr(row, kind.end) is None
+    ]
+    return section
+
+
+def _header_diff(header: Any, head: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """The community's own fields that the file changes, as ``{name: [old, new]}``."""
+    changed: dict[str, list[Any]] = {}
+    for name in ("region", "cabina_primaria", "constituted", "timezone", "market_zone"):
+        old = _iso(getattr(header, name))
+        new = _iso(head.get(name, ITALIAN_TIMEZONE if name == "timezone" else None))
+        if str(old) != str(new) and not (old is None and new is None):
+            changed[name] = [old, new]
+    for name in ("cu_afa_eur_mwh", "statute"):
+        old = jsonable(getattr(header, name) or {})
+        new = jsonable(dict(head.get(name) or {}))
+        if {k: str(v) for k, v in old.items()} != {k: str(v) for k, v in new.items()}:
+            changed[name] = [old, new]
+    return changed
+
+
 def file_diff(
-    state: tuple[dict[str, Any], dict[str, Any], dict[str, Any]] | None,
+    state: Mapping[str, Mapping[str, Any]] | None,
     data: Mapping[str, Any],
     header: Any = None,
 ) -> dict[str, Any]:
@@ -202,100 +388,18 @@ def file_diff(
 
     *Ended*: active in the registry (not end-dated) and absent from the file.
     """
-    members, pods, plants = state or ({}, {}, {})
     diff: dict[str, Any] = {
-        "community": {"changed": {}},
-        "members": _section(),
-        "pods": _section(),
-        "plants": _section(),
+        "community": {"changed": {} if header is None else _header_diff(header, data["community"])}
     }
-    if header is not None:
-        head = data["community"]
-        for name in ("region", "cabina_primaria", "constituted", "timezone", "market_zone"):
-            old = _iso(getattr(header, name))
-            new = _iso(head.get(name, ITALIAN_TIMEZONE if name == "timezone" else None))
-            if str(old) != str(new) and not (old is None and new is None):
-                diff["community"]["changed"][name] = [old, new]
-        for name in ("cu_afa_eur_mwh", "statute"):
-            old = jsonable(getattr(header, name) or {})
-            new = jsonable(dict(head.get(name) or {}))
-            if {k: str(v) for k, v in old.items()} != {k: str(v) for k, v in new.items()}:
-                diff["community"]["changed"][name] = [old, new]
-    file_members = {str(m["id"]): m for m in data.get("members") or []}
-    file_pods: dict[str, str] = {}
-    file_pod_details: dict[str, Mapping[str, Any]] = {}
-    for member_id, member in file_members.items():
-        for entry in member.get("pods") or []:
-            file_pods[pod_code(entry)] = member_id
-            if isinstance(entry, Mapping):
-                file_pod_details[pod_code(entry)] = entry
-    for member_id, member in file_members.items():
-        row = members.get(member_id)
-        if row is None:
-            diff["members"]["added"].append(member_id)
-            continue
-        member_fields: dict[str, list[Any]] = {}
-        for name in MEMBER_FIELDS:
-            if not hasattr(row, name):
-                continue
-            old, new = _iso(getattr(row, name)), _iso(member.get(name))
-            if name == "public":
-                old, new = bool(old), bool(new)
-            if str(old) != str(new) and not (old is None and new is None):
-                member_fields[name] = [old, new]
-        if member_fields:
-            diff["members"]["changed"].append({"id": member_id, "fields": member_fields})
-    for member_id, row in members.items():
-        if member_id not in file_members and row.left is None:
-            diff["members"]["ended"].append(member_id)
-    for pod, member_id in file_pods.items():
-        row = pods.get(pod)
-        if row is None or row.ended is not None:
-            diff["pods"]["added"].append({"pod": pod, "member": member_id})
-        else:
-            pod_fields: dict[str, list[Any]] = {}
-            if row.member_id != member_id:
-                pod_fields["member"] = [row.member_id, member_id]
-            details = file_pod_details.get(pod, {})
-            for name in ("cabina_primaria", "role", "label"):
-                old, new = getattr(row, name, None), details.get(name)
-                if name in details and old != new:
-                    pod_fields[name] = [old, new]
-            if pod_fields:
-                diff["pods"]["changed"].append({"pod": pod, "fields": pod_fields})
-    for pod, row in pods.items():
-        if pod not in file_pods and row.ended is None:
-            diff["pods"]["ended"].append(pod)
-    file_plants = {str(p["id"]): p for p in data.get("plants") or []}
-    for plant_id, plant in file_plants.items():
-        row = plants.get(plant_id)
-        if row is None or row.ended is not None:
-            diff["plants"]["added"].append(plant_id)
-            continue
-        fields = {}
-        for name in PLANT_FIELDS:
-            if not hasattr(row, name):
-                continue
-            old, new = getattr(row, name), plant.get(name)
-            if name in ("power_kw", "capital_grant_pct"):
-                old, new = _num(old or 0), _num(new or 0)
-            elif name == "voltage":
-                old, new = old or "lv", new or "lv"
-            else:
-                old, new = _iso(old), _iso(new)
-            if str(old) != str(new):
-                fields[name] = [old, new]
-        if fields:
-            diff["plants"]["changed"].append({"id": plant_id, "fields": fields})
-    for plant_id, row in plants.items():
-        if plant_id not in file_plants and row.ended is None:
-            diff["plants"]["ended"].append(plant_id)
+    for kind in ENTITY_KINDS:
+        rows = (state or {}).get(kind.section, {})
+        diff[kind.section] = _kind_diff(kind, rows, kind.entries(data))
     return diff
 
 
 def ends_anything(diff: Mapping[str, Any]) -> bool:
     """Whether the diff end-dates a member, POD or plant."""
-    return any(diff[kind]["ended"] for kind in ("members", "pods", "plants"))
+    return any(diff[kind.section]["ended"] for kind in ENTITY_KINDS)
 
 
 async def _pod_conflicts(
@@ -476,66 +580,57 @@ async def _end_and_reactivate(
     """End-date what the file drops (members with their PODs, PODs, plants) on ``effective``;
     PODs and plants the file lists again are in force again."""
     if effective is not None:
-        ended_members = list(diff["members"]["ended"])
-        if ended_members:
-            await session.execute(
-                update(Member)
-                .where(Member.community_id == community_id, Member.member_id.in_(ended_members))
-                .values(left=effective)
-            )
-            await session.execute(
-                update(Pod)
-                .where(
-                    Pod.community_id == community_id,
-                    Pod.member_id.in_(ended_members),
-                    Pod.ended.is_(None),
+        for kind in ENTITY_KINDS:
+            ended = list(diff[kind.section]["ended"])
+            if kind.member_column is not None and diff["members"]["ended"]:
+                await _set_end(
+                    session,
+                    kind,
+                    community_id,
+                    getattr(kind.model, kind.member_column).in_(list(diff["members"]["ended"])),
+                    effective,
+                    only_in_force=True,
                 )
-                .values(ended=effective)
-            )
-        if diff["pods"]["ended"]:
-            await session.execute(
-                update(Pod)
-                .where(Pod.community_id == community_id, Pod.pod.in_(diff["pods"]["ended"]))
-                .values(ended=effective)
-            )
-        if diff["plants"]["ended"]:
-            await session.execute(
-                update(Plant)
-                .where(
-                    Plant.community_id == community_id,
-                    Plant.plant_id.in_(diff["plants"]["ended"]),
+            if ended:
+                await _set_end(
+                    session, kind, community_id, getattr(kind.model, kind.key).in_(ended), effective
                 )
-                .values(ended=effective)
+    for kind in ENTITY_KINDS:
+        listed = list(kind.entries(data))
+        if kind.readds and listed:
+            column = getattr(kind.model, kind.end)
+            await session.execute(
+                update(kind.model)
+                .where(
+                    kind.model.community_id == community_id,
+                    getattr(kind.model, kind.key).in_(listed),
+                    column.is_not(None),
+                )
+                .values({kind.end: None})
             )
-    listed_pods = [pod_code(p) for m in data.get("members") or [] for p in m.get("pods") or []]
-    if listed_pods:
-        await session.execute(
-            update(Pod)
-            .where(
-                Pod.community_id == community_id,
-                Pod.pod.in_(listed_pods),
-                Pod.ended.is_not(None),
-            )
-            .values(ended=None)
-        )
-    listed_plants = [str(p["id"]) for p in data.get("plants") or []]
-    if listed_plants:
-        await session.execute(
-            update(Plant)
-            .where(
-                Plant.community_id == community_id,
-                Plant.plant_id.in_(listed_plants),
-                Plant.ended.is_not(None),
-            )
-            .values(ended=None)
-        )
+
+
+async def _set_end(
+    session: AsyncSession,
+    kind: EntityKind,
+    community_id: str,
+    which: Any,
+    effective: date,
+    *,
+    only_in_force: bool = False,
+) -> None:
+    """End-date the rows of ``kind`` that ``which`` selects on ``effective``."""
+    statement = update(kind.model).where(kind.model.community_id == community_id, which)
+    if only_in_force:
+        statement = statement.where(getattr(kind.model, kind.end).is_(None))
+    await session.execute(statement.values({kind.end: effective}))
 
 
 async def _timeline(
     session: AsyncSession,
     community_id: str,
     diff: Mapping[str, Any],
-    state: tuple[dict[str, Any], dict[str, Any], dict[str, Any]],
+    state: Mapping[str, Mapping[str, Any]],
     effective: date,
 ) -> None:
     """Dated changes: a member's type, a POD moving to another member or joining."""

@@ -11,6 +11,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -19,9 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..domain.energy import HourlyEnergy
 from ..domain.errors import InvalidInput
+from ..domain.money import eur
 from ..domain.period import Period
 from ..domain.prices import HourlyPrices
 from ..domain.settlement import settle
+from ..domain.site_shares import site_shares
 from ..models import (
     READING_SOURCES,
     Price,
@@ -617,7 +620,7 @@ async def finalise_run(
 async def summary(engine: AsyncEngine, community_id: str, period_text: str) -> dict[str, Any]:
     """Shared energy and estimated money of a day, month or year, per site and in total."""
     inputs = await load_inputs(engine, community_id, period_text)
-    data, _, _ = await asyncio.to_thread(settle_inputs, inputs)
+    data, _, result = await asyncio.to_thread(settle_inputs, inputs)
     energy = inputs.energy
     plants_by_pod = {p["pod"]: p["id"] for p in inputs.document["plants"]}
     plant_figures = {p["id"]: p for p in data["plants"]}
@@ -643,6 +646,7 @@ async def summary(engine: AsyncEngine, community_id: str, period_text: str) -> d
             )
         sites.append(site)
     estimated = Decimal(data["tip_eur"]) + Decimal(data["valorisation_eur"])
+    add_site_shares(sites, data, inputs.document, result, estimated)
     return {
         "community": community_id,
         "period": data["period"],
@@ -660,6 +664,36 @@ async def summary(engine: AsyncEngine, community_id: str, period_text: str) -> d
         "warnings": data["warnings"],
         "errors": data["errors"],
     }
+
+
+def add_site_shares(
+    sites: list[dict[str, Any]],
+    data: dict[str, Any],
+    document: dict[str, Any],
+    result: Any,
+    estimated: Decimal,
+) -> None:
+    """Each site's part of the period's shared energy and estimated income
+    (``domain.site_shares``, issue #14 item 11), added to its summary entry."""
+    allocated = {p["id"]: int(p.get("allocated_wh") or 0) for p in data["plants"]}
+    injected_side: dict[str, int] = {}
+    for plant in document["plants"]:
+        pod = pod_code(plant["pod"])
+        injected_side[pod] = injected_side.get(pod, 0) + allocated.get(plant["id"], 0)
+    shares = site_shares(
+        [site["pod"] for site in sites],
+        injected_side,
+        result.pod_coincident_wh,
+        int(data["shared_wh"]),
+        int(estimated * 100),
+    )
+    for site, share in zip(sites, shares, strict=True):
+        site.update(
+            shared_injected_wh=share.shared_injected_wh,
+            shared_withdrawn_wh=share.shared_withdrawn_wh,
+            share_wh=share.share_wh,
+            share_estimated_eur=eur(Fraction(share.share_cents, 100)),
+        )
 
 
 def parse_day(text: str) -> date:

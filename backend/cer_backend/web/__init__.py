@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import console, member, public
+from . import console, member, public, registry_forms
 from .pages import HERE
 
 
@@ -19,6 +19,7 @@ async def _root(request: web.Request) -> web.StreamResponse:
 
 def setup(app: web.Application) -> None:
     """Register the pages and ``/static`` on the application."""
+    app.router.add_routes(registry_forms.routes())
     app.router.add_routes(console.routes())
     app.router.add_routes(member.routes())
     app.router.add_routes(public.routes())

@@ -6,9 +6,7 @@ reconciliation, the registry's diff and history, the metered-data import.
 
 from __future__ import annotations
 
-import asyncio
 import os
-from collections.abc import Callable
 from datetime import date
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -17,7 +15,6 @@ import yaml
 from aiohttp import web
 from sqlalchemy import select
 
-from .. import i18n
 from ..api.keys import ENGINE_KEY, REGISTRY_KEY
 from ..api.routing import MAX_FILE_BODY, TOKENS_KEY
 from ..domain.errors import InvalidInput
@@ -26,17 +23,20 @@ from ..files.layouts import BUILTIN_LAYOUTS, builtin_layout
 from ..models import Community, Token, as_utc, table, utcnow
 from ..service import reports
 from ..service.alerts.store import AlertError, acknowledge, list_alerts
-from ..service.community_report import community_report_pdf
-from ..service.council import council_report_pdf
 from ..service.coverage import coverage
 from ..service.delivery import send_run
-from ..service.export import export_csv, export_xlsx
 from ..service.gse import GseError, import_gse_figures, reconciliation
 from ..service.mail import MailError, SmtpConfig
 from ..service.metered import DEFAULT_SOURCE, MeteredImportError, import_file
-from ..service.registry import RegistryError, community_document, jsonable
-from ..service.registry_changes import apply_import, history
-from ..service.report_model import ReportError, RunFacts, load_facts
+from ..service.registry import (
+    RegistryError,
+    community_document,
+    editable_document,
+    jsonable,
+)
+from ..service.registry_changes import apply_import, history, pod_code
+from ..service.report_model import ReportError, load_facts
+from ..service.run_documents import MEMBER_DOCUMENTS, RUN_DOCUMENTS
 from ..service.runs import guards
 from ..service.settlements import (
     SettlementError,
@@ -46,7 +46,6 @@ from ..service.settlements import (
     get_run_row,
     list_runs,
 )
-from ..service.statements import statement_csv, statement_pdf
 from ..service.tokens import TokenError, create_token, revoke_token
 from ..service.web_access import (
     LinkError,
@@ -56,6 +55,7 @@ from ..service.web_access import (
     start_session,
     update_session,
 )
+from . import downloads
 from .figures import recent_periods
 from .pages import (
     LANGUAGE_KEY,
@@ -254,10 +254,6 @@ async def overview(request: web.Request) -> web.StreamResponse:
 # --- registry ------------------------------------------------------------------------------------
 
 
-def _pod_code(entry: Any) -> str:
-    return str(entry["pod"]) if isinstance(entry, dict) else str(entry)
-
-
 @page
 async def registry(request: web.Request) -> web.StreamResponse:
     """Members, PODs and plants, the history of changes, and the import form."""
@@ -267,7 +263,7 @@ async def registry(request: web.Request) -> web.StreamResponse:
         document = await community_document(connection, community_id)
     context.update(
         document=document,
-        pod_code=_pod_code,
+        pod_code=pod_code,
         changes=list(reversed(await history(engine, community_id)))[:50],
         link=None,
     )
@@ -280,7 +276,7 @@ async def registry_edit(request: web.Request) -> web.StreamResponse:
     and plants; the import checks it as the API does and shows the diff before applying."""
     _session_view, community_id, context = await _context(request)
     async with request.app[ENGINE_KEY].connect() as connection:
-        document = await community_document(connection, community_id)
+        document = await editable_document(connection, community_id)
     text = yaml.safe_dump(
         jsonable(document), allow_unicode=True, sort_keys=False, default_flow_style=False
     )
@@ -288,16 +284,33 @@ async def registry_edit(request: web.Request) -> web.StreamResponse:
     return render(request, "console/edit.html", context)
 
 
+def _upload(request: web.Request, form: Any) -> tuple[bytes, str] | None:
+    """The file of the form's ``file`` field (its bytes and name), none when no file was
+    chosen; 413 when it is larger than a file may be."""
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        return None
+    raw = upload.file.read(MAX_FILE_BODY + 1)
+    if len(raw) > MAX_FILE_BODY:
+        raise PageError(413, _(request, "Il file è troppo grande."))
+    return raw, str(upload.filename)
+
+
+def _required_upload(request: web.Request, form: Any) -> tuple[bytes, str]:
+    """:func:`_upload`, where a file is required (422 without one)."""
+    upload = _upload(request, form)
+    if upload is None:
+        raise PageError(422, _(request, "Scegliere un file."))
+    return upload
+
+
 async def _community_file(request: web.Request, form: Any) -> tuple[str, Any]:
     """The community file's text (a text box or an uploaded file) and its data."""
-    upload = form.get("file")
+    upload = _upload(request, form)
     text = str(form.get("text") or "")
-    if upload is not None and not isinstance(upload, str) and upload.filename:
-        raw = upload.file.read(MAX_FILE_BODY + 1)
-        if len(raw) > MAX_FILE_BODY:
-            raise PageError(413, _(request, "Il file è troppo grande."))
+    if upload is not None:
         try:
-            text = raw.decode("utf-8")
+            text = upload[0].decode("utf-8")
         except UnicodeDecodeError as err:
             raise PageError(422, _(request, "Il file non è testo UTF-8.")) from err
     if not text.strip():
@@ -388,12 +401,7 @@ async def data_import(request: web.Request) -> web.StreamResponse:
     """Import (or only check) a distributor's file, all or nothing."""
     session, community_id, context = await _context(request)
     form = await check_csrf(request, session)
-    upload = form.get("file")
-    if upload is None or isinstance(upload, str) or not upload.filename:
-        raise PageError(422, _(request, "Scegliere un file."))
-    raw = upload.file.read(MAX_FILE_BODY + 1)
-    if len(raw) > MAX_FILE_BODY:
-        raise PageError(413, _(request, "Il file è troppo grande."))
+    raw, filename = _required_upload(request, form)
     layout_name = str(form.get("layout") or "")
     try:
         layout = builtin_layout(layout_name)
@@ -404,7 +412,7 @@ async def data_import(request: web.Request) -> web.StreamResponse:
             request.app[ENGINE_KEY],
             community_id,
             raw,
-            upload.filename,
+            filename,
             layout,
             source=str(form.get("source") or DEFAULT_SOURCE),
             dry_run=form.get("dry_run") == "1",
@@ -495,57 +503,28 @@ async def settlement_finalise(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"{BASE}/liquidazioni/{request.match_info['run']}")
 
 
-def _document_language(request: web.Request) -> i18n.Language:
-    return i18n.language(request.get(LANGUAGE_KEY) or "it")
-
-
-#: the run's documents: name → (content type, renderer of the facts in a language)
-DOCUMENTS: Final[dict[str, tuple[str, Callable[[RunFacts, i18n.Language], str | bytes]]]] = {
-    "report.pdf": ("application/pdf", community_report_pdf),
-    "export.csv": ("text/csv", export_csv),
-    "export.xlsx": (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        export_xlsx,
-    ),
-    "council.pdf": ("application/pdf", council_report_pdf),
-}
-#: a member's statement: name → (content type, renderer)
-STATEMENTS: Final[dict[str, tuple[str, Callable[[RunFacts, str, i18n.Language], str | bytes]]]] = {
-    "statement.pdf": ("application/pdf", statement_pdf),
-    "statement.csv": ("text/csv", statement_csv),
-}
-
-
 @page
 async def download(request: web.Request) -> web.StreamResponse:
     """The run's documents, made by the report services the API uses (issue #13)."""
     session = await _session(request)
     community_id = await _community(request, session)
-    try:
-        facts = await load_facts(request.app[ENGINE_KEY], request.match_info["run"], community_id)
-    except ReportError as err:
-        raise PageError(err.status, _(request, "Liquidazione non trovata.")) from err
-    lang = _document_language(request)
+    facts = await downloads.run_facts(
+        request, community_id, _(request, "Liquidazione non trovata.")
+    )
     what = request.match_info["what"]
-    stem = f"cer-{facts.community_id}-{facts.period}"
     if what == "report.csv":  # the run's figures as the API's report.csv
         run = await get_run(request.app[ENGINE_KEY], facts.id, community_id)
-        return file_response(reports.run_csv(run), "text/csv", f"{stem}-report.csv")
-    if what in STATEMENTS:
+        return file_response(
+            reports.run_csv(run), "text/csv", f"{downloads.stem(facts)}-report.csv"
+        )
+    if what in MEMBER_DOCUMENTS:
         member = request.query.get("member", "")
-        if not any(m["id"] == member for m in facts.result.get("members") or []):
-            raise PageError(404, _(request, "Socio non trovato."))
-        content_type, statement_renderer = STATEMENTS[what]
-        body = statement_renderer(facts, member, lang)
-        return file_response(body, content_type, f"{stem}-{member}.{what.rsplit('.', 1)[1]}")
-    if what not in DOCUMENTS:
+        return await downloads.member_document(
+            request, facts, member, what, _(request, "Socio non trovato.")
+        )
+    if what not in RUN_DOCUMENTS:
         raise PageError(404, _(request, "Pagina non trovata."))
-    content_type, renderer = DOCUMENTS[what]
-    try:
-        body = await asyncio.to_thread(renderer, facts, lang)
-    except ReportError as err:
-        raise PageError(err.status, str(err)) from err
-    return file_response(body, content_type, f"{stem}-{what}")
+    return await downloads.run_document(request, facts, what)
 
 
 @page
@@ -560,7 +539,7 @@ async def settlement_send(request: web.Request) -> web.StreamResponse:
         outcome = await send_run(
             request.app[ENGINE_KEY],
             facts,
-            _document_language(request),
+            downloads.document_language(request),
             config=config,
             dry_run=dry_run,
         )
@@ -621,14 +600,11 @@ async def gse_import(request: web.Request) -> web.StreamResponse:
     """Record the GSE's figures (a CSV file, FORMATS.md): all or nothing."""
     session, community_id, context = await _context(request)
     form = await check_csrf(request, session)
-    upload = form.get("file")
-    if upload is None or isinstance(upload, str) or not upload.filename:
-        raise PageError(422, _(request, "Scegliere un file."))
-    raw = upload.file.read(MAX_FILE_BODY + 1)
+    raw, filename = _required_upload(request, form)
     recorded, problems = None, []
     try:
         recorded = await import_gse_figures(
-            request.app[ENGINE_KEY], community_id, raw.decode("utf-8"), upload.filename
+            request.app[ENGINE_KEY], community_id, raw.decode("utf-8"), filename
         )
     except UnicodeDecodeError:
         problems = [_(request, "Il file non è testo UTF-8.")]
@@ -654,20 +630,34 @@ async def _tokens(request: web.Request, community_id: str) -> list[Any]:
         )
 
 
-@page
-async def tokens(request: web.Request) -> web.StreamResponse:
-    """The community's tokens (never their secrets) and the create form."""
-    _session_view, community_id, context = await _context(request)
+async def _tokens_page(
+    request: web.Request,
+    community_id: str,
+    context: dict[str, Any],
+    created: dict[str, Any] | None = None,
+    error: str | None = None,
+    *,
+    status: int = 200,
+) -> web.Response:
+    """The tokens page: the community's tokens, its PODs for the form, the token just
+    created (its secret shown once) or the error."""
     async with request.app[ENGINE_KEY].connect() as connection:
         document = await community_document(connection, community_id)
     context.update(
         tokens=await _tokens(request, community_id),
-        created=None,
-        error=None,
-        pods=[_pod_code(p) for m in document["members"] for p in m["pods"]],
+        created=created,
+        error=error,
+        pods=[pod_code(p) for m in document["members"] for p in m["pods"]],
         as_utc=as_utc,
     )
-    return render(request, "console/tokens.html", context)
+    return render(request, "console/tokens.html", context, status=status)
+
+
+@page
+async def tokens(request: web.Request) -> web.StreamResponse:
+    """The community's tokens (never their secrets) and the create form."""
+    _session_view, community_id, context = await _context(request)
+    return await _tokens_page(request, community_id, context)
 
 
 @page
@@ -689,16 +679,9 @@ async def token_create(request: web.Request) -> web.StreamResponse:
     if created is not None and form.get("sheet") == "1" and role == "site":
         context.update(sheet=created, url=base_url(request))
         return render(request, "console/sheet.html", context)
-    async with request.app[ENGINE_KEY].connect() as connection:
-        document = await community_document(connection, community_id)
-    context.update(
-        tokens=await _tokens(request, community_id),
-        created=created,
-        error=error,
-        pods=[_pod_code(p) for m in document["members"] for p in m["pods"]],
-        as_utc=as_utc,
+    return await _tokens_page(
+        request, community_id, context, created, error, status=422 if error else 201
     )
-    return render(request, "console/tokens.html", context, status=422 if error else 201)
 
 
 @page
@@ -726,7 +709,7 @@ async def sheets(request: web.Request) -> web.StreamResponse:
         document = await community_document(connection, community_id)
     buildings = [
         {
-            "pod": _pod_code(p),
+            "pod": pod_code(p),
             "label": p.get("label") if isinstance(p, dict) else None,
             "member": m["name"],
         }

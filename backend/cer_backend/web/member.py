@@ -2,34 +2,30 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from .. import i18n
 from ..api.keys import ENGINE_KEY
 from ..models import utcnow
 from ..service import reports
 from ..service.coverage import coverage
 from ..service.registry import community_document
-from ..service.report_model import ReportError, load_facts
 from ..service.settlements import SettlementError, get_run
-from ..service.statements import statement_csv, statement_pdf
 from ..service.web_access import (
     WebSessionView,
     end_session,
     peek_member_link,
     use_member_link,
 )
+from . import downloads
 from .figures import recent_periods, shown_runs
 from .pages import (
     LANGUAGE_KEY,
     PageError,
     check_csrf,
     clear_session_cookie,
-    file_response,
     language_of,
     page,
     redirect,
@@ -153,19 +149,10 @@ async def statement(request: web.Request) -> web.StreamResponse:
     """The member's statement of a run (CSV or PDF), made as the API's statement routes."""
     session = await _session(request)
     community_id, member_id = _own(request, session)
-    try:
-        facts = await load_facts(request.app[ENGINE_KEY], request.match_info["run"], community_id)
-    except ReportError as err:
-        raise PageError(404, _(request, "Liquidazione non trovata.")) from err
-    if not any(m["id"] == member_id for m in facts.result.get("members") or []):
-        raise PageError(404, _(request, "Liquidazione non trovata."))
-    lang = i18n.language(request.get(LANGUAGE_KEY) or "it")
-    kind = request.match_info["kind"]
-    name = f"cer-{community_id}-{facts.period}-{member_id}.{kind}"
-    if kind == "csv":
-        return file_response(statement_csv(facts, member_id, lang), "text/csv", name)
-    body = await asyncio.to_thread(statement_pdf, facts, member_id, lang)
-    return file_response(body, "application/pdf", name)
+    not_found = _(request, "Liquidazione non trovata.")
+    facts = await downloads.run_facts(request, community_id, not_found)
+    name = f"statement.{request.match_info['kind']}"
+    return await downloads.member_document(request, facts, member_id, name, not_found)
 
 
 @page

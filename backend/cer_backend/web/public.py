@@ -13,6 +13,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from ..api.keys import ENGINE_KEY
+from ..domain import rules
 from ..models import Community
 from ..service.council import (
     DEFAULT_EMISSION_FACTOR_G_KWH,
@@ -27,17 +28,10 @@ from .pages import LANGUAGE_KEY, PageError, language_of, page, render
 from .texts import translate
 
 BASE: Final = "/pubblico"
-#: member types that may be named publicly when they agree (not persons, not firms)
+#: member types that may be named publicly when they agree (not persons, not firms: the
+#: registry's own rule, ``MemberType.may_be_public``)
 NAMEABLE_TYPES: Final = frozenset(
-    {
-        "association",
-        "municipality",
-        "public_body",
-        "religious",
-        "third_sector",
-        "environmental",
-        "research",
-    }
+    name for name, kind in rules.MEMBER_TYPES.items() if kind.may_be_public and not kind.excluded
 )
 
 

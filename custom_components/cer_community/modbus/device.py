@@ -19,7 +19,14 @@ from .profiles import (
     parse_generic_registers,
 )
 from .quantities import Quantity
-from .sunspec import SunSpecInfo, SunSpecModel, detect_sunspec, preferred_model, read_common
+from .sunspec import (
+    SunSpecInfo,
+    SunSpecModel,
+    detect_sunspec,
+    extension_options,
+    preferred_model,
+    read_common,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -90,11 +97,14 @@ class ModbusDevice:
         swap_energy: bool = False,
         name: str | None = None,
         sunspec_model: SunSpecModel | None = None,
+        sunspec_extensions: Sequence[SunSpecModel] = (),
     ) -> None:
         """Bind ``fields`` of ``profile`` to ``unit`` on ``connection``.
 
-        ``sunspec_model``: where the SunSpec model of ``fields`` is; its ID and length are
-        read with the values on every poll (see :meth:`read`).
+        ``sunspec_model``: where the SunSpec model of ``fields`` is; ``sunspec_extensions``:
+        where the extension models read with it are (160 strings, 713 storage), whose
+        fields are in ``fields`` too. Their IDs and lengths are read with the values on
+        every poll (see :meth:`read`).
         """
         self.connection = connection
         self.unit = unit
@@ -110,6 +120,7 @@ class ModbusDevice:
         #: the last values before ``invert_power`` / ``swap_energy`` (for diagnostics)
         self.last_raw_reading: Reading = {}
         self.sunspec_model = sunspec_model
+        self.sunspec_extensions = tuple(sunspec_extensions)
         self._plan = self._make_plan()
 
     @property
@@ -124,7 +135,7 @@ class ModbusDevice:
 
     def _make_plan(self) -> tuple[ReadBlock, ...]:
         wanted = [f for f in self._fields if f not in self._missing]
-        header = [] if self.sunspec_model is None else [_header_field(self.sunspec_model)]
+        header = [_header_field(model) for model in self._sunspec_models]
         plan = plan_for([*header, *(f for f in wanted if not f.optional)], self.profile)
         # an optional field may be refused: alone in its block, it cannot sink the others
         for field in wanted:
@@ -132,13 +143,21 @@ class ModbusDevice:
                 plan.extend(plan_for([field], self.profile))
         return tuple(plan)
 
+    @property
+    def _sunspec_models(self) -> tuple[SunSpecModel, ...]:
+        """The SunSpec models read: the device's own, then its extensions."""
+        if self.sunspec_model is None:
+            return ()
+        return (self.sunspec_model, *self.sunspec_extensions)
+
     async def read(self) -> Reading:
         """Read every quantity of the profile.
 
-        A SunSpec device's model ID and length are read in the same request as its values
-        and checked every poll: when they changed (a firmware update, a night-time reset
-        switching float and integer models), the device is scanned again once, with a log
-        line, and read with the new layout; values are never decoded with the old one.
+        A SunSpec device's model IDs and lengths (its own model's and its extensions')
+        are read in the same requests as their values and checked every poll: when one
+        changed (a firmware update, a night-time reset switching float and integer models),
+        the device is scanned again once, with a log line, and read with the new layout;
+        values are never decoded with the old one.
 
         Raises :class:`ModbusUnavailable` (no answer) or :class:`ModbusProtocolError`.
         """
@@ -180,8 +199,8 @@ class ModbusDevice:
                 words[(block.function, block.address + offset)] = word
         if replan:
             self._plan = self._make_plan()
-        if self.sunspec_model is not None:
-            _check_header(self.sunspec_model, words)
+        for model in self._sunspec_models:
+            _check_header(model, words)
         reading: Reading = {}
         for field in self._fields:
             reading[field.quantity] = None if field in self._missing else decode_field(field, words)
@@ -190,8 +209,10 @@ class ModbusDevice:
 
     async def _rescan(self, changed: _LayoutChanged) -> None:
         """Walk the model chain again and take the model of the same kind (inverter or
-        meter) as before: the nearest to the old address."""
-        old = changed.expected
+        meter) as before, the nearest to the old address, with the extensions the chain
+        has now (a changed extension model is a changed layout too)."""
+        old = self.sunspec_model
+        assert old is not None  # only a SunSpec device checks model headers
         info = await detect_sunspec(self.connection, self.unit)
         candidates = [m for m in info.readable_models if m.kind == old.kind]
         if not candidates:
@@ -209,7 +230,8 @@ class ModbusDevice:
             model.address,
         )
         self.sunspec_model = model
-        self._fields = tuple(sunspec_fields(model))
+        self.sunspec_extensions = info.extensions_for(model)
+        self._fields = tuple(sunspec_fields(model, self.sunspec_extensions))
         self._missing.clear()
         self._plan = self._make_plan()
 
@@ -223,6 +245,7 @@ class ModbusDevice:
             "model_id": model.model_id,
             "model_address": model.address,
             "model_length": model.length,
+            "extensions": extension_options(self.sunspec_extensions),
         }
 
     def _normalise(self, reading: Reading) -> Reading:
@@ -307,12 +330,15 @@ def _check_header(model: SunSpecModel, words: Mapping[tuple[int, int], int]) -> 
         raise _LayoutChanged(model, found_id, found_length)
 
 
-def sunspec_fields(model: SunSpecModel) -> list[Field]:
-    """The fields of a SunSpec model at its address."""
-    model_map = SUNSPEC_MODELS.get(model.model_id)
-    if model_map is None:
-        raise ModbusProtocolError(f"SunSpec model {model.model_id} is not supported")
-    return [field.shifted(model.address) for field in model_map.fields]
+def sunspec_fields(model: SunSpecModel, extensions: Sequence[SunSpecModel] = ()) -> list[Field]:
+    """The fields of a SunSpec model, and of its extension models, at their addresses."""
+    fields: list[Field] = []
+    for each in (model, *extensions):
+        model_map = SUNSPEC_MODELS.get(each.model_id)
+        if model_map is None:
+            raise ModbusProtocolError(f"SunSpec model {each.model_id} is not supported")
+        fields.extend(field.shifted(each.address) for field in model_map.fields_for(each.length))
+    return fields
 
 
 def _in_block(field: Field, block: ReadBlock) -> bool:
@@ -351,15 +377,27 @@ def _sunspec_model_from_options(options: Mapping[str, Any]) -> SunSpecModel | No
     )
 
 
+def _sunspec_extensions_from_options(options: Mapping[str, Any]) -> tuple[SunSpecModel, ...]:
+    """The extension models of a saved layout (none in a layout saved before they were
+    read: the device's next test read finds them)."""
+    return tuple(
+        SunSpecModel(int(raw["model_id"]), int(raw["address"]), int(raw["length"]))
+        for raw in options.get("extensions") or ()
+    )
+
+
 async def _build_sunspec(
     connection: ModbusConnection, unit: int, options: Mapping[str, Any]
-) -> tuple[SunSpecModel, DeviceInfo, bool]:
-    """Model and identity of a SunSpec device, from the persisted layout or a new scan.
+) -> tuple[SunSpecModel, tuple[SunSpecModel, ...], DeviceInfo, bool]:
+    """Model, extension models and identity of a SunSpec device, from the persisted layout
+    or a new scan.
 
     A persisted layout whose model header no longer matches (a firmware update moved or
-    changed the model) is replaced by a new scan, with a log line.
+    changed the model) is replaced by a new scan, with a log line. The extensions' headers
+    are checked by the first read (see :meth:`ModbusDevice.read`).
     """
     model = _sunspec_model_from_options(options)
+    extensions = _sunspec_extensions_from_options(options)
     common_address = options.get("common_address")
     invert_default = False
     info: SunSpecInfo | None = None
@@ -390,6 +428,7 @@ async def _build_sunspec(
                     f"{[m.model_id for m in info.models]}"
                 )
             model = candidates[0]
+            extensions = info.extensions_for(model)
             common = info.common_for(model)
             common_address = common.address if common else None
     if model is None:
@@ -403,10 +442,11 @@ async def _build_sunspec(
                 f"unit {unit}: no readable SunSpec model in {[m.model_id for m in info.models]}"
             )
         model = preferred_model(candidates)
+        extensions = info.extensions_for(model)
         common = info.common_for(model)
         common_address = common.address if common else None
         invert_default = info.invert_power_default(model)
-    if model.model_id not in SUNSPEC_MODELS:
+    if model.kind not in {"inverter", "meter"}:  # an extension is read with its inverter
         raise ModbusProtocolError(f"SunSpec model {model.model_id} is not supported")
     if info is not None and common_address == info.models[0].address:
         identity = info.identity
@@ -420,7 +460,7 @@ async def _build_sunspec(
         identity.serial_number if identity else None,
         identity.sw_version if identity else None,
     )
-    return model, device_info, invert_default
+    return model, extensions, device_info, invert_default
 
 
 async def build_device(
@@ -442,9 +482,10 @@ async def build_device(
     * ``swap_energy`` (bool): swap the import and export counters (a meter wired the other
       way round counts export as import: set both options then).
     * ``name`` (str): used in log lines.
-    * sunspec: ``model_id``, ``model_address``, ``model_length``, ``common_address`` as
-      given by :meth:`SunSpecInfo.device_options` (no scan at start-up); only ``model_id``
-      to pick a model of a fresh scan (default: the first inverter, else the first meter).
+    * sunspec: ``model_id``, ``model_address``, ``model_length``, ``common_address`` and
+      ``extensions`` (the inverter's models 160 and 713) as given by
+      :meth:`SunSpecInfo.device_options` (no scan at start-up); only ``model_id`` to pick a
+      model of a fresh scan (default: the first inverter, else the first meter).
     * generic: ``registers`` (list of rows, see :func:`parse_generic_registers`, required),
       ``manufacturer``, ``model``, ``max_registers`` (default 125).
     """
@@ -452,9 +493,12 @@ async def build_device(
     profile = PROFILES[profile_id]
     invert_default = False
     sunspec_model: SunSpecModel | None = None
+    extensions: tuple[SunSpecModel, ...] = ()
     if profile_id == "sunspec":
-        sunspec_model, info, invert_default = await _build_sunspec(connection, unit, options)
-        fields = sunspec_fields(sunspec_model)
+        sunspec_model, extensions, info, invert_default = await _build_sunspec(
+            connection, unit, options
+        )
+        fields = sunspec_fields(sunspec_model, extensions)
     elif profile_id == "generic":
         fields = list(parse_generic_registers(options.get("registers") or ()))
         if not fields:
@@ -477,6 +521,7 @@ async def build_device(
         swap_energy=bool(options.get("swap_energy", False)),
         name=options.get("name"),
         sunspec_model=sunspec_model,
+        sunspec_extensions=extensions,
     )
 
 

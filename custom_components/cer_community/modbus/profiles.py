@@ -18,7 +18,7 @@ from typing import Any
 
 from .decode import REGISTER_COUNT, SUNSPEC_NOT_IMPLEMENTED, DataType, WordOrder
 from .planner import MAX_REGISTERS_PER_READ, RegisterFunction, RegisterSpan
-from .quantities import Quantity
+from .quantities import Quantity, per_module
 
 HOLDING = RegisterFunction.HOLDING
 INPUT = RegisterFunction.INPUT
@@ -227,12 +227,77 @@ SUNSPEC_METER_FLOAT: tuple[Field, ...] = (
 
 
 @dataclass(frozen=True, slots=True)
-class SunSpecModelMap:
-    """What this library reads from a SunSpec model."""
+class RepeatingBlock:
+    """A SunSpec group repeated to the end of its model (the modules of model 160).
 
-    kind: str  # "inverter" or "meter"
+    ``fields`` are those of the first repetition: their offsets count from the model's ID
+    register, their scale factors are the model's own (shared by every repetition). The
+    n-th repetition (from 1) is ``size`` × (n − 1) registers further and gives the
+    quantities of input n (:func:`~.quantities.per_module`).
+    """
+
+    start: int
+    """Offset of the first repetition from the model's ID register."""
+    size: int
     fields: tuple[Field, ...]
 
+    def count(self, length: int) -> int:
+        """Repetitions in a model of length ``L``: those that fit whole after the fixed
+        points, as pysunspec2 counts a group whose count is 0 (``sunspec2/device.py``)."""
+        return max(0, (length + 2 - self.start) // self.size)
+
+    def expand(self, length: int) -> tuple[Field, ...]:
+        """The fields of every repetition of a model of length ``L``."""
+        return tuple(
+            replace(
+                field,
+                quantity=per_module(field.quantity, index + 1),
+                address=field.address + index * self.size,
+            )
+            for index in range(self.count(length))
+            for field in self.fields
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SunSpecModelMap:
+    """What this library reads from a SunSpec model.
+
+    ``kind``: ``inverter`` or ``meter`` (a device of its own), or ``extension``: read with
+    the inverter model of the same unit, as diagnostics (strings, storage).
+    """
+
+    kind: str
+    fields: tuple[Field, ...]
+    repeating: RepeatingBlock | None = None
+
+    def fields_for(self, length: int) -> tuple[Field, ...]:
+        """The fields of a model of length ``L`` (with its repetitions)."""
+        if self.repeating is None:
+            return self.fields
+        return self.fields + self.repeating.expand(length)
+
+
+#: Model 160, multiple MPPT inverter extension, integer + SF, L = 8 + 20 × N
+#: (sunspec/models json/model_160.json; MODBUS-MAPS §1.6). Module k (from 0) at
+#: +10 + 20k; DCA_SF, DCV_SF, DCW_SF at +2, +3, +4 are shared by every module.
+SUNSPEC_MPPT_MODULES = RepeatingBlock(
+    start=10,
+    size=20,
+    fields=(
+        _sunspec(Q.DC_CURRENT, 19, U16, 2),  # module 0 DCA, DCA_SF +2
+        _sunspec(Q.DC_VOLTAGE, 20, U16, 3),  # module 0 DCV, DCV_SF +3
+        _sunspec(Q.DC_POWER, 21, U16, 4),  # module 0 DCW (uint16), DCW_SF +4
+    ),
+)
+
+#: Model 713, DER storage capacity, integer + SF, L = 7
+#: (sunspec/models json/model_713.json): WHRtg +2, WHAvail +3, SoC +4, SoH +5, Sta +6,
+#: WH_SF +7, Pct_SF +8.
+SUNSPEC_STORAGE_CAPACITY: tuple[Field, ...] = (
+    _sunspec(Q.STORED_ENERGY, 3, U16, 7),  # WHAvail, WH_SF +7
+    _sunspec(Q.STATE_OF_CHARGE, 4, U16, 8),  # SoC, Pct_SF +8
+)
 
 #: SunSpec model id → fields (offsets from the model's ID register).
 SUNSPEC_MODELS: dict[int, SunSpecModelMap] = {
@@ -241,6 +306,8 @@ SUNSPEC_MODELS: dict[int, SunSpecModelMap] = {
     701: SunSpecModelMap("inverter", SUNSPEC_DER_AC),
     **dict.fromkeys((201, 202, 203, 204), SunSpecModelMap("meter", SUNSPEC_METER_INT)),
     **dict.fromkeys((211, 212, 213, 214), SunSpecModelMap("meter", SUNSPEC_METER_FLOAT)),
+    160: SunSpecModelMap("extension", (), SUNSPEC_MPPT_MODULES),
+    713: SunSpecModelMap("extension", SUNSPEC_STORAGE_CAPACITY),
 }
 
 #: Model 1 (common) point offsets from its ID register, sizes in registers
@@ -375,8 +442,9 @@ SUNSPEC = Profile(
     # pysunspec2, solaredge-modbus-multi and the ABB integration do (MODBUS-MAPS §6)
     max_gap=MAX_REGISTERS_PER_READ,
     description=(
-        "Auto-detected: base 40000, 0 or 50000; inverter models 101–103, 111–113, "
-        "meter models 201–204, 211–214; identity from common model 1."
+        "Auto-detected: base 40000, 0 or 50000; inverter models 101–103, 111–113, 701 "
+        "(with the strings of model 160 and the storage of model 713), meter models "
+        "201–204, 211–214; identity from common model 1."
     ),
 )
 

@@ -39,7 +39,8 @@ class SunSpecModel:
 
     @property
     def kind(self) -> str:
-        """``inverter``, ``meter``, ``common`` or ``other`` (not read by this library)."""
+        """``inverter``, ``meter``, ``extension`` (read with an inverter), ``common`` or
+        ``other`` (not read by this library)."""
         if self.model_id == COMMON_MODEL_ID:
             return "common"
         model_map = SUNSPEC_MODELS.get(self.model_id)
@@ -88,6 +89,17 @@ class SunSpecInfo:
                 common = candidate
         return common
 
+    def extensions_for(self, model: SunSpecModel) -> tuple[SunSpecModel, ...]:
+        """The extension models read with ``model`` (an inverter): the strings of model 160,
+        the storage of model 713; the first of each, in chain order. A meter has none."""
+        if model.kind != "inverter":
+            return ()
+        first: dict[int, SunSpecModel] = {}
+        for candidate in self.models:
+            if candidate.kind == "extension":
+                first.setdefault(candidate.model_id, candidate)
+        return tuple(first.values())
+
     def invert_power_default(self, model: SunSpecModel) -> bool:
         """Whether the meter's power sign must be inverted by default.
 
@@ -107,7 +119,13 @@ class SunSpecInfo:
             "model_length": model.length,
             "common_address": common.address if common else None,
             "invert_power": self.invert_power_default(model),
+            "extensions": extension_options(self.extensions_for(model)),
         }
+
+
+def extension_options(models: Sequence[SunSpecModel]) -> list[dict[str, int]]:
+    """Where the extension models are, as saved in a layout (JSON)."""
+    return [{"model_id": m.model_id, "address": m.address, "length": m.length} for m in models]
 
 
 def preferred_model(models: Sequence[SunSpecModel]) -> SunSpecModel:

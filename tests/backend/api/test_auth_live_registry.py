@@ -119,6 +119,7 @@ async def test_live_snapshots_make_the_community_live_figures(api: Api) -> None:
         "sites_reporting",
         "sites_total",
         "tip_estimate_eur_mwh",
+        "sites_expected",
     }
     status, viewed, _ = await api.call("GET", "/community/live", "viewer_a")
     assert status == 200 and viewed["shared_wh"] == 900

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from cer_backend.cli import main
+from tests.support.cli import run_cli
 
 COMMUNITY = """\
 community:
@@ -241,22 +240,12 @@ def test_project(files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> 
     assert len(capsys.readouterr().out.strip().splitlines()) == 1 + 5 + 1
 
 
-def run_process(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cer_backend", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-
-
 def test_exit_codes_as_a_process(files: dict[str, Path], tmp_path: Path) -> None:
-    ok = run_process(*settle_args(files, "--json"))
+    ok = run_cli(*settle_args(files, "--json"))
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["tip_eur"] == "1.45"
 
-    missing = run_process(*settle_args({**files, "readings": tmp_path / "nope.csv"}))
+    missing = run_cli(*settle_args({**files, "readings": tmp_path / "nope.csv"}))
     assert missing.returncode == 2
     assert "Traceback" not in missing.stderr
     assert missing.stderr.strip() == f"cer-backend: error: {tmp_path / 'nope.csv'}: no such file"
@@ -264,7 +253,7 @@ def test_exit_codes_as_a_process(files: dict[str, Path], tmp_path: Path) -> None
     files["community"].write_text(
         COMMUNITY.replace("region: Sicilia", "region: ["), encoding="utf-8"
     )
-    broken = run_process("check", "--community", str(files["community"]))
+    broken = run_cli("check", "--community", str(files["community"]))
     assert broken.returncode == 2
     assert "Traceback" not in broken.stderr and "not valid YAML" in broken.stderr
 
@@ -272,14 +261,14 @@ def test_exit_codes_as_a_process(files: dict[str, Path], tmp_path: Path) -> None
     files["community"].write_text(
         COMMUNITY.replace("commissioned: 2025-02-15", "commissioned: 2024-01-15"), encoding="utf-8"
     )
-    warned = run_process("check", "--community", str(files["community"]))
+    warned = run_cli("check", "--community", str(files["community"]))
     assert warned.returncode == 0
     assert "warning: plants[0].commissioned: in service before the CER" in warned.stdout
     # ... and a member who cannot be a member is an error (GSE-RULES §8)
     files["community"].write_text(
         COMMUNITY.replace("type: person", "type: large_enterprise"), encoding="utf-8"
     )
-    rule = run_process("check", "--community", str(files["community"]))
+    rule = run_cli("check", "--community", str(files["community"]))
     assert rule.returncode == 1
     assert "error: members[1].type: large_enterprise cannot be a member" in rule.stdout
 

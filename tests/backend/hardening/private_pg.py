@@ -7,11 +7,12 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.support.net import free_port
 
 
 def _bin(name: str) -> str | None:
@@ -25,13 +26,6 @@ def _version(path: str) -> float:
         return float(Path(path).parents[1].name)
     except ValueError:
         return 0.0
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -25,8 +25,7 @@ from cer_backend.service.bounds import (
     MAX_SAMPLES,
 )
 from tests.backend.api.conftest import COMMUNITY_A, POD_PLANT
-
-from .server import ServeProcess
+from tests.support.serve import ServedBackend
 
 pytestmark = pytest.mark.database
 
@@ -95,9 +94,9 @@ def strict(text: str) -> Any:
     return json.loads(text, parse_constant=refuse)
 
 
-def post(server: ServeProcess, path: str, token: str, body: Any) -> tuple[int, Any]:
+def post(server: ServedBackend, path: str, token: str, body: Any) -> tuple[int, Any]:
     request = urllib.request.Request(
-        f"{server.url}{path}",
+        f"{server.api}{path}",
         data=json.dumps(body).encode(),
         method="POST",
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
@@ -110,8 +109,8 @@ def post(server: ServeProcess, path: str, token: str, body: Any) -> tuple[int, A
 
 
 @pytest.fixture
-def served(database_url: str, tmp_path: Path) -> Iterator[tuple[ServeProcess, str]]:
-    server = ServeProcess(database_url, tmp_path)
+def served(database_url: str, tmp_path: Path) -> Iterator[tuple[ServedBackend, str]]:
+    server = ServedBackend(tmp_path / "data", database_url)
     community_file = tmp_path / "community.json"
     community_file.write_text(json.dumps(COMMUNITY_A))
     community = server.command("community", "import", str(community_file))
@@ -135,7 +134,7 @@ FIXTURE_OK = settings(
 @FIXTURE_OK
 @given(batch=st.lists(readings(), min_size=1, max_size=6))
 def test_readings_across_boundaries(
-    served: tuple[ServeProcess, str], batch: list[dict[str, Any]]
+    served: tuple[ServedBackend, str], batch: list[dict[str, Any]]
 ) -> None:
     server, token = served
     status, answer = post(server, "/readings", token, {"pod": POD_PLANT, "readings": batch})
@@ -176,7 +175,9 @@ def snapshots(draw: st.DrawFn) -> dict[str, Any]:
 
 @FIXTURE_OK
 @given(snapshot=snapshots())
-def test_live_across_boundaries(served: tuple[ServeProcess, str], snapshot: dict[str, Any]) -> None:
+def test_live_across_boundaries(
+    served: tuple[ServedBackend, str], snapshot: dict[str, Any]
+) -> None:
     server, token = served
     status, answer = post(server, "/live", token, snapshot)
     ts = datetime.fromisoformat(snapshot["ts"])

@@ -9,31 +9,21 @@ key" lines instead of saying it is a study file.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from cer_backend.wording import counted
 from tests.backend.api.conftest import COMMUNITY_A, POD_FAMILY, POD_PLANT, Api
+from tests.support.cli import backend_env, run_cli
 
 REPO = Path(__file__).resolve().parents[3]
 
 
 def cli(tmp_path: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "CER_DATABASE_URL"}
-    env["CER_DATA_DIR"] = str(tmp_path / "data")
-    return subprocess.run(
-        [sys.executable, "-m", "cer_backend", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return run_cli(*args, env=backend_env(tmp_path / "data"), timeout=timeout)
 
 
 def test_serve_on_a_busy_port_is_one_error_line_and_exit_2(tmp_path: Path) -> None:

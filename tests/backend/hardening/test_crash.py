@@ -24,8 +24,7 @@ from sqlalchemy import text
 
 from tests.backend.api.conftest import COMMUNITY_A, POD_FAMILY, POD_PLANT
 from tests.backend.conftest import _sync_url
-
-from .server import ServeProcess
+from tests.support.serve import ServedBackend
 
 pytestmark = pytest.mark.database
 
@@ -40,7 +39,7 @@ PAUSE = 0.2  # seconds between two uploads of a client (an hourly uploader is sl
 class Stream:
     """One site's uploads: what it sent last for every hour, and how often it retried."""
 
-    server: ServeProcess
+    server: ServedBackend
     pod: str
     token: str
     sent: dict[datetime, int] = field(default_factory=dict)
@@ -65,7 +64,7 @@ class Stream:
         while True:
             assert time.monotonic() < deadline, "an upload never got through"
             request = urllib.request.Request(
-                f"{self.server.url}/readings",
+                f"{self.server.api}/readings",
                 data=body,
                 method="POST",
                 headers={
@@ -109,7 +108,7 @@ class Stream:
 
 
 def test_sigkill_and_restart_while_clients_stream(database_url: str, tmp_path: Path) -> None:
-    server = ServeProcess(database_url, tmp_path)
+    server = ServedBackend(tmp_path / "data", database_url)
     community_file = tmp_path / "community.json"
     community_file.write_text(json.dumps(COMMUNITY_A))
     community = server.command("community", "import", str(community_file))

@@ -20,8 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.backend.api.conftest import COMMUNITY_A, POD_PLANT
-
-from .server import ServeProcess
+from tests.support.serve import ServedBackend
 
 pytestmark = pytest.mark.database
 
@@ -52,7 +51,7 @@ def schemathesis() -> str:
 def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(
     database_url: str, tmp_path: Path
 ) -> None:
-    server = ServeProcess(database_url, tmp_path)
+    server = ServedBackend(tmp_path / "data", database_url)
     community_file = tmp_path / "community.json"
     community_file.write_text(json.dumps(COMMUNITY_A))
     community = server.command("community", "import", str(community_file))
@@ -69,7 +68,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(
     try:
         for role, token in tokens.items():
             command = [
-                schemathesis(), "run", f"{server.url}/openapi.json",
+                schemathesis(), "run", f"{server.api}/openapi.json",
                 "--header", f"Authorization: Bearer {token}",
                 "--checks", CHECKS,
                 "--max-examples", EXAMPLES if role == "admin" else "3",

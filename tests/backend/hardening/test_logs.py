@@ -22,14 +22,14 @@ import pytest
 
 from cer_backend.logs import mask_pod
 from tests.backend.api.conftest import COMMUNITY_A, POD_FAMILY, POD_HOME, POD_PLANT
+from tests.support.serve import ServedBackend
 
 from .private_pg import PrivatePostgres
-from .server import ServeProcess
 
 
-def call(server: ServeProcess, method: str, path: str, token: str | None, body: Any = None) -> int:
+def call(server: ServedBackend, method: str, path: str, token: str | None, body: Any = None) -> int:
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(f"{server.url}{path}", data=data, method=method)
+    request = urllib.request.Request(f"{server.api}{path}", data=data, method=method)
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     if data is not None:
@@ -57,7 +57,7 @@ def cluster() -> Iterator[PrivatePostgres]:
 def test_no_secret_hash_or_pod_code_in_the_logs_of_a_run_with_faults(
     cluster: PrivatePostgres, tmp_path: Path
 ) -> None:
-    server = ServeProcess(cluster.url, tmp_path)
+    server = ServedBackend(tmp_path / "data", cluster.url)
     community_file = tmp_path / "community.json"
     community_file.write_text(json.dumps(COMMUNITY_A))
     community = server.command("community", "import", str(community_file))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from sqlalchemy import inspect, text
 
 from cer_backend.migrate import head_revision
 from tests.backend.conftest import _drop_everything, _sync_url
+from tests.support.cli import command_line
 
 pytestmark = pytest.mark.database
 
@@ -49,7 +49,7 @@ def test_concurrent_migrate_processes_all_succeed(database_url: str, tmp_path: P
         env = dict(os.environ, CER_DATABASE_URL=url)
         processes = [
             subprocess.Popen(
-                [sys.executable, "-m", "cer_backend", "migrate"],
+                [*command_line(), "migrate"],
                 env=env,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,

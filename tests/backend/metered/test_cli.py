@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ import pytest
 from cer_backend.database import create_engine
 from cer_backend.migrate import upgrade
 from cer_backend.service.registry import import_community
+from tests.support.cli import backend_env, run_cli
 
 from ..api.conftest import COMMUNITY_A, POD_HOME
 from .conftest import day_values, wide_file
@@ -30,13 +29,7 @@ BAD = wide_file([("IT001E99999999", "01/06/2025", "Prelievo", day_values("01/06/
 
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cer_backend", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return run_cli(*args, env=env)
 
 
 def test_cli_folder_import_exit_codes_and_status(database_url: str, tmp_path: Path) -> None:
@@ -49,7 +42,7 @@ def test_cli_folder_import_exit_codes_and_status(database_url: str, tmp_path: Pa
             await engine.dispose()
 
     community = asyncio.run(setup())
-    env = dict(os.environ, CER_DATA_DIR=str(tmp_path / "data"), CER_DATABASE_URL=database_url)
+    env = backend_env(tmp_path / "data", database_url)
     folder = tmp_path / "dso"
     folder.mkdir()
     (folder / "a.csv").write_bytes(GOOD)

@@ -4,25 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import email
 import json
 import os
-import socket
 import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from email.message import Message
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from cer_backend.i18n import language
 from cer_backend.service.delivery import list_deliveries, send_run
 from cer_backend.service.delivery_schedule import deliver_finalised
 from cer_backend.service.mail import MailError, SmtpConfig
 from cer_backend.service.report_model import ReportError
+from tests.support.cli import run_cli
+from tests.support.smtp import Mailbox, smtp_server
 
 from .conftest import COMMUNITY, Settled, pdf_pages, settle_month
 
@@ -31,45 +27,10 @@ pytestmark = pytest.mark.database
 SENDER = "cer@valverde.example.it"
 
 
-@dataclass
-class Mailbox:
-    """What the SMTP server received, and the recipients it refuses."""
-
-    messages: list[tuple[list[str], Message]] = field(default_factory=list)
-    refuse: set[str] = field(default_factory=set)
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, options: Any
-    ) -> str:
-        if address in self.refuse:
-            return "550 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append((list(envelope.rcpt_tos), email.message_from_bytes(envelope.content)))
-        return "250 Message accepted"
-
-    def to(self, address: str) -> list[Message]:
-        return [m for rcpt, m in self.messages if address in rcpt]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[Mailbox, SmtpConfig]]:
-    mailbox = Mailbox()
-    port = free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield mailbox, SmtpConfig("127.0.0.1", port, False, None, None, SENDER)
-    finally:
-        controller.stop()
+    with smtp_server() as mailbox:
+        yield mailbox, SmtpConfig("127.0.0.1", mailbox.port, False, None, None, SENDER)
 
 
 def attachments(message: Message) -> dict[str, bytes]:
@@ -186,13 +147,7 @@ async def test_reports_send_from_the_shell(
 
     async def cli(*args: str, environ: dict[str, str] = env) -> subprocess.CompletedProcess[str]:
         return await asyncio.to_thread(
-            subprocess.run,
-            [sys.executable, "-m", "cer_backend", *args, "--database", database_url],
-            capture_output=True,
-            text=True,
-            env=environ,
-            timeout=120,
-            check=False,
+            run_cli, *args, "--database", database_url, env=environ, timeout=120
         )
 
     dry = await cli("reports", "send", "--community", settled.community, "--run", run, "--dry-run")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import csv
 import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
 import pytest
+
+from tests.support.cli import run_cli
 
 from .conftest import Settled, pdf_pages
 
@@ -18,14 +19,7 @@ pytestmark = pytest.mark.database
 
 
 async def cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "cer_backend", "reports", *args, "--database", database_url],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return await asyncio.to_thread(run_cli, "reports", *args, "--database", database_url)
 
 
 async def test_reports_commands_write_their_files(

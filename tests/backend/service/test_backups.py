@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import sqlite3
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -25,6 +23,7 @@ from cer_backend.database import create_engine as create_async_engine
 from cer_backend.service.backups import AGE_HEADER, backup_name, backups_in, prune
 from cer_backend.service.settlements import create_run, get_run
 from tests.backend.conftest import _sync_url
+from tests.support.cli import backend_env, run_cli
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "comune"
 
@@ -32,16 +31,10 @@ EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "comune"
 def cli(
     database_url: str, tmp_path: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    environ = dict(os.environ, CER_DATA_DIR=str(tmp_path / "data"), CER_DATABASE_URL=database_url)
+    environ = backend_env(tmp_path / "data", database_url)
     environ.pop("CER_BACKUP_AGE_RECIPIENT", None)
     environ.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "cer_backend", *args],
-        env=environ,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return run_cli(*args, env=environ)
 
 
 @pytest.fixture

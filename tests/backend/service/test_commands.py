@@ -4,9 +4,6 @@ run over the API that gives the same figures as ``cer-backend settle`` on the sa
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,19 +15,13 @@ from aiohttp.test_utils import TestServer
 from cer_backend.app import create_app
 from tests.backend.api.conftest import COMMUNITY_A, POD_FAMILY, POD_HOME, POD_PLANT
 from tests.backend.api.test_settlement import HOURS, START, energy_of, price_of
+from tests.support.cli import backend_env, run_cli
 
 pytestmark = pytest.mark.database
 
 
 def cli(database_url: str, tmp_path: Path, *args: str, check: bool = True) -> list[str]:
-    env = dict(os.environ, CER_DATA_DIR=str(tmp_path / "data"), CER_DATABASE_URL=database_url)
-    done = subprocess.run(
-        [sys.executable, "-m", "cer_backend", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_cli(*args, env=backend_env(tmp_path / "data", database_url))
     if check:
         assert done.returncode == 0, done.stderr
     return done.stdout.strip().splitlines() or [done.stderr.strip()]
@@ -177,13 +168,8 @@ def test_community_import_reports_every_problem(database_url: str, tmp_path: Pat
     broken = dict(COMMUNITY_A, plants=[dict(COMMUNITY_A["plants"][0], power_kw=-1)])
     path = tmp_path / "broken.yaml"
     path.write_text(yaml.safe_dump(broken), encoding="utf-8")
-    env = dict(os.environ, CER_DATA_DIR=str(tmp_path / "data"), CER_DATABASE_URL=database_url)
-    done = subprocess.run(
-        [sys.executable, "-m", "cer_backend", "community", "import", str(path)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+    done = run_cli(
+        "community", "import", str(path), env=backend_env(tmp_path / "data", database_url)
     )
     assert done.returncode == 2
     assert "plants[0].power_kw" in done.stderr
@@ -191,19 +177,8 @@ def test_community_import_reports_every_problem(database_url: str, tmp_path: Pat
 
 
 def test_serve_refuses_an_unreachable_database_clearly(tmp_path: Path) -> None:
-    env = dict(
-        os.environ,
-        CER_DATA_DIR=str(tmp_path / "data"),
-        CER_DATABASE_URL="postgresql://nobody:secret@127.0.0.1:1/none",
-    )
-    done = subprocess.run(
-        [sys.executable, "-m", "cer_backend", "serve", "--port", "1"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    env = backend_env(tmp_path / "data", "postgresql://nobody:secret@127.0.0.1:1/none")
+    done = run_cli("serve", "--port", "1", env=env, timeout=60)
     assert done.returncode == 2
     assert "cannot migrate" in done.stderr and "secret" not in done.stderr
     assert "Traceback" not in done.stderr

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +11,7 @@ import pytest
 
 from cer_backend.database import create_engine
 from cer_backend.service.settlements import get_run
+from tests.support.cli import backend_env, run_cli
 
 pytestmark = pytest.mark.database
 
@@ -21,39 +19,25 @@ EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "comune"
 
 
 def test_demo_run_equals_cer_backend_settle(database_url: str, tmp_path: Path) -> None:
-    env = dict(os.environ, CER_DATA_DIR=str(tmp_path / "data"), CER_DATABASE_URL=database_url)
-    demo = subprocess.run(
-        [sys.executable, "-m", "cer_backend", "demo", "--example", str(EXAMPLE)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    env = backend_env(tmp_path / "data", database_url)
+    demo = run_cli("demo", "--example", str(EXAMPLE), env=env)
     assert demo.returncode == 0, demo.stderr
     lines = demo.stdout.strip().splitlines()
     assert lines[-1].startswith("cer_")  # the admin token, alone on the last line
     run_line = next(line for line in lines if line.startswith("draft settlement "))
     run_id, year = run_line.split()[2], run_line.split()[4].rstrip(":")
-    settle = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "cer_backend",
-            "settle",
-            "--community",
-            str(EXAMPLE / "community.yaml"),
-            "--readings",
-            str(EXAMPLE / "readings.csv"),
-            "--prices",
-            str(EXAMPLE / "prices.csv"),
-            "--period",
-            year,
-            "--json",
-        ],
+    settle = run_cli(
+        "settle",
+        "--community",
+        str(EXAMPLE / "community.yaml"),
+        "--readings",
+        str(EXAMPLE / "readings.csv"),
+        "--prices",
+        str(EXAMPLE / "prices.csv"),
+        "--period",
+        year,
+        "--json",
         env=env,
-        capture_output=True,
-        text=True,
-        check=False,
     )
     assert settle.returncode in (0, 1), settle.stderr
     expected = json.loads(settle.stdout)

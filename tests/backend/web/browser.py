@@ -7,18 +7,12 @@ script in its own process on 127.0.0.1, its SQLite database in a temporary folde
 from __future__ import annotations
 
 import csv
-import json
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tests.support.serve import ServedBackend
 
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLE = REPO / "examples" / "comune"
@@ -26,13 +20,6 @@ EXAMPLE = REPO / "examples" / "comune"
 MONTH = "2025-06"
 #: a POD the distributor's file leaves out: the month is incomplete (finalised only by force)
 LEFT_OUT_POD = "IT001E00000410"
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def browser_available() -> str | None:
@@ -77,49 +64,11 @@ def community_files(folder: Path) -> tuple[Path, Path]:
 
 
 @dataclass
-class LiveBackend:
+class LiveBackend(ServedBackend):
     """``cer-backend serve`` on a free port of 127.0.0.1 with the example community."""
 
-    data_dir: Path
-    port: int = field(default_factory=free_port)
     community_id: str = ""
     admin_token: str = ""
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k != "CER_DATABASE_URL"}
-        env["CER_DATA_DIR"] = str(self.data_dir)
-        return env
-
-    def command(self, *args: str) -> str:
-        """Run ``cer-backend``; its last output line."""
-        result = subprocess.run(
-            [sys.executable, "-m", "cer_backend", *args],
-            env=self.env(),
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert result.returncode == 0, f"cer-backend {' '.join(args)}: {result.stderr}"
-        return result.stdout.strip().splitlines()[-1]
-
-    def command_json(self, *args: str) -> Any:
-        """Run ``cer-backend`` and read its JSON output."""
-        result = subprocess.run(
-            [sys.executable, "-m", "cer_backend", *args],
-            env=self.env(),
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert result.returncode == 0, f"cer-backend {' '.join(args)}: {result.stderr}"
-        return json.loads(result.stdout)
 
     def prepare(self) -> None:
         """The example community, its prices and an admin token of it."""
@@ -130,34 +79,6 @@ class LiveBackend:
         self.admin_token = self.command(
             "token", "create", "--role", "admin", "--community", self.community_id
         )
-
-    def start(self) -> None:
-        """Serve, and wait for the health endpoint."""
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "cer_backend", "serve", "--host", "127.0.0.1",
-             "--port", str(self.port)],
-            env=self.env(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError("cer-backend serve exited")
-            try:
-                with urllib.request.urlopen(f"{self.url}/api/v1/health", timeout=2) as reply:
-                    if reply.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.1)
-        raise AssertionError("cer-backend serve did not answer in 60 s")
-
-    def stop(self) -> None:
-        """SIGTERM, then wait."""
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=20)
-            self.process = None
 
 
 def chromium(download_dir: Path, width: int = 1280, height: int = 900) -> Any:

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import html
-import os
 import re
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,6 +12,7 @@ from sqlalchemy import update
 
 from cer_backend.models import MemberLink, WebSession, utcnow
 from cer_backend.service.web_access import IDLE_HOURS
+from tests.support.cli import backend_env, run_cli
 
 from .conftest import POD_FAMILY, POD_HOME, POD_PLANT, Site, csrf_of
 
@@ -220,45 +218,26 @@ async def test_a_link_for_an_unknown_member_or_another_community_is_refused(site
 
 
 def test_member_link_command_prints_the_link_last(database_url: str, tmp_path: Path) -> None:
-    env = dict(os.environ, CER_DATA_DIR=str(tmp_path), CER_DATABASE_URL=database_url)
-    command = [sys.executable, "-m", "cer_backend"]
-    imported = subprocess.run(
-        [*command, "community", "import", str(REPO / "examples/comune/community.yaml")],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    env = backend_env(tmp_path, database_url)
+    imported = run_cli("community", "import", str(REPO / "examples/comune/community.yaml"), env=env)
     assert imported.returncode == 0, imported.stderr
     community = imported.stdout.strip().splitlines()[-1]
-    made = subprocess.run(
-        [
-            *command,
-            "member",
-            "link",
-            "--community",
-            community,
-            "famiglia_01",
-            "--base-url",
-            "https://cer.example.it",
-        ],
+    made = run_cli(
+        "member",
+        "link",
+        "--community",
+        community,
+        "famiglia_01",
+        "--base-url",
+        "https://cer.example.it",
         env=env,
-        capture_output=True,
-        text=True,
-        check=False,
     )
     assert made.returncode == 0, made.stderr
     assert re.fullmatch(
         r"https://cer\.example\.it/socio/accesso/[A-Za-z0-9_-]{43}",
         made.stdout.strip().splitlines()[-1],
     )
-    unknown = subprocess.run(
-        [*command, "member", "link", "--community", community, "nobody"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    unknown = run_cli("member", "link", "--community", community, "nobody", env=env)
     assert unknown.returncode == 2
     assert unknown.stderr.strip().count("\n") == 0 and "nobody" in unknown.stderr
 

@@ -189,6 +189,7 @@ async def test_moved_model_is_scanned_again(
         "model_id": 103,
         "model_address": 40070,
         "model_length": 50,
+        "extensions": [],
     }
     assert (await device.read())[Q.ACTIVE_POWER] == 5800
     assert "expected SunSpec model 103 at 40122, found 203" in caplog.text
@@ -221,6 +222,7 @@ async def test_layout_change_while_running_is_rescanned_never_misdecoded(
             "model_id": 103,
             "model_address": 40070,
             "model_length": 50,
+            "extensions": [],
         }
         changed = [r for r in caplog.records if "SunSpec layout changed" in r.getMessage()]
         assert len(changed) == 1

@@ -20,6 +20,7 @@ from typing import Any, Final
 import numpy as np
 
 from ...domain.energy import HourlyEnergy
+from ...domain.ha_sites import uploads_from_home_assistant
 from ...domain.period import Period
 from ...domain.prices import HourlyPrices
 from ...domain.rules import SURPLUS_THRESHOLDS
@@ -81,38 +82,36 @@ def site_silent(data: AlertData) -> list[Finding]:
     hour and no live figure for more than ``silent_hours`` hours, or its Home Assistant entry
     reports unavailable devices (issue #15).
 
-    Only Home Assistant hours count (the distributor's data comes weeks later); a POD that
-    never uploaded, or not in the last ``active_days`` days, is not a site that went silent.
+    Only Home Assistant hours and live figures count (the distributor's data comes weeks
+    later); a POD that did not upload from one in the last ``active_days`` days is not a site
+    that went silent (``domain.ha_sites``, the same notion as the live "sites expected").
     Devices: the POD's latest live figure, at most ``silent_hours`` old, names devices that
     have been unavailable for at least ``unavailable_minutes`` (``POST /live``'s
     ``unavailable_devices``; an inverter asleep at night is not unavailable).
     """
     silent_hours = float(data.profile.value("site_silent", "silent_hours"))
-    active = int(data.profile.value("site_silent", "active_days")) * 24
+    active_days = int(data.profile.value("site_silent", "active_days"))
     unavailable_minutes = float(data.profile.value("site_silent", "unavailable_minutes"))
     at_hour = data.at.timestamp() / SECONDS_PER_HOUR
     findings = []
     for pod in _member_pods(data, data.local_now.date()):
         row = data.row(pod)
-        if row is None:
-            continue
-        recent = np.flatnonzero(data.ha[row, max(0, data.hours - active) :])
+        uploaded = np.flatnonzero(data.ha[row]) if row is not None else np.empty(0)
+        last_ha = _local(data, data.first_hour + int(uploaded[-1]) + 1) if uploaded.size else None
         live = data.live.get(pod)
-        if recent.size:
-            last_end = data.first_hour + max(0, data.hours - active) + int(recent[-1]) + 1
-            last_seen = float(last_end)
-            if live is not None:
-                last_seen = max(last_seen, live.timestamp() / SECONDS_PER_HOUR)
-            silent_for = at_hour - last_seen
-            if silent_for > silent_hours:
-                seen = datetime.fromtimestamp(last_seen * SECONDS_PER_HOUR, UTC)
-                values = {
-                    "where": data.label(pod),
-                    "silent_hours": int(silent_for),
-                    "last_seen": seen.astimezone(data.zone).strftime("%Y-%m-%d %H:%M"),
-                }
-                findings.append(_finding(data, "site_silent", pod, values, pod=pod))
-                continue
+        if not uploads_from_home_assistant(last_ha, live, data.at, active_days):
+            continue
+        last_seen = max(m.timestamp() for m in (last_ha, live) if m is not None) / SECONDS_PER_HOUR
+        silent_for = at_hour - last_seen
+        if silent_for > silent_hours:
+            seen = datetime.fromtimestamp(last_seen * SECONDS_PER_HOUR, UTC)
+            values = {
+                "where": data.label(pod),
+                "silent_hours": int(silent_for),
+                "last_seen": seen.astimezone(data.zone).strftime("%Y-%m-%d %H:%M"),
+            }
+            findings.append(_finding(data, "site_silent", pod, values, pod=pod))
+            continue
         devices = data.unavailable.get(pod)
         if devices is None or live is None:
             continue
