@@ -3,8 +3,6 @@ backend keeps it and ``alerts check`` raises ``site_silent`` for the site's POD.
 
 from __future__ import annotations
 
-import json
-import subprocess
 from datetime import UTC, datetime, timedelta
 
 from homeassistant.core import HomeAssistant
@@ -23,28 +21,15 @@ async def test_an_unavailable_device_reaches_the_site_silent_alert(
     for ts in (now - timedelta(minutes=70), now - timedelta(minutes=1)):
         live = LiveReading(SITE_POD, ts, 0.0, 800.0, 0, 300, ("Inverter tetto",))
         await site.post_live(live)
-    result = await hass.async_add_executor_job(_check, backend)
-    assert result.returncode == 0, result.stderr
-    alerts = {a["cause"]: a for a in json.loads(result.stdout)["alerts"]}
+    answer = await hass.async_add_executor_job(
+        backend.command_json,
+        "alerts",
+        "check",
+        "--community",
+        backend.community_id,
+        "--dry-run",
+        "--json",
+    )
+    alerts = {a["cause"]: a for a in answer["alerts"]}
     alert = alerts[f"site_silent:{SITE_POD}"]
     assert alert["details"]["devices"] == "Inverter tetto"
-
-
-def _check(backend: Backend) -> subprocess.CompletedProcess[str]:
-    """``cer-backend alerts check --dry-run --json`` of the example community."""
-    return subprocess.run(
-        [
-            backend.executable,
-            "alerts",
-            "check",
-            "--community",
-            backend.community_id,
-            "--dry-run",
-            "--json",
-        ],
-        env=backend._env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
