@@ -307,6 +307,10 @@ class LiveSnapshot(Base):
     hour_injected_wh: Mapped[int] = mapped_column(BigInteger)
     hour_withdrawn_wh: Mapped[int] = mapped_column(BigInteger)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    #: names of the devices the site's Home Assistant reports unavailable (NULL or []: none)
+    unavailable_devices: Mapped[list[str] | None] = mapped_column(JSON)
+    #: first snapshot of the current run of snapshots reporting unavailable devices
+    unavailable_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class SettlementRun(Base):

@@ -174,6 +174,11 @@ class CommunitySummary:
         )
 
 
+#: bounds of ``unavailable_devices`` in ``POST /api/v1/live`` (the backend refuses more)
+MAX_UNAVAILABLE_DEVICES = 50
+MAX_DEVICE_NAME = 100
+
+
 @dataclass(frozen=True, slots=True)
 class LiveReading:
     """Body of ``POST /api/v1/live``: the site now and its hour so far."""
@@ -184,10 +189,13 @@ class LiveReading:
     withdrawal_w: float
     hour_injected_wh: int
     hour_withdrawn_wh: int
+    unavailable_devices: tuple[str, ...] = ()
+    """Names of the site's devices that did not answer at the last poll (asleep is not
+    unavailable); sent only when there are some, within the contract's bounds."""
 
     def as_json(self) -> dict[str, Any]:
         """The contract's JSON object."""
-        return {
+        body: dict[str, Any] = {
             "pod": self.pod,
             "ts": self.ts.isoformat(),
             "injection_w": round(self.injection_w, 1),
@@ -195,6 +203,14 @@ class LiveReading:
             "hour_injected_wh": self.hour_injected_wh,
             "hour_withdrawn_wh": self.hour_withdrawn_wh,
         }
+        names = [
+            clean
+            for name in self.unavailable_devices
+            if (clean := "".join(c for c in name if c.isprintable())[:MAX_DEVICE_NAME].strip())
+        ]
+        if names:
+            body["unavailable_devices"] = list(dict.fromkeys(names))[:MAX_UNAVAILABLE_DEVICES]
+        return body
 
 
 class CerApiClient:

@@ -248,6 +248,11 @@ class SiteCoordinator(DataUpdateCoordinator["HourFigures | None"]):
             for device_id, coordinator in self.devices.items()
             if coordinator.last_update_success and (reading := coordinator.accounted_reading)
         ]
+        self.uploader.unavailable_devices = tuple(
+            coordinator.device.name
+            for coordinator in self.devices.values()
+            if not coordinator.last_update_success
+        )
         if samples:
             self.uploader.record(now, samples)
         return self.uploader.hour_so_far(now) if self.uploader.accountant.last_sample else None

@@ -151,6 +151,9 @@ class SiteUploader:
         """The community's live figures of the last ``/live`` answer."""
         self.community_updated: datetime | None = None
         self.live_error: str | None = None
+        self.unavailable_devices: tuple[str, ...] = ()
+        """The site's devices that did not answer at the last poll (the site coordinator
+        sets them; sent with the live figures so the backend can raise ``site_silent``)."""
         self.counter_anomalies: dict[str, CounterAnomaly] = {}
         """The last value held back of each counter (``device_id|quantity``), for diagnostics."""
         buffer.state_provider = accountant.to_dict
@@ -525,6 +528,7 @@ class SiteUploader:
             withdrawal_w=figures.withdrawal_w,
             hour_injected_wh=round(figures.injected_wh),
             hour_withdrawn_wh=round(figures.withdrawn_wh),
+            unavailable_devices=self.unavailable_devices,
         )
         try:
             self.community = await api.post_live(live)

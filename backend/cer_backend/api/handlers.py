@@ -143,6 +143,7 @@ async def post_live(context: Context) -> web.StreamResponse:
             hour_injected_wh=int(body["hour_injected_wh"]),
             hour_withdrawn_wh=int(body["hour_withdrawn_wh"]),
             received_at=now,
+            unavailable_devices=tuple(dict.fromkeys(body.get("unavailable_devices") or ())),
         ),
     )
     return await _community_live(context, community_id, rules)

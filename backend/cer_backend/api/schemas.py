@@ -19,6 +19,9 @@ from ..service.bounds import INT64_MAX, MAX_POWER_W, MAX_SAMPLES
 Schema = dict[str, Any]
 
 MAX_READINGS_PER_REQUEST = 744
+#: ``POST /live``: at most this many unavailable devices, each name at most this long
+MAX_UNAVAILABLE_DEVICES = 50
+MAX_DEVICE_NAME = 100
 POD_PATTERN = r"^IT[0-9]{3}E[0-9A-Z]{6,12}$"
 #: a year, month or day between 2000 and 2100 (issue #12: ``period=0001`` answered 500)
 PERIOD_PATTERN = r"^(20[0-9]{2}|2100)(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"
@@ -300,6 +303,18 @@ LIVE_UPLOAD: Schema = {
         "withdrawal_w": {"type": "number", "minimum": 0, "maximum": MAX_POWER_W},
         "hour_injected_wh": WH,
         "hour_withdrawn_wh": WH,
+        "unavailable_devices": {
+            "type": "array",
+            "maxItems": MAX_UNAVAILABLE_DEVICES,
+            "items": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": MAX_DEVICE_NAME,
+                "pattern": r"^[^\x00-\x1f\x7f]+$",
+            },
+            "description": "optional: names of the site's devices that Home Assistant reports "
+            "unavailable now (absent or empty: none)",
+        },
     },
 }
 

@@ -13,7 +13,7 @@ from typing import Any, Final
 
 #: every rule's thresholds and their defaults
 DEFAULTS: Final[dict[str, dict[str, Any]]] = {
-    "site_silent": {"silent_hours": 3, "active_days": 14},
+    "site_silent": {"silent_hours": 3, "active_days": 14, "unavailable_minutes": 60},
     "data_incomplete": {"after_day": 10},
     "production_low": {
         "share_pct": 60,

@@ -28,6 +28,7 @@ from .report_model import (
     reconciliation,
     surplus_recipients,
 )
+from .report_notes import translate_notes
 
 #: how a run's kind and status read in the reports
 KIND_LABELS: Final = {
@@ -575,10 +576,8 @@ def community_report_pdf(facts: RunFacts, lang: Language) -> bytes:
     story += missing_table(facts, lang, info)
     notes = list(facts.result.get("warnings") or []) + list(facts.result.get("errors") or [])
     if notes:
-        story.append(
-            Paragraph(text(_("Notes of the settlement engine (in English)")), sheet["Heading2"])
-        )
-        story += [Paragraph(text(note), sheet["Small"]) for note in notes]
+        story.append(Paragraph(text(_("Notes of the settlement engine")), sheet["Heading2"]))
+        story += [Paragraph(text(note), sheet["Small"]) for note in translate_notes(notes, lang)]
     title = _("Community energy report")
     footer = f"{facts.community_name} · {lang.period(facts.period)} · {title}"
     return pdf.build(

@@ -21,6 +21,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from functools import cache, partial
 from typing import Any, Final
+from urllib.parse import quote
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -89,8 +90,18 @@ class DeliveryOutcome:
         }
 
 
-def outgoing_messages(facts: RunFacts, lang: Language) -> list[Outgoing]:
-    """The community report to each recipient, each member's statement to that member."""
+def member_page_url(public_url: str, community_id: str, member_id: str) -> str:
+    """The address of a member's own web page (``web/member.py``:
+    ``/socio/{community}/{member}``)."""
+    community, member = quote(community_id, safe=""), quote(member_id, safe="")
+    return f"{public_url.rstrip('/')}/socio/{community}/{member}"
+
+
+def outgoing_messages(
+    facts: RunFacts, lang: Language, public_url: str | None = None
+) -> list[Outgoing]:
+    """The community report to each recipient, each member's statement to that member (with
+    a link to the member's own web page when the pages' public address is known)."""
     _ = lang.gettext
     draft_word = _("DRAFT")
     report_word = _("report")
@@ -134,21 +145,27 @@ def outgoing_messages(facts: RunFacts, lang: Language) -> list[Outgoing]:
             continue
         mid = str(member["id"])
         base = f"{facts.community_id}-{facts.period}-{mid}"
+        body = _(
+            "Dear {name},\n\nattached is your statement of {community} for {period}: "
+            "your amount is {amount}. The statement explains how it was computed.\n"
+        ).format(
+            name=name,
+            community=facts.community_name,
+            period=period,
+            amount=lang.eur(member["amount_eur"]),
+        )
+        if public_url:
+            body += "\n" + _(
+                "Your page, with every statement and your hours: {url}\n"
+                "(to enter, use the personal link the community's referent sends you)\n"
+            ).format(url=member_page_url(public_url, facts.community_id, mid))
         messages.append(
             Outgoing(
                 "statement",
                 member["id"],
                 address,
                 subject,
-                _(
-                    "Dear {name},\n\nattached is your statement of {community} for {period}: "
-                    "your amount is {amount}. The statement explains how it was computed.\n"
-                ).format(
-                    name=name,
-                    community=facts.community_name,
-                    period=period,
-                    amount=lang.eur(member["amount_eur"]),
-                ),
+                body,
                 (
                     (f"{base}.pdf", "application/pdf", partial(statement_pdf, facts, mid, lang)),
                     (
@@ -275,7 +292,7 @@ async def send_run(
     if config is None and not dry_run:
         raise DeliveryError("no SMTP configuration")
     outcome = DeliveryOutcome(facts.id, dry_run)
-    messages = outgoing_messages(facts, lang)
+    messages = outgoing_messages(facts, lang, config.public_url if config else None)
     for message in messages:
         entry: dict[str, Any] = {
             "kind": message.kind,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +30,26 @@ class Snapshot:
     hour_injected_wh: int
     hour_withdrawn_wh: int
     received_at: datetime
+    #: devices the site's Home Assistant reports unavailable (optional in ``POST /live``)
+    unavailable_devices: tuple[str, ...] = ()
+    #: when the current run of snapshots with unavailable devices began (None: none now)
+    unavailable_since: datetime | None = None
+
+
+def _maybe_utc(value: datetime | None) -> datetime | None:
+    return None if value is None else as_utc(value)
+
+
+def _with_since(snapshot: Snapshot, current: Snapshot | None) -> Snapshot:
+    """The snapshot with ``unavailable_since``: kept from the snapshot before while devices
+    stay unavailable, its own time when they just became so, None when none is."""
+    if not snapshot.unavailable_devices:
+        since = None
+    elif current is not None and current.unavailable_devices and current.unavailable_since:
+        since = min(current.unavailable_since, snapshot.ts)
+    else:
+        since = snapshot.ts
+    return replace(snapshot, unavailable_since=since)
 
 
 class LiveStore:
@@ -57,6 +77,8 @@ class LiveStore:
                 hour_injected_wh=int(row["hour_injected_wh"]),
                 hour_withdrawn_wh=int(row["hour_withdrawn_wh"]),
                 received_at=as_utc(row["received_at"]),
+                unavailable_devices=tuple(row.get("unavailable_devices") or ()),
+                unavailable_since=_maybe_utc(row.get("unavailable_since")),
             )
         return len(rows)
 
@@ -68,6 +90,7 @@ class LiveStore:
         current = self._snapshots.get(community_id, {}).get(pod)
         if current is not None and current.ts > snapshot.ts:
             return
+        snapshot = _with_since(snapshot, current)
         insert = postgresql.insert if self._engine.dialect.name == "postgresql" else sqlite.insert
         values = {
             "community_id": community_id,
@@ -78,6 +101,8 @@ class LiveStore:
             "hour_injected_wh": snapshot.hour_injected_wh,
             "hour_withdrawn_wh": snapshot.hour_withdrawn_wh,
             "received_at": snapshot.received_at,
+            "unavailable_devices": list(snapshot.unavailable_devices),
+            "unavailable_since": snapshot.unavailable_since,
         }
         statement = insert(table(LiveSnapshot)).values(values)
         statement = statement.on_conflict_do_update(

@@ -34,6 +34,8 @@ class SmtpConfig:
     user: str | None
     password: str | None
     sender: str
+    #: ``CER_PUBLIC_URL``: the web pages' address, for links in the messages (None: no links)
+    public_url: str | None = None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> SmtpConfig:
@@ -60,7 +62,23 @@ class SmtpConfig:
             user=unquote(parts.username) if parts.username else None,
             password=unquote(parts.password) if parts.password else None,
             sender=sender,
+            public_url=public_url(environ),
         )
+
+
+def public_url(environ: Mapping[str, str]) -> str | None:
+    """``CER_PUBLIC_URL`` (optional): the address members reach the web pages at, e.g.
+    ``https://cer.comune.example.it``; MailError when set to something else than an http(s)
+    address."""
+    value = environ.get("CER_PUBLIC_URL", "").strip()
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+        raise MailError(
+            "CER_PUBLIC_URL must be the web pages' address, e.g. https://cer.comune.example.it"
+        )
+    return value.rstrip("/")
 
 
 def smtp_config(environ: Mapping[str, str]) -> SmtpConfig | None:

@@ -244,14 +244,15 @@ async def community_document(
         header["location"] = dict(community.location)
     header.update(community.extra or {})
     member_list = []
+    pods_of: dict[str, list[Any]] = {}  # in their order (one pass, not one per member)
+    for p in pods:
+        pods_of.setdefault(p.member_id, []).append(p)
     for member in members:
         entry: dict[str, Any] = {
             "id": member.member_id,
             "name": member.name,
             "type": member.type,
-            "pods": [
-                _pod_entry(p) for p in pods if p.member_id == member.member_id and in_force(p.ended)
-            ],
+            "pods": [_pod_entry(p) for p in pods_of.get(member.member_id, ()) if in_force(p.ended)],
         }
         if member.joined is not None:
             entry["joined"] = member.joined

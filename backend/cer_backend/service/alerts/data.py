@@ -1,9 +1,11 @@
 """What the alert rules look at, loaded once per evaluation: PODs × hours up to a moment.
 
 ``load_alert_data`` reads the readings of the hours that ended by ``at`` (whenever they were
-received), the latest live figure of each POD, the settlement runs made by ``at`` and, when
-the table exists (issue #10), the GSE figures. The rules (``rules.py``) are pure functions
-of this snapshot.
+received), the latest live figure of each POD (and the devices it reports unavailable), the
+settlement runs made by ``at`` and, when the table exists (issue #10), the GSE figures. The
+readings come set-based, packed per POD and source by the database (``window.py``); on
+PostgreSQL the whole months before the recent history from settlement's monthly packs. The
+rules (``rules.py``) are pure functions of this snapshot.
 """
 
 from __future__ import annotations
@@ -21,19 +23,20 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ...domain.community import Community, parse_community
-from ...domain.period import epoch_hour
+from ...domain.period import Period, epoch_hour
 from ...models import Community as CommunityRow
-from ...models import LiveSnapshot, Reading, SettlementRun, as_utc
+from ...models import LiveSnapshot, SettlementRun, as_utc
 from ..registry import RegistryError, community_document
+from ..settlements import load_packed
+from ..sources import DEFAULT_RANKING
 from .config import AlertProfile, profile_of
+from .window import read_window
 
 I64 = npt.NDArray[np.int64]
 BOOL = npt.NDArray[np.bool_]
 SECONDS_PER_HOUR = 3600
 #: days of readings before ``at`` that the rules need (90 days of load history + margin)
 HISTORY_DAYS = 100
-#: a POD-hour from several sources: the settlement's default ranking (DESIGN.md)
-SOURCE_RANK = {"dso": 0, "ha": 1, "manual": 2, "estimate": 3}
 
 
 class AlertDataError(ValueError):
@@ -91,6 +94,8 @@ class AlertData:
     ha: BOOL
     dso: BOOL
     live: dict[str, datetime] = field(default_factory=dict)
+    #: PODs whose latest live figure reports unavailable devices: (names, since when)
+    unavailable: dict[str, tuple[tuple[str, ...], datetime]] = field(default_factory=dict)
     runs: tuple[RunRow, ...] = ()
     gse: tuple[GseRow, ...] | None = None
     has_sources: bool = False
@@ -164,6 +169,25 @@ def window_start(at_local: datetime) -> dt.date:
     return min(today - timedelta(days=HISTORY_DAYS), month, dt.date(last_day.year, 1, 1))
 
 
+def _older_months(
+    first_day: dt.date, at_local: datetime, profile: AlertProfile, timezone: str
+) -> Period | None:
+    """The whole months of the window that only the year-to-date rule reads (None: none).
+
+    Recent means: the ``HISTORY_DAYS`` (or ``site_silent.active_days``, if longer) before
+    ``at`` and the month before the previous one, from the first of their month; before
+    that, the rules read only injected, withdrawn and present."""
+    today = at_local.date()
+    active = int(profile.value("site_silent", "active_days")) + 2
+    month = today.replace(day=1)
+    for _ in range(2):
+        month = (month - timedelta(days=1)).replace(day=1)
+    recent = min(today - timedelta(days=max(HISTORY_DAYS, active)), month).replace(day=1)
+    if first_day >= recent or first_day.day != 1:
+        return None
+    return Period.between(first_day, recent, timezone)
+
+
 async def load_alert_data(
     connection: AsyncConnection, community_id: str, at: datetime
 ) -> AlertData:
@@ -189,66 +213,46 @@ async def load_alert_data(
     first_hour = epoch_hour(datetime.combine(first_day, dt.time(0), tzinfo=zone).astimezone(UTC))
     end_hour = int(at.timestamp()) // SECONDS_PER_HOUR
     hours = max(0, end_hour - first_hour)
-    start = datetime.fromtimestamp(first_hour * SECONDS_PER_HOUR, UTC)
-    end = datetime.fromtimestamp(end_hour * SECONDS_PER_HOUR, UTC)
 
     known = {p for m in community.members for p in m.pods} | {p.pod for p in community.plants}
-    source_column = getattr(Reading, "source", None)
-    columns = [
-        Reading.pod,
-        Reading.hour_start,
-        Reading.injected_wh,
-        Reading.withdrawn_wh,
-        Reading.produced_wh,
-    ]
-    if source_column is not None:
-        columns.append(source_column)
-    rows = (
-        await connection.execute(
-            select(*columns).where(
-                Reading.community_id == community_id,
-                Reading.hour_start >= start,
-                Reading.hour_start < end,
-            )
+    # PostgreSQL: whole months before the rules' recent history come from settlement's monthly
+    # packs (injected, withdrawn, present of the best-ranked source: all the surplus rule's
+    # year-to-date needs), the recent hours packed per POD by the query of ``window.py``
+    older = _older_months(first_day, local, profile, zone.key)
+    if connection.dialect.name != "postgresql":
+        older = None
+    split = first_hour if older is None else first_hour + older.hours
+    window = await read_window(connection, community_id, split, end_hour)
+    pods = tuple(sorted(known | set(window.pod_names)))
+    injected, withdrawn, produced, present, ha, dso = window.matrices(
+        pods, hours, split - first_hour
+    )
+    if older is not None and pods:
+        packed = await load_packed(
+            connection.engine, community_id, list(pods), older, DEFAULT_RANKING
         )
-    ).all()
-    pods = tuple(sorted(known | {r.pod for r in rows}))
-    index = {pod: i for i, pod in enumerate(pods)}
-    shape = (len(pods), hours)
-    injected = np.zeros(shape, dtype=np.int64)
-    withdrawn = np.zeros(shape, dtype=np.int64)
-    produced = np.full(shape, -1, dtype=np.int64)
-    present = np.zeros(shape, dtype=np.bool_)
-    ha = np.zeros(shape, dtype=np.bool_)
-    dso = np.zeros(shape, dtype=np.bool_)
-    if source_column is not None:
-        # the best-ranked source of a POD-hour is written last, so it wins
-        rows = sorted(rows, key=lambda r: -SOURCE_RANK.get(str(r[5]), len(SOURCE_RANK)))
-    for r in rows:
-        i = index[r.pod]
-        h = int(as_utc(r.hour_start).timestamp()) // SECONDS_PER_HOUR - first_hour
-        injected[i, h] = r.injected_wh
-        withdrawn[i, h] = r.withdrawn_wh
-        produced[i, h] = -1 if r.produced_wh is None else r.produced_wh
-        present[i, h] = True
-        source = str(r[5]) if source_column is not None else "ha"
-        if source == "ha":
-            ha[i, h] = True
-        elif source == "dso":
-            dso[i, h] = True
-    if source_column is None:
-        dso = present  # before readings kept their source, every stored hour counts
-
-    live = {
-        r.pod: as_utc(r.ts)
+        injected[:, : older.hours] = packed.injected
+        withdrawn[:, : older.hours] = packed.withdrawn
+        present[:, : older.hours] = packed.present
+    snapshots = [
+        r
         for r in (
             await connection.execute(
-                select(LiveSnapshot.pod, LiveSnapshot.ts).where(
-                    LiveSnapshot.community_id == community_id
-                )
+                select(
+                    LiveSnapshot.pod,
+                    LiveSnapshot.ts,
+                    LiveSnapshot.unavailable_devices,
+                    LiveSnapshot.unavailable_since,
+                ).where(LiveSnapshot.community_id == community_id)
             )
         ).all()
         if as_utc(r.ts) <= at
+    ]
+    live = {r.pod: as_utc(r.ts) for r in snapshots}
+    unavailable = {
+        r.pod: (tuple(str(name) for name in r.unavailable_devices), as_utc(r.unavailable_since))
+        for r in snapshots
+        if r.unavailable_devices and r.unavailable_since is not None
     }
     run_columns = [
         SettlementRun.run_id,
@@ -298,9 +302,10 @@ async def load_alert_data(
         ha=ha,
         dso=dso,
         live=live,
+        unavailable=unavailable,
         runs=runs,
         gse=gse,
-        has_sources=source_column is not None,
+        has_sources=True,
     )
 
 

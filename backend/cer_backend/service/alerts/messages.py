@@ -12,6 +12,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "{where}: no data from Home Assistant for {silent_hours} hours "
         "(last at {last_seen}).",
     },
+    "site_silent_devices": {
+        "it": "{where}: Home Assistant segnala dispositivi non disponibili dalle {since}: "
+        "{devices}.",
+        "en": "{where}: Home Assistant reports devices unavailable since {since}: {devices}.",
+    },
     "data_incomplete": {
         "it": "{where}: mancano {missing_hours} ore su {expected_hours} dei dati del "
         "distributore di {month}.",

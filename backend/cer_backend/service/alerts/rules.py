@@ -52,11 +52,12 @@ def _finding(
     pod: str | None = None,
     subject: str | None = None,
     severity: str = "warning",
+    text: str | None = None,
 ) -> Finding:
     return Finding(
         kind=kind,
         cause=f"{kind}:{cause}" if cause else kind,
-        message=message(kind, data.profile.language, values),
+        message=message(text or kind, data.profile.language, values),
         pod=pod,
         subject=subject,
         severity=severity,
@@ -78,14 +79,19 @@ def _member_pods(data: AlertData, day: dt.date) -> list[str]:
 
 def site_silent(data: AlertData) -> list[Finding]:
     """A POD that uploaded from a Home Assistant in the last ``active_days`` days has sent no
-    hour and no live figure for more than ``silent_hours`` hours (issue #15).
+    hour and no live figure for more than ``silent_hours`` hours, or its Home Assistant entry
+    reports unavailable devices (issue #15).
 
     Only Home Assistant hours and live figures count (the distributor's data comes weeks
     later); a POD that did not upload from one in the last ``active_days`` days is not a site
     that went silent (``domain.ha_sites``, the same notion as the live "sites expected").
+    Devices: the POD's latest live figure, at most ``silent_hours`` old, names devices that
+    have been unavailable for at least ``unavailable_minutes`` (``POST /live``'s
+    ``unavailable_devices``; an inverter asleep at night is not unavailable).
     """
     silent_hours = float(data.profile.value("site_silent", "silent_hours"))
     active_days = int(data.profile.value("site_silent", "active_days"))
+    unavailable_minutes = float(data.profile.value("site_silent", "unavailable_minutes"))
     at_hour = data.at.timestamp() / SECONDS_PER_HOUR
     findings = []
     for pod in _member_pods(data, data.local_now.date()):
@@ -105,6 +111,21 @@ def site_silent(data: AlertData) -> list[Finding]:
                 "last_seen": seen.astimezone(data.zone).strftime("%Y-%m-%d %H:%M"),
             }
             findings.append(_finding(data, "site_silent", pod, values, pod=pod))
+            continue
+        devices = data.unavailable.get(pod)
+        if devices is None or live is None:
+            continue
+        names, since = devices
+        fresh = data.at - live <= timedelta(hours=silent_hours)
+        if fresh and data.at - since >= timedelta(minutes=unavailable_minutes):
+            values = {
+                "where": data.label(pod),
+                "devices": ", ".join(names),
+                "since": since.astimezone(data.zone).strftime("%Y-%m-%d %H:%M"),
+            }
+            findings.append(
+                _finding(data, "site_silent", pod, values, pod=pod, text="site_silent_devices")
+            )
     return findings
 
 
