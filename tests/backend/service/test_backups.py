@@ -8,6 +8,7 @@ import asyncio
 import hashlib
 import sqlite3
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ import pyrage
 import pytest
 from sqlalchemy import MetaData, create_engine, select, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from cer_backend.database import create_engine as create_async_engine
 from cer_backend.service.backups import AGE_HEADER, backup_name, backups_in, prune
@@ -50,8 +52,29 @@ def other_database(database_url: str, tmp_path: Path) -> Iterator[str]:
     try:
         yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        _drop_database(admin, name)
+
+
+def _drop_database(admin: Engine, name: str, seconds: float = 60) -> None:
+    """Drop a test database. An autovacuum worker that PostgreSQL starts on the freshly
+    restored database is a process the test role (no superuser) may not terminate, so
+    ``WITH (FORCE)`` is refused while it runs; a plain ``DROP DATABASE`` stops autovacuum
+    workers itself (and fails only while a session is still connected): try both, a while."""
+    deadline = time.monotonic() + seconds
+    statements = (
+        f"DROP DATABASE IF EXISTS {name} WITH (FORCE)",
+        f"DROP DATABASE IF EXISTS {name}",
+    )
+    while True:
+        for statement in statements:
+            try:
+                with admin.connect() as connection:
+                    connection.execute(text(statement))
+                return
+            except (ProgrammingError, OperationalError):
+                if time.monotonic() > deadline:
+                    raise
+        time.sleep(0.5)
         admin.dispose()
 
 
