@@ -71,13 +71,7 @@ class Window:
         """PODs × hours: injected, withdrawn, produced (−1 unknown) of the best-ranked source
         of each POD-hour, and where any source, Home Assistant, the distributor has it; this
         window's hour 0 is column ``offset``."""
-        shape = (len(pods), hours)
-        injected = np.zeros(shape, dtype=np.int64)
-        withdrawn = np.zeros(shape, dtype=np.int64)
-        produced = np.full(shape, -1, dtype=np.int64)
-        present = np.zeros(shape, dtype=np.bool_)
-        ha = np.zeros(shape, dtype=np.bool_)
-        dso = np.zeros(shape, dtype=np.bool_)
+        injected, withdrawn, produced, present, ha, dso = blank_matrices(len(pods), hours)
         index = {pod: i for i, pod in enumerate(pods)}
         row_of = np.array([index[name] for name in self.pod_names], dtype=np.int64)
         cells = (row_of[self.pod] * hours + self.hour + offset) if len(self.pod) else self.pod
@@ -94,6 +88,20 @@ class Window:
             f_withdrawn[cell] = self.withdrawn[mine]
             f_produced[cell] = self.produced[mine]
         return injected, withdrawn, produced, present, ha, dso
+
+
+def blank_matrices(pods: int, hours: int) -> tuple[I64, I64, I64, BOOL, BOOL, BOOL]:
+    """PODs × hours with nothing known: injected, withdrawn 0; produced −1 (unknown); present,
+    from Home Assistant, from the distributor all false."""
+    shape = (pods, hours)
+    return (
+        np.zeros(shape, dtype=np.int64),
+        np.zeros(shape, dtype=np.int64),
+        np.full(shape, -1, dtype=np.int64),
+        np.zeros(shape, dtype=np.bool_),
+        np.zeros(shape, dtype=np.bool_),
+        np.zeros(shape, dtype=np.bool_),
+    )
 
 
 def _utc(epoch_hour: int) -> datetime:
@@ -185,13 +193,7 @@ async def read_window_rows(
     ).all()
     pods = tuple(sorted({r.pod for r in rows}))
     index = {pod: i for i, pod in enumerate(pods)}
-    shape = (len(pods), hours)
-    injected = np.zeros(shape, dtype=np.int64)
-    withdrawn = np.zeros(shape, dtype=np.int64)
-    produced = np.full(shape, -1, dtype=np.int64)
-    present = np.zeros(shape, dtype=np.bool_)
-    ha = np.zeros(shape, dtype=np.bool_)
-    dso = np.zeros(shape, dtype=np.bool_)
+    injected, withdrawn, produced, present, ha, dso = blank_matrices(len(pods), hours)
     # the best-ranked source of a POD-hour is written last, so it wins
     rows = sorted(rows, key=lambda r: -SOURCE_RANK.get(str(r.source), len(SOURCES)))
     for r in rows:
