@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import smtplib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from functools import cache, partial
@@ -33,6 +33,7 @@ from .community_report import community_report_pdf
 from .mail import MailError, SmtpConfig, smtp_send
 from .report_model import ReportError, RunFacts, report_recipients
 from .statements import statement_csv, statement_pdf
+from .web_access import LINK_DAYS, create_member_link, link_url
 
 #: attempts of one message in one ``send`` and the pause before each new attempt
 ATTEMPTS: Final = 3
@@ -97,6 +98,19 @@ def member_page_url(public_url: str, community_id: str, member_id: str) -> str:
     return f"{public_url.rstrip('/')}/socio/{community}/{member}"
 
 
+async def with_sign_in_link(
+    engine: AsyncEngine, facts: RunFacts, message: Outgoing, lang: Language, public_url: str
+) -> Outgoing:
+    """A statement with the member's personal sign-in link (issue #17: "or sent by e-mail
+    with the statements"), made only for a message really being sent: it works once, within
+    ``LINK_DAYS`` days, as a link the referent makes."""
+    secret = await create_member_link(engine, facts.community_id, message.member_id)
+    line = lang.gettext(
+        "To enter it, open your personal link (it works once, within {days} days):\n{link}\n"
+    ).format(days=LINK_DAYS, link=link_url(public_url, secret))
+    return replace(message, body=message.body + line)
+
+
 def outgoing_messages(
     facts: RunFacts, lang: Language, public_url: str | None = None
 ) -> list[Outgoing]:
@@ -155,10 +169,9 @@ def outgoing_messages(
             amount=lang.eur(member["amount_eur"]),
         )
         if public_url:
-            body += "\n" + _(
-                "Your page, with every statement and your hours: {url}\n"
-                "(to enter, use the personal link the community's referent sends you)\n"
-            ).format(url=member_page_url(public_url, facts.community_id, mid))
+            body += "\n" + _("Your page, with every statement and your hours: {url}\n").format(
+                url=member_page_url(public_url, facts.community_id, mid)
+            )
         messages.append(
             Outgoing(
                 "statement",
@@ -314,7 +327,10 @@ async def send_run(
             entry["status"] = "already_sent"
             continue
         assert config is not None
-        email = await asyncio.to_thread(build_email, message, config.sender)
+        sent = message
+        if config.public_url and message.kind == "statement":
+            sent = await with_sign_in_link(engine, facts, message, lang, config.public_url)
+        email = await asyncio.to_thread(build_email, sent, config.sender)
         error: str | None = None
         attempts = 0
         for attempt in range(ATTEMPTS):

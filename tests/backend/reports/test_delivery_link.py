@@ -1,9 +1,11 @@
-"""The statement e-mail links the member's own web page when ``CER_PUBLIC_URL`` is set (and
-only then), through a real SMTP server (aiosmtpd) on 127.0.0.1."""
+"""The statement e-mail links the member's own web page and carries the member's personal
+sign-in link when ``CER_PUBLIC_URL`` is set (and only then), through a real SMTP server
+(aiosmtpd) on 127.0.0.1."""
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -11,6 +13,7 @@ import pytest
 from cer_backend.i18n import language
 from cer_backend.service.delivery import send_run
 from cer_backend.service.mail import MailError, SmtpConfig
+from cer_backend.service.web_access import peek_member_link, use_member_link
 from tests.support.smtp import Mailbox, smtp_server
 
 from .conftest import Settled
@@ -49,13 +52,23 @@ async def test_the_statement_links_the_member_page_when_the_address_is_known(
     link = f"https://cer.valverde.example.it/socio/{settled.community}/rossi"
     if public:
         assert f"La sua pagina, con tutti i rendiconti e le sue ore: {link}" in body
-        assert "link personale" in body
+        assert (
+            "Per entrare apra il suo link personale (vale una volta sola, entro 7 giorni)" in body
+        )
+        # the personal sign-in link: this member's, usable once
+        found = re.search(r"https://cer\.valverde\.example\.it/socio/accesso/(\S+)", body)
+        assert found, body
+        secret = found.group(1)
+        assert await peek_member_link(settled.engine, secret) == (settled.community, "rossi")
+        assert await use_member_link(settled.engine, secret) is not None
+        assert await use_member_link(settled.engine, secret) is None  # once only
         # only their own page: no other member's address
         assert "/comune" not in body and "/bar" not in body
         comune = body_to(box, "ufficio.tecnico@valverde.example.it")
         assert f"/socio/{settled.community}/comune" in comune and "/rossi" not in comune
     else:
         assert "/socio/" not in body and "La sua pagina" not in body
+        assert "link personale" not in body
 
 
 async def test_the_link_in_english(settled: Settled, mailbox: tuple[Mailbox, SmtpConfig]) -> None:
