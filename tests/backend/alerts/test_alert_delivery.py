@@ -4,12 +4,10 @@ aiohttp receiver for the signed webhook, one of them failing twice before accept
 from __future__ import annotations
 
 import asyncio
-import email
 import hashlib
 import hmac
 import io
 import json
-import socket
 from collections.abc import Iterator
 from contextlib import redirect_stdout
 from datetime import UTC, datetime, timedelta
@@ -19,7 +17,6 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from aiosmtpd.controller import Controller
 from sqlalchemy import update
 
 from cer_backend.cli import main
@@ -27,6 +24,8 @@ from cer_backend.database import create_engine
 from cer_backend.models import AlertDigest
 from cer_backend.service.alerts.delivery import deliver
 from cer_backend.service.alerts.store import check_alerts
+from tests.support.net import free_port
+from tests.support.smtp import Mailbox, smtp_server
 
 from .builders import AT, HOME, LIGHTS, build, community
 
@@ -36,34 +35,12 @@ SECRET = "s3gr3to-di-prova"
 RECIPIENTS = ["ufficio.tecnico@example.it", "sindaco@example.it"]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class Mailbox:
-    """An aiosmtpd handler that keeps what it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], Message]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append((list(envelope.rcpt_tos), email.message_from_bytes(envelope.content)))
-        return "250 OK"
-
-
 @pytest.fixture
 def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    monkeypatch.setenv("CER_SMTP_URL", f"smtp://127.0.0.1:{controller.port}")
-    monkeypatch.setenv("CER_MAIL_FROM", "cer@comune.example.it")
-    try:
+    with smtp_server() as mailbox:
+        monkeypatch.setenv("CER_SMTP_URL", mailbox.url)
+        monkeypatch.setenv("CER_MAIL_FROM", "cer@comune.example.it")
         yield mailbox
-    finally:
-        controller.stop()
 
 
 def _lights_and_silence(pod: str, local: datetime, injected: int, withdrawn: int) -> Any:
@@ -191,7 +168,7 @@ async def test_a_webhook_that_never_answers_is_retried_at_the_next_evaluation(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CER_WEBHOOK_SECRET", SECRET)
-    url = f"http://127.0.0.1:{_free_port()}/hook"  # nobody listens
+    url = f"http://127.0.0.1:{free_port()}/hook"  # nobody listens
     data = community(alert_webhook_url=url)
     community_id = await asyncio.to_thread(build, database_url, _lights_and_silence, data)
     engine = create_engine(database_url)
