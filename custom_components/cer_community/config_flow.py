@@ -576,22 +576,28 @@ class CerCommunityConfigFlow(ConfigFlow, domain=DOMAIN):
             data_schema=vol.Schema({vol.Required(CONF_DEVICE_ID): _device_selector(devices)}),
         )
 
+    async def _async_save_connection(self, connection: dict[str, Any]) -> dict[str, str]:
+        """The chosen device with a new connection: tested, then saved (the entry reloads);
+        answers the form's errors (none: saved)."""
+        assert self._entry is not None
+        assert self._device is not None
+        device = DeviceConfig.from_dict({**self._device.as_dict(), **connection})
+        errors, device = await _async_test_device(self.hass, device)
+        if not errors:
+            _save_and_reload(
+                self.hass, self._entry, options=_replace_device(self._entry.options, device)
+            )
+        return errors
+
     async def async_step_reconfigure_connection(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Host, port and unit of the chosen device, tested before they are saved."""
-        assert self._entry is not None
         assert self._device is not None
         errors: dict[str, str] = {}
         if user_input is not None:
-            device = DeviceConfig.from_dict(
-                {**self._device.as_dict(), **_connection_from(user_input)}
-            )
-            errors, device = await _async_test_device(self.hass, device)
+            errors = await self._async_save_connection(_connection_from(user_input))
             if not errors:
-                _save_and_reload(
-                    self.hass, self._entry, options=_replace_device(self._entry.options, device)
-                )
                 return self.async_abort(reason="reconfigure_successful")
         return self.async_show_form(
             step_id="reconfigure_connection",
@@ -607,18 +613,11 @@ class CerCommunityConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Serial port, speed, framing and unit of the chosen RTU device (a new USB adapter,
         a meter set to another speed), tested before they are saved."""
-        assert self._entry is not None
         assert self._device is not None
         errors: dict[str, str] = {}
         if user_input is not None:
-            device = DeviceConfig.from_dict(
-                {**self._device.as_dict(), **_serial_connection_from(user_input)}
-            )
-            errors, device = await _async_test_device(self.hass, device)
+            errors = await self._async_save_connection(_serial_connection_from(user_input))
             if not errors:
-                _save_and_reload(
-                    self.hass, self._entry, options=_replace_device(self._entry.options, device)
-                )
                 return self.async_abort(reason="reconfigure_successful")
         ports = await self.hass.async_add_executor_job(_list_serial_ports)
         return self.async_show_form(
