@@ -67,16 +67,15 @@ from .pages import (
     page,
     redirect,
     render,
+    request_text,
     session_of,
     set_session_cookie,
 )
-from .texts import translate
 
 BASE: Final = "/console"
 
 
-def _(request: web.Request, text: str) -> str:
-    return translate(text, request.get(LANGUAGE_KEY) or "it")
+_ = request_text  # the page texts' gettext keyword (python -m cer_backend.locale)
 
 
 def base_url(request: web.Request) -> str:

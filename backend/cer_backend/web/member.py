@@ -30,18 +30,17 @@ from .pages import (
     page,
     redirect,
     render,
+    request_text,
     session_of,
     set_session_cookie,
 )
-from .texts import translate
 
 BASE: Final = "/socio"
 #: a link's secret is URL-safe base64 of 32 bytes
 MAX_SECRET: Final = 100
 
 
-def _(request: web.Request, text: str) -> str:
-    return translate(text, request.get(LANGUAGE_KEY) or "it")
+_ = request_text  # the page texts' gettext keyword (python -m cer_backend.locale)
 
 
 @page

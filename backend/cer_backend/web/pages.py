@@ -171,6 +171,11 @@ def file_response(body: str | bytes, content_type: str, filename: str) -> web.Re
     return web.Response(body=body, content_type=content_type, headers=headers)
 
 
+def request_text(request: web.Request, text: str) -> str:
+    """A page text (Italian) in the request's language: the page modules' ``_(request, …)``."""
+    return translate(text, request.get(LANGUAGE_KEY) or "it")
+
+
 def redirect(location: str) -> web.Response:
     """303 See Other (after a form, the browser GETs the next page)."""
     return web.Response(status=303, headers={"Location": location})
